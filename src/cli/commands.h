@@ -1,0 +1,17 @@
+// Subcommands of the `tokalign` command. Each registers its options on the CLI11 app and
+// returns the function that runs it (exit code: 0 ok, 1 problems found, 2 usage error,
+// 3 input or I/O error).
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+namespace tokalign::cli {
+
+using Run = std::function<int()>;
+
+Run add_encode(CLI::App& app);
+Run add_decode(CLI::App& app);
+
+}  // namespace tokalign::cli

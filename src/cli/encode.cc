@@ -1,0 +1,180 @@
+// tokalign encode: text -> ids, the contract of shared/DESIGN.md.
+#include <simdjson.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+#include "cli/jsonl_input.h"
+#include "cli/io.h"
+#include "tokenizer/tokenizer.h"
+#include "util/error.h"
+#include "util/json_write.h"
+
+namespace tokalign::cli {
+
+namespace {
+
+struct EncodeArgs {
+  std::string tokenizer;
+  bool jsonl = false;
+  bool no_add_special = false;
+  bool parse_special = true;
+  bool offsets = false;
+  bool count = false;
+  bool tokens = false;
+  size_t threads = 1;
+  std::string input = "-", output = "-", text;
+  bool have_text = false;
+};
+
+// Makes whitespace and controls visible in a token: ␣ for space, ⏎ for newline, → for tab,
+// \xNN for other controls.
+std::string visible(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (c == ' ') out += "\xE2\x90\xA3";
+    else if (c == '\n') out += "\xE2\x8F\x8E";
+    else if (c == '\t') out += "\xE2\x86\x92";
+    else if (c < 0x20 || c == 0x7F) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02X", c);
+      out += buf;
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+  }
+  return out;
+}
+
+void write_encoding(std::string& out, const tok::Encoding& e, bool offsets) {
+  out += "{\"ids\":[";
+  for (size_t i = 0; i < e.ids.size(); ++i) {
+    if (i) out.push_back(',');
+    append_uint(out, e.ids[i]);
+  }
+  out.push_back(']');
+  if (offsets) {
+    out += ",\"offsets\":[";
+    for (size_t i = 0; i < e.offsets.size(); ++i) {
+      if (i) out.push_back(',');
+      out.push_back('[');
+      append_uint(out, e.offsets[i].first);
+      out.push_back(',');
+      append_uint(out, e.offsets[i].second);
+      out.push_back(']');
+    }
+    out.push_back(']');
+  }
+  out += "}\n";
+}
+
+int run_jsonl(const EncodeArgs& a, const tok::Tokenizer& t, const tok::EncodeOptions& opts) {
+  Input in(a.input);
+  Output out(a.output);
+  simdjson::dom::parser parser;
+  std::vector<std::string> texts;
+  std::string line, buf;
+  size_t line_no = 0, total = 0;
+  bool eof = false;
+  while (!eof) {
+    texts.clear();
+    size_t bytes = 0;
+    while (texts.size() < 4096 && bytes < (8u << 20)) {
+      if (!read_line(in.file(), line)) {
+        eof = true;
+        break;
+      }
+      ++line_no;
+      simdjson::dom::element doc;
+      std::string_view s;
+      if (auto err = parser.parse(line).get(doc))
+        throw Error(in.name() + ":" + std::to_string(line_no) + ": not valid JSON: " + simdjson::error_message(err));
+      if (doc["text"].get_string().get(s))
+        throw Error(in.name() + ":" + std::to_string(line_no) + ": expected an object with a string field \"text\"");
+      texts.emplace_back(s);
+      bytes += s.size();
+    }
+    std::vector<tok::Encoding> encs;
+    try {
+      encs = t.encode_batch(texts, opts, a.threads);
+    } catch (const Error& e) {
+      throw Error(in.name() + " (lines " + std::to_string(line_no - texts.size() + 1) + "-" + std::to_string(line_no) +
+                  "): " + e.what());
+    }
+    buf.clear();
+    for (const auto& e : encs) {
+      total += e.ids.size();
+      if (!a.count) write_encoding(buf, e, a.offsets);
+    }
+    out.write(buf);
+  }
+  if (a.count) out.write(std::to_string(total) + "\n");
+  out.close();
+  return 0;
+}
+
+int run_text(const EncodeArgs& a, const tok::Tokenizer& t, const tok::EncodeOptions& opts) {
+  std::string text = a.have_text ? a.text : Input(a.input).read_all();
+  tok::Encoding e = t.encode(text, opts);
+  Output out(a.output);
+  std::string buf;
+  if (a.count) {
+    buf = std::to_string(e.ids.size()) + "\n";
+  } else if (a.tokens) {
+    char row[64];
+    std::snprintf(row, sizeof row, "%6s %8s  %-12s %s\n", "pos", "id", "offsets", "token");
+    buf += row;
+    for (size_t i = 0; i < e.ids.size(); ++i) {
+      std::string off = "[" + std::to_string(e.offsets[i].first) + "," + std::to_string(e.offsets[i].second) + ")";
+      std::snprintf(row, sizeof row, "%6zu %8u  %-12s ", i, e.ids[i], off.c_str());
+      buf += row;
+      buf += visible(t.id_to_token(e.ids[i]).value_or("?"));
+      if (e.special_mask[i]) buf += "   (special, added by the post-processor)";
+      buf += "\n";
+    }
+  } else {
+    write_encoding(buf, e, a.offsets);
+  }
+  out.write(buf);
+  out.close();
+  return 0;
+}
+
+}  // namespace
+
+Run add_encode(CLI::App& app) {
+  auto a = std::make_shared<EncodeArgs>();
+  app.description(
+      "Tokenize text exactly as Hugging Face tokenizers does (tokenizers.Tokenizer.from_file(PATH).encode(text)).\n"
+      "Without --jsonl the whole input (or --text) is one text and one JSON line {\"ids\": [...]} is printed.\n"
+      "With --jsonl each input line is {\"text\": ...} and each output line {\"ids\": [...]}, in input order.");
+  app.add_option("--tokenizer,-t", a->tokenizer, "tokenizer.json file, or a model folder holding one")->required();
+  app.add_flag("--jsonl", a->jsonl, "JSONL in and out: {\"text\": ...} -> {\"ids\": [...]}");
+  app.add_flag("--no-add-special", a->no_add_special, "do not add the post-processor's special tokens (bos, cls, ...)");
+  app.add_flag("--parse-special,!--no-parse-special", a->parse_special,
+               "match special-token strings in the text (default); --no-parse-special tokenizes them as plain text");
+  app.add_flag("--offsets", a->offsets, "also print offsets: [start, end) in characters of the input");
+  app.add_flag("--count", a->count, "print only the total number of tokens");
+  app.add_flag("--tokens", a->tokens, "print a table of position, id, offsets and token (not with --jsonl)");
+  app.add_option("--threads,-j", a->threads, "threads for --jsonl (0 = all cores)")->default_val(1);
+  app.add_option("--text", a->text, "encode this text instead of reading the input");
+  app.add_option("--input,-i", a->input, "input file (- for stdin)")->default_val("-");
+  app.add_option("--output,-o", a->output, "output file (- for stdout)")->default_val("-");
+  return [a, &app]() {
+    a->have_text = app.count("--text") > 0;
+    if (a->jsonl && (a->tokens || a->have_text)) {
+      std::fprintf(stderr, "tokalign encode: --tokens and --text do not go with --jsonl\n");
+      return 2;
+    }
+    tok::Tokenizer t = tok::Tokenizer::from_file(a->tokenizer);
+    tok::EncodeOptions opts;
+    opts.add_special_tokens = !a->no_add_special;
+    opts.parse_special = a->parse_special;
+    opts.offsets = a->offsets || a->tokens;
+    return a->jsonl ? run_jsonl(*a, t, opts) : run_text(*a, t, opts);
+  };
+}
+
+}  // namespace tokalign::cli

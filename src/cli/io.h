@@ -1,0 +1,41 @@
+// Input and output files of the commands ("-" is stdin/stdout), with errors naming them.
+#pragma once
+
+#include <cstdio>
+#include <string>
+#include <string_view>
+
+namespace tokalign::cli {
+
+class Input {
+ public:
+  explicit Input(const std::string& path);
+  ~Input();
+  Input(const Input&) = delete;
+  Input& operator=(const Input&) = delete;
+  FILE* file() const { return f_; }
+  const std::string& name() const { return name_; }
+  std::string read_all();
+
+ private:
+  FILE* f_;
+  std::string name_;
+  bool owned_;
+};
+
+class Output {
+ public:
+  explicit Output(const std::string& path);
+  ~Output();
+  Output(const Output&) = delete;
+  Output& operator=(const Output&) = delete;
+  void write(std::string_view s);
+  void close();  // flushes; throws on a write error (disk full, closed pipe)
+
+ private:
+  FILE* f_;
+  std::string name_;
+  bool owned_;
+};
+
+}  // namespace tokalign::cli

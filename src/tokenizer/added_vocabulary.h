@@ -1,0 +1,77 @@
+// Added tokens: strings matched in the text before anything else runs
+// (HF tokenizers/src/tokenizer/added_vocabulary.rs). Tokens with normalized=false are
+// found in the raw text; the rest of the text is normalized piece by piece and tokens with
+// normalized=true are then found in the normalized text, by their normalized form.
+// Matching is leftmost-longest; single_word, lstrip and rstrip follow HF's find_matches.
+// With parse_special off, special tokens are not matched (HF encode_special_tokens).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tokenizer/normalizers/normalizer.h"
+#include "tokenizer/pre_tokenized_string.h"
+#include "util/hash_map.h"
+
+namespace tokalign::tok {
+
+struct AddedToken {
+  uint32_t id = 0;
+  std::string content;
+  bool special = false;
+  bool single_word = false;
+  bool lstrip = false;
+  bool rstrip = false;
+  bool normalized = false;
+};
+
+class AddedVocabulary {
+ public:
+  AddedVocabulary() = default;
+  AddedVocabulary(std::vector<AddedToken> tokens, const Normalizer* normalizer);
+
+  // Splits out added tokens and normalizes the remaining text pieces.
+  void extract_and_normalize(PreTokenizedString& s, const Normalizer* normalizer, bool parse_special) const;
+
+  std::optional<uint32_t> token_to_id(std::string_view content) const { return by_content_.get(content); }
+  const AddedToken* by_id(uint32_t id) const;
+  bool is_special(uint32_t id) const {
+    const AddedToken* t = by_id(id);
+    return t && t->special;
+  }
+  const std::vector<AddedToken>& tokens() const { return tokens_; }
+
+ private:
+  // A byte trie answering "longest pattern starting here".
+  class Matcher {
+   public:
+    void add(std::string_view pattern, uint32_t token_index);
+    bool empty() const { return nodes_.size() <= 1; }
+    // Leftmost-longest match at or after `from`: sets [start, end) and token index.
+    bool find(std::string_view s, size_t from, size_t& start, size_t& end, uint32_t& token) const;
+
+   private:
+    struct Node {
+      std::vector<std::pair<unsigned char, uint32_t>> next;
+      int64_t token = -1;
+    };
+    std::vector<Node> nodes_{1};
+    bool first_byte_[256] = {};
+  };
+  struct Match {
+    int64_t token;  // index into tokens_, -1 for text
+    size_t start, end;
+  };
+  void find_matches(std::string_view s, const Matcher& m, bool parse_special, std::vector<Match>& out) const;
+  void split_with(NormalizedString& n, const Matcher& m, bool parse_special, std::vector<Split>& out) const;
+
+  std::vector<AddedToken> tokens_;
+  StringIdMap by_content_;
+  std::vector<int64_t> index_of_id_;  // id -> index into tokens_ (sparse ids are few)
+  Matcher raw_, normalized_;
+};
+
+}  // namespace tokalign::tok

@@ -1,0 +1,25 @@
+// GPT-2's byte-to-unicode table (HF tokenizers/src/pre_tokenizers/byte_level.rs, bytes_char):
+// printable Latin-1 bytes map to themselves, the other 68 bytes to U+0100.. in byte order.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace tokalign::tok {
+
+struct ByteLevelAlphabet {
+  std::array<char32_t, 256> byte_to_char{};
+  std::array<std::string, 256> byte_to_utf8;
+  std::array<int16_t, 0x144> char_to_byte{};  // -1 where the char is not in the alphabet
+
+  ByteLevelAlphabet();
+  static const ByteLevelAlphabet& get();
+
+  // Maps a byte-level token string back to raw bytes; false if it holds a char outside
+  // the alphabet.
+  bool decode(std::string_view token, std::string& out) const;
+};
+
+}  // namespace tokalign::tok

@@ -1,0 +1,372 @@
+// tokenizer.json -> Tokenizer. Every component type HF serializes is either built here or
+// refused with an error naming it; nothing is silently approximated.
+#include <sys/stat.h>
+
+#include <memory>
+
+#include "tokenizer/json.h"
+#include "tokenizer/models/bpe.h"
+#include "tokenizer/models/unigram.h"
+#include "tokenizer/models/wordpiece.h"
+#include "tokenizer/tokenizer.h"
+#include "unicode/utf8.h"
+#include "util/error.h"
+#include "util/file.h"
+
+namespace tokalign::tok {
+
+class TokenizerLoader {
+ public:
+  TokenizerLoader(const std::string& source) : source_(source) {}
+  Tokenizer load(std::string_view text);
+
+ private:
+  NormalizerPtr normalizer(const Json& j);
+  PreTokenizerPtr pre_tokenizer(const Json& j);
+  std::unique_ptr<Model> model(const Json& j, bool byte_level);
+  PostProcessorPtr processor(const Json& j, const Tokenizer& t);
+  DecoderPtr decoder(const Json& j);
+  std::unique_ptr<Pattern> pattern(const Json& j);
+  [[noreturn]] void unsupported(const Json& j, std::string_view what, std::string_view type);
+
+  const std::string& source_;
+};
+
+namespace {
+
+SplitBehavior behavior_of(const Json& j) {
+  std::string_view b = j.str();
+  if (b == "Removed") return SplitBehavior::Removed;
+  if (b == "Isolated") return SplitBehavior::Isolated;
+  if (b == "MergedWithPrevious") return SplitBehavior::MergedWithPrevious;
+  if (b == "MergedWithNext") return SplitBehavior::MergedWithNext;
+  if (b == "Contiguous") return SplitBehavior::Contiguous;
+  j.fail("unknown split behavior \"" + std::string(b) + "\"");
+}
+
+char32_t single_char(const Json& j) {
+  std::string_view s = j.str();
+  size_t i = 0;
+  if (s.empty()) j.fail("expected a single character, got an empty string");
+  char32_t c = unicode::decode(s, i);
+  if (i != s.size()) j.fail("expected a single character, got \"" + std::string(s) + "\"");
+  return c;
+}
+
+PrependScheme prepend_scheme_of(const Json& j) {
+  if (auto ps = j.find("prepend_scheme")) {
+    std::string_view s = ps->str();
+    if (s == "always") return PrependScheme::Always;
+    if (s == "first") return PrependScheme::First;
+    if (s == "never") return PrependScheme::Never;
+    ps->fail("unknown prepend_scheme \"" + std::string(s) + "\"");
+  }
+  // Files from before prepend_scheme carry add_prefix_space.
+  return j.boolean_or("add_prefix_space", true) ? PrependScheme::Always : PrependScheme::Never;
+}
+
+}  // namespace
+
+void TokenizerLoader::unsupported(const Json& j, std::string_view what, std::string_view type) {
+  j.fail(std::string(what) + " type \"" + std::string(type) + "\" is not supported by tokalign");
+}
+
+std::unique_ptr<Pattern> TokenizerLoader::pattern(const Json& j) {
+  if (auto s = j.find("String")) return std::make_unique<StringPattern>(std::string(s->str()));
+  if (auto r = j.find("Regex")) {
+    try {
+      return std::make_unique<RegexPattern>(r->str());
+    } catch (const Error& e) {
+      r->fail(e.what());
+    }
+  }
+  j.fail("expected {\"String\": ...} or {\"Regex\": ...}");
+}
+
+NormalizerPtr TokenizerLoader::normalizer(const Json& j) {
+  std::string_view type = j.get("type").str();
+  if (type == "NFC") return std::make_unique<UnicodeNormalizer>(unicode::Form::NFC);
+  if (type == "NFD") return std::make_unique<UnicodeNormalizer>(unicode::Form::NFD);
+  if (type == "NFKC") return std::make_unique<UnicodeNormalizer>(unicode::Form::NFKC);
+  if (type == "NFKD") return std::make_unique<UnicodeNormalizer>(unicode::Form::NFKD);
+  if (type == "Lowercase") return std::make_unique<LowercaseNormalizer>();
+  if (type == "StripAccents") return std::make_unique<StripAccentsNormalizer>();
+  if (type == "Strip") return std::make_unique<StripNormalizer>(j.boolean_or("strip_left", true), j.boolean_or("strip_right", true));
+  if (type == "Replace") return std::make_unique<ReplaceNormalizer>(pattern(j.get("pattern")), std::string(j.get("content").str()));
+  if (type == "Prepend") return std::make_unique<PrependNormalizer>(std::string(j.get("prepend").str()));
+  if (type == "ByteLevel") return std::make_unique<ByteLevelNormalizer>();
+  if (type == "BertNormalizer") {
+    bool lowercase = j.boolean_or("lowercase", true);
+    auto sa = j.find("strip_accents");
+    return std::make_unique<BertNormalizer>(j.boolean_or("clean_text", true), j.boolean_or("handle_chinese_chars", true),
+                                            sa ? sa->boolean() : lowercase, lowercase);
+  }
+  if (type == "Sequence") {
+    std::vector<NormalizerPtr> items;
+    for (const Json& n : j.get("normalizers").array()) items.push_back(normalizer(n));
+    return std::make_unique<SequenceNormalizer>(std::move(items));
+  }
+  if (type == "Precompiled") {
+    // An empty charsmap is the identity (HF precompiled.rs); a real one is a SentencePiece
+    // normalization automaton that tokalign does not run yet.
+    auto cm = j.find("precompiled_charsmap");
+    if (!cm || cm->str().empty()) return std::make_unique<SequenceNormalizer>(std::vector<NormalizerPtr>{});
+  }
+  unsupported(j, "normalizer", type);
+}
+
+PreTokenizerPtr TokenizerLoader::pre_tokenizer(const Json& j) {
+  std::string_view type = j.get("type").str();
+  if (type == "ByteLevel")
+    return std::make_unique<ByteLevelPreTokenizer>(j.boolean_or("add_prefix_space", true), j.boolean_or("use_regex", true));
+  if (type == "Split") {
+    auto p = pattern(j.get("pattern"));
+    if (j.boolean_or("invert", false)) p = std::make_unique<InvertPattern>(std::move(p));
+    return std::make_unique<SplitPreTokenizer>(std::move(p), behavior_of(j.get("behavior")));
+  }
+  if (type == "Metaspace") {
+    char32_t rep = j.find("replacement") ? single_char(j.get("replacement")) : U'\u2581';
+    return std::make_unique<MetaspacePreTokenizer>(rep, prepend_scheme_of(j), j.boolean_or("split", true));
+  }
+  if (type == "Whitespace") return PatternSplitPreTokenizer::whitespace();
+  if (type == "WhitespaceSplit") return PatternSplitPreTokenizer::whitespace_split();
+  if (type == "BertPreTokenizer") return PatternSplitPreTokenizer::bert();
+  if (type == "Punctuation")
+    return PatternSplitPreTokenizer::punctuation(j.find("behavior") ? behavior_of(j.get("behavior")) : SplitBehavior::Isolated);
+  if (type == "Digits") return PatternSplitPreTokenizer::digits(j.boolean_or("individual_digits", false));
+  if (type == "CharDelimiterSplit") return PatternSplitPreTokenizer::char_delimiter(single_char(j.get("delimiter")));
+  if (type == "Sequence") {
+    std::vector<PreTokenizerPtr> items;
+    for (const Json& p : j.get("pretokenizers").array()) items.push_back(pre_tokenizer(p));
+    return std::make_unique<SequencePreTokenizer>(std::move(items));
+  }
+  unsupported(j, "pre_tokenizer", type);
+}
+
+std::unique_ptr<Model> TokenizerLoader::model(const Json& j, bool byte_level) {
+  std::string type;
+  if (auto t = j.find("type")) type = t->str();
+  else if (j.find("merges")) type = "BPE";
+  else if (auto v = j.find("vocab"); v && v->is_array()) type = "Unigram";
+  else if (j.find("max_input_chars_per_word")) type = "WordPiece";
+  else type = "WordLevel";
+
+  auto string_vocab = [&](std::vector<std::pair<std::string, uint32_t>>& out) {
+    j.get("vocab").for_each_member([&](std::string_view k, const Json& v) {
+      int64_t id = v.integer();
+      if (id < 0 || id > INT32_MAX) v.fail("token id out of range");
+      out.emplace_back(std::string(k), static_cast<uint32_t>(id));
+    });
+  };
+
+  if (type == "BPE") {
+    BpeConfig c;
+    if (auto d = j.find("dropout"); d && d->number() != 0.0)
+      d->fail("BPE dropout is random; tokalign encodes deterministically and does not support it");
+    string_vocab(c.vocab);
+    c.unk_token = j.opt_str("unk_token");
+    c.continuing_subword_prefix = j.str_or("continuing_subword_prefix", "");
+    c.end_of_word_suffix = j.str_or("end_of_word_suffix", "");
+    c.fuse_unk = j.boolean_or("fuse_unk", false);
+    c.byte_fallback = j.boolean_or("byte_fallback", false);
+    c.ignore_merges = j.boolean_or("ignore_merges", false);
+    c.byte_level = byte_level;
+    Json merges = j.get("merges");
+    simdjson::dom::array arr;
+    // Merges are "a b" strings (older files) or ["a", "b"] pairs.
+    size_t i = 0;
+    for (const Json& m : merges.array()) {
+      if (m.is_string()) {
+        std::string_view s = m.str();
+        size_t sp = s.find(' ', 1);
+        if (sp == std::string_view::npos) m.fail("merge \"" + std::string(s) + "\" is not two tokens separated by a space");
+        c.merges.emplace_back(std::string(s.substr(0, sp)), std::string(s.substr(sp + 1)));
+      } else {
+        auto pair = m.array();
+        if (pair.size() != 2) m.fail("merge must be a pair of tokens");
+        c.merges.emplace_back(std::string(pair[0].str()), std::string(pair[1].str()));
+      }
+      ++i;
+    }
+    try {
+      return std::make_unique<BpeModel>(std::move(c));
+    } catch (const Error& e) {
+      j.fail(e.what());
+    }
+  }
+  if (type == "WordPiece" || type == "WordLevel") {
+    std::vector<std::pair<std::string, uint32_t>> v;
+    string_vocab(v);
+    Vocab vocab;
+    for (auto& [t, id] : v) vocab.add(std::move(t), id);
+    if (type == "WordLevel") return std::make_unique<WordLevelModel>(std::move(vocab), j.str_or("unk_token", "<unk>"));
+    auto max = j.find("max_input_chars_per_word");
+    return std::make_unique<WordPieceModel>(std::move(vocab), j.str_or("unk_token", "[UNK]"),
+                                            j.str_or("continuing_subword_prefix", "##"),
+                                            max ? static_cast<size_t>(max->integer()) : 100);
+  }
+  if (type == "Unigram") {
+    std::vector<std::pair<std::string, double>> pieces;
+    for (const Json& p : j.get("vocab").array()) {
+      auto pair = p.array();
+      if (pair.size() != 2) p.fail("expected [piece, score]");
+      pieces.emplace_back(std::string(pair[0].str()), pair[1].number());
+    }
+    std::optional<uint32_t> unk;
+    if (auto u = j.find("unk_id")) unk = static_cast<uint32_t>(u->integer());
+    try {
+      // HF's Unigram always fuses unknowns.
+      return std::make_unique<UnigramModel>(std::move(pieces), unk, j.boolean_or("byte_fallback", false), true);
+    } catch (const Error& e) {
+      j.fail(e.what());
+    }
+  }
+  unsupported(j, "model", type);
+}
+
+PostProcessorPtr TokenizerLoader::processor(const Json& j, const Tokenizer& t) {
+  std::string_view type = j.get("type").str();
+  auto id_pair = [&](const Json& p) -> uint32_t {
+    auto a = p.array();
+    if (a.size() != 2) p.fail("expected [token, id]");
+    return static_cast<uint32_t>(a[1].integer());
+  };
+  if (type == "TemplateProcessing") {
+    std::vector<TemplateProcessor::Piece> pieces;
+    int sequences = 0;
+    Json specials = j.get("special_tokens");
+    for (const Json& p : j.get("single").array()) {
+      if (auto s = p.find("Sequence")) {
+        if (s->get("id").str() != "A") s->fail("the single-sequence template may only use sequence A");
+        ++sequences;
+        pieces.push_back({true, {}});
+      } else if (auto sp = p.find("SpecialToken")) {
+        std::string name(sp->get("id").str());
+        auto def = specials.find(name);
+        if (!def) sp->fail("special token \"" + name + "\" is not defined in special_tokens");
+        TemplateProcessor::Piece piece{false, {}};
+        for (const Json& id : def->get("ids").array()) piece.ids.push_back(static_cast<uint32_t>(id.integer()));
+        pieces.push_back(std::move(piece));
+      } else {
+        p.fail("expected {\"Sequence\": ...} or {\"SpecialToken\": ...}");
+      }
+    }
+    if (sequences != 1) j.fail("the single-sequence template must contain sequence A exactly once");
+    return std::make_unique<TemplateProcessor>(std::move(pieces));
+  }
+  if (type == "ByteLevel")
+    return std::make_unique<ByteLevelProcessor>(j.boolean_or("trim_offsets", true), j.boolean_or("add_prefix_space", true));
+  if (type == "RobertaProcessing")
+    return std::make_unique<WrapProcessor>(id_pair(j.get("cls")), id_pair(j.get("sep")), j.boolean_or("trim_offsets", true),
+                                           j.boolean_or("add_prefix_space", true));
+  if (type == "BertProcessing")
+    return std::make_unique<WrapProcessor>(id_pair(j.get("cls")), id_pair(j.get("sep")), false, false);
+  if (type == "Sequence") {
+    std::vector<PostProcessorPtr> items;
+    for (const Json& p : j.get("processors").array()) items.push_back(processor(p, t));
+    return std::make_unique<SequenceProcessor>(std::move(items));
+  }
+  unsupported(j, "post_processor", type);
+}
+
+DecoderPtr TokenizerLoader::decoder(const Json& j) {
+  std::string_view type = j.get("type").str();
+  if (type == "ByteLevel") return std::make_unique<ByteLevelDecoder>();
+  if (type == "Replace") return std::make_unique<ReplaceDecoder>(pattern(j.get("pattern")), std::string(j.get("content").str()));
+  if (type == "ByteFallback") return std::make_unique<ByteFallbackDecoder>();
+  if (type == "Fuse") return std::make_unique<FuseDecoder>();
+  if (type == "Strip")
+    return std::make_unique<StripDecoder>(single_char(j.get("content")), static_cast<size_t>(j.get("start").integer()),
+                                          static_cast<size_t>(j.get("stop").integer()));
+  if (type == "Metaspace") {
+    char32_t rep = j.find("replacement") ? single_char(j.get("replacement")) : U'\u2581';
+    return std::make_unique<MetaspaceDecoder>(rep, prepend_scheme_of(j) != PrependScheme::Never);
+  }
+  if (type == "WordPiece") return std::make_unique<WordPieceDecoder>(j.str_or("prefix", "##"), j.boolean_or("cleanup", true));
+  if (type == "BPEDecoder") return std::make_unique<BpeDecoder>(j.str_or("suffix", "</w>"));
+  if (type == "CTC")
+    return std::make_unique<CtcDecoder>(j.str_or("pad_token", "<pad>"), j.str_or("word_delimiter_token", "|"),
+                                        j.boolean_or("cleanup", true));
+  if (type == "Sequence") {
+    std::vector<DecoderPtr> items;
+    for (const Json& d : j.get("decoders").array()) items.push_back(decoder(d));
+    return std::make_unique<SequenceDecoder>(std::move(items));
+  }
+  unsupported(j, "decoder", type);
+}
+
+Tokenizer TokenizerLoader::load(std::string_view text) {
+  simdjson::dom::parser parser;
+  simdjson::padded_string padded(text);
+  simdjson::dom::element root;
+  if (auto err = parser.parse(padded).get(root))
+    throw Error(source_ + ": not valid JSON: " + simdjson::error_message(err));
+  Json j(root, &source_, "");
+  if (!j.is_object()) j.fail("expected a JSON object (a tokenizer.json file)");
+  if (j.find("truncation"))
+    j.get("truncation").fail("truncation in tokenizer.json is not supported; set it to null (tokalign truncates in compile)");
+  if (j.find("padding"))
+    j.get("padding").fail("padding in tokenizer.json is not supported; set it to null");
+
+  Tokenizer t;
+  t.source_ = source_;
+  if (auto n = j.find("normalizer")) t.normalizer_ = normalizer(*n);
+  if (auto p = j.find("pre_tokenizer")) t.pre_tokenizer_ = pre_tokenizer(*p);
+
+  // Byte-level mode: the last pre-tokenizer step is ByteLevel and the model is a plain BPE.
+  ByteLevelPreTokenizer* last_byte_level = nullptr;
+  if (auto* bl = dynamic_cast<ByteLevelPreTokenizer*>(t.pre_tokenizer_.get())) last_byte_level = bl;
+  if (auto* seq = dynamic_cast<SequencePreTokenizer*>(t.pre_tokenizer_.get()); seq && !seq->items().empty())
+    last_byte_level = dynamic_cast<ByteLevelPreTokenizer*>(seq->items().back().get());
+  Json m = j.get("model");
+  bool raw = false;
+  if (last_byte_level) {
+    std::string type = m.str_or("type", "BPE");
+    raw = type == "BPE" && m.str_or("continuing_subword_prefix", "").empty() && m.str_or("end_of_word_suffix", "").empty() &&
+          !m.boolean_or("byte_fallback", false);
+  }
+  t.model_ = model(m, raw);
+  if (auto* bpe = dynamic_cast<BpeModel*>(t.model_.get()); raw && bpe && bpe->byte_level()) {
+    last_byte_level->set_map_bytes(false);
+    t.byte_level_raw_ = true;
+  }
+
+  std::vector<AddedToken> added;
+  if (auto at = j.find("added_tokens")) {
+    for (const Json& a : at->array()) {
+      AddedToken tok;
+      int64_t id = a.get("id").integer();
+      if (id < 0 || id > INT32_MAX) a.get("id").fail("token id out of range");
+      tok.id = static_cast<uint32_t>(id);
+      tok.content = a.get("content").str();
+      if (unicode::find_invalid_utf8(tok.content) != std::string_view::npos) a.fail("content is not valid UTF-8");
+      tok.special = a.boolean_or("special", false);
+      tok.single_word = a.boolean_or("single_word", false);
+      tok.lstrip = a.boolean_or("lstrip", false);
+      tok.rstrip = a.boolean_or("rstrip", false);
+      tok.normalized = a.boolean_or("normalized", !tok.special);
+      added.push_back(std::move(tok));
+    }
+  }
+  t.added_ = std::make_unique<AddedVocabulary>(std::move(added), t.normalizer_.get());
+  if (auto p = j.find("post_processor")) t.post_processor_ = processor(*p, t);
+  if (auto d = j.find("decoder")) t.decoder_ = decoder(*d);
+  return t;
+}
+
+Tokenizer Tokenizer::from_json(std::string_view json, const std::string& source) {
+  return TokenizerLoader(source).load(json);
+}
+
+Tokenizer Tokenizer::from_file(const std::string& path) {
+  struct stat st {};
+  std::string file = path;
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    file = path + "/tokenizer.json";
+    if (::stat(file.c_str(), &st) != 0)
+      throw Error(path + ": no tokenizer.json in this folder (SentencePiece tokenizer.model files are not supported yet)");
+  }
+  return from_json(read_file(file), file);
+}
+
+}  // namespace tokalign::tok

@@ -1,0 +1,348 @@
+#include "tokenizer/models/bpe.h"
+
+#include <atomic>
+#include <cstdio>
+#include <memory>
+#include <queue>
+#include <unordered_map>
+
+#include "tokenizer/byte_level_alphabet.h"
+#include "unicode/utf8.h"
+#include "util/error.h"
+
+namespace tokalign::tok {
+
+namespace {
+
+// Words shorter than this are cached, as in HF (utils/cache.rs MAX_LENGTH).
+constexpr size_t kCacheMaxWordLen = 256;
+constexpr size_t kCacheMaxWords = 1 << 17;
+// Below this many symbols a linear scan beats the heap.
+constexpr size_t kScanMaxSymbols = 48;
+
+// Per-thread word cache of one model: word -> tokens. Kept per thread so encode needs no
+// lock; keyed by the model's uid so a new model at a recycled address never sees
+// another's entries.
+struct WordCache {
+  StringIdMap index;           // word -> offset in store
+  std::vector<uint32_t> store;  // [n, id0, end0, id1, end1, ...]
+};
+
+WordCache& cache_for(uint64_t uid) {
+  thread_local std::unordered_map<uint64_t, std::unique_ptr<WordCache>> caches;
+  auto& c = caches[uid];
+  if (!c) c = std::make_unique<WordCache>();
+  return *c;
+}
+
+std::atomic<uint64_t> next_uid{1};
+
+}  // namespace
+
+BpeModel::BpeModel(BpeConfig cfg)
+    : prefix_(std::move(cfg.continuing_subword_prefix)),
+      suffix_(std::move(cfg.end_of_word_suffix)),
+      fuse_unk_(cfg.fuse_unk),
+      byte_fallback_(cfg.byte_fallback),
+      ignore_merges_(cfg.ignore_merges),
+      byte_level_(cfg.byte_level),
+      uid_(next_uid.fetch_add(1)) {
+  if (byte_level_ && (!prefix_.empty() || !suffix_.empty() || byte_fallback_))
+    byte_level_ = false;  // raw-byte storage only holds for the plain GPT-2 setup
+  const auto& alpha = ByteLevelAlphabet::get();
+  uint32_t max_id = 0;
+  for (const auto& [tok, id] : cfg.vocab) max_id = std::max(max_id, id);
+  id_to_token_.resize(cfg.vocab.empty() ? 0 : size_t(max_id) + 1);
+  vocab_.reserve(cfg.vocab.size());
+  std::string raw;
+  for (auto& [tok, id] : cfg.vocab) {
+    if (byte_level_) {
+      if (alpha.decode(tok, raw)) vocab_.set(raw, id);
+      else literal_extra_.set(tok, id);
+    } else {
+      vocab_.set(tok, id);
+    }
+    id_to_token_[id] = std::move(tok);
+  }
+  vocab_size_ = cfg.vocab.size();
+  // Duplicate keys in the JSON object collapse like a map; count distinct keys.
+  vocab_size_ = vocab_.size() + literal_extra_.size();
+
+  auto lookup_literal = [&](std::string_view s) -> std::optional<uint32_t> {
+    if (byte_level_) {
+      if (alpha.decode(s, raw)) return vocab_.get(raw);
+      return literal_extra_.get(s);
+    }
+    return vocab_.get(s);
+  };
+
+  merges_.reserve(cfg.merges.size());
+  std::string merged;
+  for (size_t i = 0; i < cfg.merges.size(); ++i) {
+    const auto& [a, b] = cfg.merges[i];
+    auto a_id = lookup_literal(a);
+    auto b_id = lookup_literal(b);
+    if (!a_id || !b_id)
+      throw Error("merges[" + std::to_string(i) + "] \"" + a + " " + b + "\": token \"" + (a_id ? b : a) +
+                  "\" is not in the vocab");
+    if (b.size() < prefix_.size())
+      throw Error("merges[" + std::to_string(i) + "]: token \"" + b + "\" is shorter than the continuing_subword_prefix");
+    merged.assign(a);
+    merged.append(b, prefix_.size());
+    auto new_id = lookup_literal(merged);
+    if (!new_id)
+      throw Error("merges[" + std::to_string(i) + "] \"" + a + " " + b + "\": merged token \"" + merged +
+                  "\" is not in the vocab");
+    merges_.set(*a_id, *b_id, {static_cast<uint32_t>(i), *new_id});
+  }
+
+  if (cfg.unk_token) {
+    unk_id_ = lookup_literal(*cfg.unk_token);
+    if (!unk_id_) throw Error("unk_token \"" + *cfg.unk_token + "\" is not in the vocab");
+  }
+  fallback_ids_.assign(256, -1);
+  if (byte_fallback_) {
+    for (int b = 0; b < 256; ++b) {
+      char name[8];
+      std::snprintf(name, sizeof name, "<0x%02X>", b);
+      if (auto id = vocab_.get(name)) fallback_ids_[b] = static_cast<int32_t>(*id);
+    }
+  }
+  if (byte_level_) {
+    byte_ids_.assign(256, -1);
+    for (int b = 0; b < 256; ++b) {
+      char c = static_cast<char>(b);
+      if (auto id = vocab_.get(std::string_view(&c, 1))) byte_ids_[b] = static_cast<int32_t>(*id);
+    }
+  }
+}
+
+BpeModel::~BpeModel() = default;
+
+std::optional<uint32_t> BpeModel::token_to_id(std::string_view token) const {
+  if (byte_level_) {
+    std::string raw;
+    if (ByteLevelAlphabet::get().decode(token, raw)) return vocab_.get(raw);
+    return literal_extra_.get(token);
+  }
+  return vocab_.get(token);
+}
+
+std::optional<std::string_view> BpeModel::id_to_token(uint32_t id) const {
+  if (id >= id_to_token_.size()) return std::nullopt;
+  // Ids missing from a sparse vocab hold an empty string; HF has no token for them.
+  if (id_to_token_[id].empty()) return std::nullopt;
+  return std::string_view(id_to_token_[id]);
+}
+
+void BpeModel::initial_symbols(std::string_view w, std::vector<Symbol>& syms) const {
+  syms.clear();
+  uint32_t pos = 0;
+  auto add = [&](uint32_t id, uint32_t len) {
+    syms.push_back({id, pos, len});
+    pos += len;
+  };
+  bool have_unk = false;
+  uint32_t unk_len = 0;
+  auto unknown = [&](uint32_t len) {
+    if (!unk_id_) return;  // no unk token: HF silently drops the char
+    if (have_unk && fuse_unk_) {
+      unk_len += len;
+    } else {
+      if (have_unk) add(*unk_id_, unk_len);
+      have_unk = true;
+      unk_len = len;
+    }
+  };
+  auto flush_unk = [&] {
+    if (have_unk) add(*unk_id_, unk_len);
+    have_unk = false;
+  };
+
+  if (byte_level_) {
+    for (unsigned char b : w) {
+      int32_t id = byte_ids_[b];
+      if (id >= 0) {
+        flush_unk();
+        add(static_cast<uint32_t>(id), 1);
+      } else {
+        unknown(1);
+      }
+    }
+    flush_unk();
+    return;
+  }
+
+  std::string key;
+  for (size_t i = 0; i < w.size();) {
+    size_t n = unicode::char_len(static_cast<unsigned char>(w[i]));
+    const bool first = i == 0, last = i + n >= w.size();
+    std::string_view s = w.substr(i, n);
+    std::optional<uint32_t> id;
+    std::string_view k = s;
+    if ((!first && !prefix_.empty()) || (last && !suffix_.empty())) {
+      key.clear();
+      if (!first) key += prefix_;
+      key += s;
+      if (last) key += suffix_;
+      k = key;
+    }
+    id = vocab_.get(k);
+    i += n;
+    if (id) {
+      flush_unk();
+      add(*id, static_cast<uint32_t>(n));
+      continue;
+    }
+    if (byte_fallback_) {
+      bool all = true;
+      for (unsigned char b : k) all = all && fallback_ids_[b] >= 0;
+      if (all) {
+        // HF adds the byte tokens without flushing a pending unk.
+        for (unsigned char b : k) add(static_cast<uint32_t>(fallback_ids_[b]), 1);
+        continue;
+      }
+    }
+    unknown(static_cast<uint32_t>(n));
+  }
+  flush_unk();
+}
+
+void BpeModel::merge_symbols_scan(std::vector<Symbol>& s) const {
+  // Repeatedly merge the lowest-ranked pair, leftmost first: the order HF's heap yields.
+  size_t n = s.size();
+  if (n < 2) return;
+  uint32_t rank[kScanMaxSymbols];
+  uint32_t nid[kScanMaxSymbols];
+  auto look = [&](size_t i) {
+    const PairMap::Value* v = merges_.get(s[i].id, s[i + 1].id);
+    rank[i] = v ? v->rank : UINT32_MAX;
+    nid[i] = v ? v->id : 0;
+  };
+  for (size_t i = 0; i + 1 < n; ++i) look(i);
+  while (n > 1) {
+    size_t best = 0;
+    uint32_t br = rank[0];
+    for (size_t i = 1; i + 1 < n; ++i)
+      if (rank[i] < br) {
+        br = rank[i];
+        best = i;
+      }
+    if (br == UINT32_MAX) break;
+    s[best].id = nid[best];
+    s[best].len += s[best + 1].len;
+    for (size_t i = best + 1; i + 1 < n; ++i) {
+      s[i] = s[i + 1];
+      rank[i] = rank[i + 1];
+      nid[i] = nid[i + 1];
+    }
+    --n;
+    if (best + 1 < n) look(best);
+    if (best > 0) look(best - 1);
+  }
+  s.resize(n);
+}
+
+void BpeModel::merge_symbols_heap(std::vector<Symbol>& s) const {
+  // Port of HF Word::merge_all: a min-heap of (rank, pos) over a linked list of symbols,
+  // stale entries skipped when the pair they name no longer exists.
+  const size_t n = s.size();
+  if (n < 2) return;
+  std::vector<int64_t> prev(n), next(n);
+  for (size_t i = 0; i < n; ++i) {
+    prev[i] = static_cast<int64_t>(i) - 1;
+    next[i] = i + 1 < n ? static_cast<int64_t>(i + 1) : -1;
+  }
+  struct Entry {
+    uint32_t rank;
+    uint32_t pos;
+    uint32_t new_id;
+    bool operator>(const Entry& o) const { return rank != o.rank ? rank > o.rank : pos > o.pos; }
+  };
+  std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> q;
+  for (size_t i = 0; i + 1 < n; ++i)
+    if (const PairMap::Value* v = merges_.get(s[i].id, s[i + 1].id))
+      q.push({v->rank, static_cast<uint32_t>(i), v->id});
+  while (!q.empty()) {
+    Entry top = q.top();
+    q.pop();
+    if (s[top.pos].len == 0 || next[top.pos] == -1) continue;
+    const size_t np = static_cast<size_t>(next[top.pos]);
+    const PairMap::Value* v = merges_.get(s[top.pos].id, s[np].id);
+    if (!v || v->id != top.new_id) continue;
+    s[top.pos].id = top.new_id;
+    s[top.pos].len += s[np].len;
+    s[np].len = 0;
+    next[top.pos] = next[np];
+    if (next[np] >= 0) prev[static_cast<size_t>(next[np])] = top.pos;
+    if (prev[top.pos] >= 0) {
+      size_t p = static_cast<size_t>(prev[top.pos]);
+      if (const PairMap::Value* pv = merges_.get(s[p].id, s[top.pos].id))
+        q.push({pv->rank, static_cast<uint32_t>(p), pv->id});
+    }
+    if (next[top.pos] >= 0) {
+      size_t nx = static_cast<size_t>(next[top.pos]);
+      if (const PairMap::Value* nv = merges_.get(s[top.pos].id, s[nx].id))
+        q.push({nv->rank, top.pos, nv->id});
+    }
+  }
+  size_t k = 0;
+  for (size_t i = 0; i < n; ++i)
+    if (s[i].len != 0) s[k++] = s[i];
+  s.resize(k);
+}
+
+void BpeModel::merge_word(std::string_view word, std::vector<Token>& out) const {
+  thread_local std::vector<Symbol> syms;
+  initial_symbols(word, syms);
+  if (syms.size() <= kScanMaxSymbols) merge_symbols_scan(syms);
+  else merge_symbols_heap(syms);
+  for (const Symbol& sy : syms) out.push_back({sy.id, sy.start, sy.start + sy.len});
+}
+
+void BpeModel::tokenize(std::string_view word, std::vector<Token>& out) const {
+  if (word.empty()) return;
+  if (ignore_merges_) {
+    if (auto id = vocab_.get(word)) {
+      out.push_back({*id, 0, static_cast<uint32_t>(word.size())});
+      return;
+    }
+  }
+  if (word.size() >= kCacheMaxWordLen) {
+    merge_word(word, out);
+    return;
+  }
+  WordCache& cache = cache_for(uid_);
+  if (auto off = cache.index.get(word)) {
+    const uint32_t* p = cache.store.data() + *off;
+    uint32_t n = p[0];
+    uint32_t start = 0;
+    for (uint32_t k = 0; k < n; ++k) {
+      uint32_t end = p[2 + 2 * k];
+      out.push_back({p[1 + 2 * k], start, end});
+      start = end;
+    }
+    return;
+  }
+  const size_t first = out.size();
+  merge_word(word, out);
+  if (cache.index.size() >= kCacheMaxWords) {
+    cache.index.clear();
+    cache.store.clear();
+  }
+  // Tokens of a cached word are contiguous from 0 (they always are, except after a byte
+  // fallback under a continuing-subword prefix; such words are not cached).
+  uint32_t expect = 0;
+  for (size_t k = first; k < out.size(); ++k) {
+    if (out[k].start != expect) return;
+    expect = out[k].end;
+  }
+  cache.index.set(word, static_cast<uint32_t>(cache.store.size()));
+  cache.store.push_back(static_cast<uint32_t>(out.size() - first));
+  for (size_t k = first; k < out.size(); ++k) {
+    cache.store.push_back(out[k].id);
+    cache.store.push_back(out[k].end);
+  }
+}
+
+}  // namespace tokalign::tok

@@ -1,0 +1,69 @@
+// Byte-pair encoding, exactly as HF applies it (tokenizers/src/models/bpe/model.rs and
+// word.rs): a word starts as one symbol per char (with the continuing-subword prefix and
+// end-of-word suffix, byte fallback to <0xXX> tokens, and unknown chars fused or dropped),
+// then the lowest-ranked adjacent pair of the merges list is merged, leftmost first, until
+// no pair has a merge. `ignore_merges` emits a word that is itself in the vocab whole.
+//
+// Byte-level mode: under a ByteLevel pre-tokenizer the vocabulary is stored as raw bytes
+// (the GPT-2 alphabet decoded), so words are never re-encoded; ids are unchanged.
+#pragma once
+
+#include <memory>
+
+#include "tokenizer/models/model.h"
+#include "util/hash_map.h"
+
+namespace tokalign::tok {
+
+struct BpeConfig {
+  std::vector<std::pair<std::string, uint32_t>> vocab;
+  std::vector<std::pair<std::string, std::string>> merges;
+  std::optional<std::string> unk_token;
+  std::string continuing_subword_prefix;
+  std::string end_of_word_suffix;
+  bool fuse_unk = false;
+  bool byte_fallback = false;
+  bool ignore_merges = false;
+  bool byte_level = false;  // store the vocabulary as raw bytes (see above)
+};
+
+class BpeModel : public Model {
+ public:
+  // Throws tokalign::Error when a merge names a token missing from the vocab.
+  explicit BpeModel(BpeConfig config);
+  ~BpeModel() override;
+
+  void tokenize(std::string_view word, std::vector<Token>& out) const override;
+  std::optional<uint32_t> token_to_id(std::string_view token) const override;
+  std::optional<std::string_view> id_to_token(uint32_t id) const override;
+  size_t vocab_size() const override { return vocab_size_; }
+  bool byte_level() const { return byte_level_; }
+
+  // The merge loop alone, on initial symbol ids (exposed so tests can compare the two
+  // implementations on random input).
+  struct Symbol {
+    uint32_t id;
+    uint32_t start;
+    uint32_t len;
+  };
+  void merge_symbols_heap(std::vector<Symbol>& syms) const;
+  void merge_symbols_scan(std::vector<Symbol>& syms) const;
+
+ private:
+  void initial_symbols(std::string_view word, std::vector<Symbol>& syms) const;
+  void merge_word(std::string_view word, std::vector<Token>& out) const;
+
+  StringIdMap vocab_;                       // model-space key (raw bytes in byte-level mode)
+  StringIdMap literal_extra_;               // byte-level keys that are not valid GPT-2 alphabet
+  std::vector<std::string> id_to_token_;    // literal strings, indexed by id
+  size_t vocab_size_ = 0;
+  PairMap merges_;
+  std::vector<int32_t> byte_ids_;           // raw byte -> id in byte-level mode (-1 none)
+  std::vector<int32_t> fallback_ids_;       // byte -> id of <0xXX> (-1 none)
+  std::optional<uint32_t> unk_id_;
+  std::string prefix_, suffix_;
+  bool fuse_unk_, byte_fallback_, ignore_merges_, byte_level_;
+  uint64_t uid_;                            // identifies this model's per-thread word cache
+};
+
+}  // namespace tokalign::tok

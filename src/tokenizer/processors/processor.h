@@ -1,0 +1,77 @@
+// Post-processors add a model's special tokens around the encoded text and may trim
+// offsets (HF tokenizers/src/processors/ and ByteLevel's post-processor half).
+// Only single sequences are supported; pairs are not part of tokalign's use.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tokenizer/encoding.h"
+
+namespace tokalign::tok {
+
+// id -> token string, for processors that look at token text.
+using TokenText = std::function<std::optional<std::string_view>(uint32_t)>;
+
+class PostProcessor {
+ public:
+  virtual ~PostProcessor() = default;
+  virtual void process(Encoding& e, bool add_special_tokens, bool with_offsets, const TokenText& text) const = 0;
+};
+
+using PostProcessorPtr = std::unique_ptr<PostProcessor>;
+
+// TemplateProcessing: the single-sequence template as a list of pieces, each either the
+// sequence or the ids of a named special token.
+class TemplateProcessor : public PostProcessor {
+ public:
+  struct Piece {
+    bool is_sequence;
+    std::vector<uint32_t> ids;  // special token ids when !is_sequence
+  };
+  explicit TemplateProcessor(std::vector<Piece> single) : single_(std::move(single)) {}
+  void process(Encoding& e, bool add_special_tokens, bool with_offsets, const TokenText& text) const override;
+
+ private:
+  std::vector<Piece> single_;
+};
+
+// ByteLevel (trim_offsets), RobertaProcessing and BertProcessing share the offset trim and
+// the cls/sep wrapping.
+class ByteLevelProcessor : public PostProcessor {
+ public:
+  ByteLevelProcessor(bool trim_offsets, bool add_prefix_space) : trim_(trim_offsets), prefix_space_(add_prefix_space) {}
+  void process(Encoding& e, bool add_special_tokens, bool with_offsets, const TokenText& text) const override;
+
+ private:
+  bool trim_, prefix_space_;
+};
+
+class WrapProcessor : public PostProcessor {  // Bert and Roberta: [cls] A [sep]
+ public:
+  WrapProcessor(uint32_t cls, uint32_t sep, bool trim_offsets, bool add_prefix_space)
+      : cls_(cls), sep_(sep), trim_(trim_offsets), prefix_space_(add_prefix_space) {}
+  void process(Encoding& e, bool add_special_tokens, bool with_offsets, const TokenText& text) const override;
+
+ private:
+  uint32_t cls_, sep_;
+  bool trim_, prefix_space_;
+};
+
+class SequenceProcessor : public PostProcessor {
+ public:
+  explicit SequenceProcessor(std::vector<PostProcessorPtr> p) : items_(std::move(p)) {}
+  void process(Encoding& e, bool add_special_tokens, bool with_offsets, const TokenText& text) const override {
+    for (const auto& p : items_) p->process(e, add_special_tokens, with_offsets, text);
+  }
+
+ private:
+  std::vector<PostProcessorPtr> items_;
+};
+
+}  // namespace tokalign::tok

@@ -1,0 +1,76 @@
+// TemplateProcessing (HF processors/template.rs), Bert (bert.rs), Roberta (roberta.rs),
+// ByteLevel (pre_tokenizers/byte_level.rs, process_offsets), Sequence (sequence.rs).
+#include "tokenizer/processors/processor.h"
+#include "unicode/categories.h"
+#include "unicode/utf8.h"
+
+namespace tokalign::tok {
+
+namespace {
+
+void wrap(Encoding& e, const std::vector<uint32_t>& before, const std::vector<uint32_t>& after, bool with_offsets) {
+  Encoding out;
+  auto add_special = [&](const std::vector<uint32_t>& ids) {
+    for (uint32_t id : ids) {
+      out.ids.push_back(id);
+      out.special_mask.push_back(1);
+      if (with_offsets) out.offsets.emplace_back(0, 0);
+    }
+  };
+  add_special(before);
+  out.ids.insert(out.ids.end(), e.ids.begin(), e.ids.end());
+  out.special_mask.insert(out.special_mask.end(), e.special_mask.begin(), e.special_mask.end());
+  if (with_offsets) out.offsets.insert(out.offsets.end(), e.offsets.begin(), e.offsets.end());
+  add_special(after);
+  e = std::move(out);
+}
+
+// HF byte_level::process_offsets: drop leading/trailing spaces (the GPT-2 'Ġ' or any
+// whitespace char) of each token from its offsets.
+void trim_offsets(Encoding& e, bool add_prefix_space, const TokenText& text) {
+  for (size_t i = 0; i < e.ids.size(); ++i) {
+    auto t = text(e.ids[i]);
+    if (!t) continue;
+    std::vector<char32_t> chars;
+    for (size_t k = 0; k < t->size();) chars.push_back(unicode::decode(*t, k));
+    auto space = [](char32_t c) { return c == 0x120 || unicode::is_whitespace(c); };
+    size_t lead = 0, trail = 0;
+    while (lead < chars.size() && space(chars[lead])) ++lead;
+    while (trail < chars.size() && space(chars[chars.size() - 1 - trail])) ++trail;
+    auto& o = e.offsets[i];
+    if (lead > 0) {
+      const bool first = i == 0 || o.first == 0;
+      if (first && add_prefix_space && lead == 1) lead = 0;
+      o.first = std::min<uint32_t>(o.first + static_cast<uint32_t>(lead), o.second);
+    }
+    if (trail > 0 && o.second >= trail) o.second = std::max<uint32_t>(o.second - static_cast<uint32_t>(trail), o.first);
+  }
+}
+
+}  // namespace
+
+void TemplateProcessor::process(Encoding& e, bool add_special_tokens, bool with_offsets, const TokenText&) const {
+  if (!add_special_tokens) return;
+  std::vector<uint32_t> before, after;
+  bool seen_sequence = false;
+  for (const Piece& p : single_) {
+    if (p.is_sequence) {
+      seen_sequence = true;
+      continue;
+    }
+    auto& dst = seen_sequence ? after : before;
+    dst.insert(dst.end(), p.ids.begin(), p.ids.end());
+  }
+  wrap(e, before, after, with_offsets);
+}
+
+void ByteLevelProcessor::process(Encoding& e, bool, bool with_offsets, const TokenText& text) const {
+  if (trim_ && with_offsets) trim_offsets(e, prefix_space_, text);
+}
+
+void WrapProcessor::process(Encoding& e, bool add_special_tokens, bool with_offsets, const TokenText& text) const {
+  if (trim_ && with_offsets) trim_offsets(e, prefix_space_, text);
+  if (add_special_tokens) wrap(e, {cls_}, {sep_}, with_offsets);
+}
+
+}  // namespace tokalign::tok

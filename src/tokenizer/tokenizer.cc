@@ -1,0 +1,180 @@
+#include "tokenizer/tokenizer.h"
+
+#include <atomic>
+#include <thread>
+
+#include "unicode/utf8.h"
+#include "util/error.h"
+
+namespace tokalign::tok {
+
+Tokenizer::Tokenizer() = default;
+Tokenizer::Tokenizer(Tokenizer&&) noexcept = default;
+Tokenizer& Tokenizer::operator=(Tokenizer&&) noexcept = default;
+Tokenizer::~Tokenizer() = default;
+
+namespace {
+
+// HF BytesToCharOffsetConverter (tokenizers/src/tokenizer/pre_tokenizer.rs).
+class CharOffsets {
+ public:
+  explicit CharOffsets(std::string_view s) : map_(s.size()) {
+    uint32_t c = 0;
+    for (size_t i = 0; i < s.size(); ++i) {
+      if (i > 0 && !unicode::is_continuation(static_cast<unsigned char>(s[i]))) ++c;
+      map_[i] = c;
+    }
+  }
+  std::pair<uint32_t, uint32_t> convert(size_t a, size_t b) const {
+    if (a < map_.size()) {
+      if (b < map_.size()) return {map_[a], map_[b]};
+      uint32_t last = (b >= 1 && b - 1 < map_.size()) ? map_[b - 1] : map_[a] + 1;
+      return {map_[a], last + 1};
+    }
+    return {static_cast<uint32_t>(a), static_cast<uint32_t>(b)};
+  }
+
+ private:
+  std::vector<uint32_t> map_;
+};
+
+size_t char_floor(std::string_view s, size_t i) {
+  while (i > 0 && i < s.size() && unicode::is_continuation(static_cast<unsigned char>(s[i]))) --i;
+  return i;
+}
+
+size_t char_ceil(std::string_view s, size_t i) {
+  while (i < s.size() && unicode::is_continuation(static_cast<unsigned char>(s[i]))) ++i;
+  return i;
+}
+
+}  // namespace
+
+Encoding Tokenizer::encode(std::string_view text, const EncodeOptions& opts) const {
+  if (size_t bad = unicode::find_invalid_utf8(text); bad != std::string_view::npos)
+    throw Error("input is not valid UTF-8 at byte " + std::to_string(bad));
+  if (text.size() >= UINT32_MAX) throw Error("input longer than 4 GiB");
+
+  PreTokenizedString pts(text);
+  added_->extract_and_normalize(pts, normalizer_.get(), opts.parse_special);
+  if (pre_tokenizer_) pre_tokenizer_->pre_tokenize(pts);
+
+  Encoding e;
+  e.ids.reserve(text.size() / 3 + 4);
+  std::vector<std::pair<size_t, size_t>> byte_offsets;
+  thread_local std::vector<Token> toks;
+  for (const Split& sp : pts.splits()) {
+    const NormalizedString& n = sp.normalized;
+    const size_t shift = n.offsets_original().first;
+    auto add_offsets = [&](size_t a, size_t b) {
+      auto r = n.normalized_to_original(a, b);
+      if (r) byte_offsets.emplace_back(shift + r->first, shift + r->second);
+      else byte_offsets.emplace_back(a, b);
+    };
+    if (sp.added_id >= 0) {
+      e.ids.push_back(static_cast<uint32_t>(sp.added_id));
+      if (opts.offsets) add_offsets(0, n.size());
+      continue;
+    }
+    toks.clear();
+    model_->tokenize(n.get(), toks);
+    for (const Token& t : toks) {
+      e.ids.push_back(t.id);
+      if (!opts.offsets) continue;
+      if (byte_level_raw_) add_offsets(char_floor(n.get(), t.start), char_ceil(n.get(), t.end));
+      else add_offsets(t.start, t.end);
+    }
+  }
+  e.special_mask.assign(e.ids.size(), 0);
+  if (opts.offsets) {
+    CharOffsets conv(text);
+    e.offsets.reserve(byte_offsets.size());
+    for (auto [a, b] : byte_offsets) e.offsets.push_back(conv.convert(a, b));
+  }
+  if (post_processor_) {
+    TokenText text_of = [this](uint32_t id) -> std::optional<std::string_view> {
+      if (const AddedToken* t = added_->by_id(id)) return std::string_view(t->content);
+      return model_->id_to_token(id);
+    };
+    post_processor_->process(e, opts.add_special_tokens, opts.offsets, text_of);
+  }
+  return e;
+}
+
+std::vector<Encoding> Tokenizer::encode_batch(std::span<const std::string> texts, const EncodeOptions& opts,
+                                              size_t threads) const {
+  std::vector<Encoding> out(texts.size());
+  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  threads = std::min(threads, texts.size());
+  if (threads <= 1) {
+    for (size_t i = 0; i < texts.size(); ++i) out[i] = encode(texts[i], opts);
+    return out;
+  }
+  std::atomic<size_t> next{0};
+  std::vector<std::exception_ptr> errors(threads);
+  std::vector<std::thread> pool;
+  for (size_t t = 0; t < threads; ++t)
+    pool.emplace_back([&, t] {
+      try {
+        for (size_t i; (i = next.fetch_add(1)) < texts.size();) out[i] = encode(texts[i], opts);
+      } catch (...) {
+        errors[t] = std::current_exception();
+        next = texts.size();
+      }
+    });
+  for (auto& th : pool) th.join();
+  for (auto& err : errors)
+    if (err) std::rethrow_exception(err);
+  return out;
+}
+
+std::optional<uint32_t> Tokenizer::token_to_id(std::string_view token) const {
+  if (auto id = added_->token_to_id(token)) return id;
+  return model_->token_to_id(token);
+}
+
+std::optional<std::string> Tokenizer::id_to_token(uint32_t id) const {
+  if (const AddedToken* t = added_->by_id(id)) return t->content;
+  if (auto s = model_->id_to_token(id)) return std::string(*s);
+  return std::nullopt;
+}
+
+size_t Tokenizer::vocab_size() const {
+  size_t n = model_->vocab_size();
+  for (const AddedToken& t : added_->tokens())
+    if (!model_->id_to_token(t.id)) ++n;
+  return n;
+}
+
+std::string Tokenizer::decode(std::span<const uint32_t> ids, bool skip_special_tokens) const {
+  std::vector<std::string> tokens;
+  tokens.reserve(ids.size());
+  for (uint32_t id : ids) {
+    const AddedToken* added = added_->by_id(id);
+    if (added) {
+      if (!(skip_special_tokens && added->special)) tokens.push_back(added->content);
+      continue;
+    }
+    auto s = model_->id_to_token(id);
+    if (!s) continue;  // unknown ids are skipped, as HF does
+    if (skip_special_tokens && added_->token_to_id(*s)) {
+      auto other = added_->by_id(*added_->token_to_id(*s));
+      if (other && other->special) continue;
+    }
+    tokens.emplace_back(*s);
+  }
+  if (!decoder_) {
+    std::string out;
+    for (size_t i = 0; i < tokens.size(); ++i) {
+      if (i) out += ' ';
+      out += tokens[i];
+    }
+    return out;
+  }
+  decoder_->decode_chain(tokens);
+  std::string out;
+  for (const std::string& t : tokens) out += t;
+  return out;
+}
+
+}  // namespace tokalign::tok

@@ -1,0 +1,79 @@
+// The Hugging Face tokenization pipeline, bit-exact with tokenizers 0.23
+// (tokenizers/src/tokenizer/mod.rs, encode_single_sequence + post_process):
+//
+//   1. added vocabulary   split out added tokens found in the raw text (normalized=false)
+//   2. normalizer         each remaining text piece (normalizers/)
+//      added vocabulary   split out added tokens found in the normalized text
+//   3. pre-tokenizer      cut text pieces into words (pre_tokenizers/)
+//   4. model              words -> ids (models/: BPE, Unigram, WordPiece, WordLevel)
+//   5. post-processor     special tokens around the sequence (processors/)
+//
+// and back: ids -> token strings -> decoders/ -> text.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tokenizer/added_vocabulary.h"
+#include "tokenizer/decoders/decoder.h"
+#include "tokenizer/encoding.h"
+#include "tokenizer/models/model.h"
+#include "tokenizer/normalizers/normalizer.h"
+#include "tokenizer/pre_tokenizers/pre_tokenizer.h"
+#include "tokenizer/processors/processor.h"
+
+namespace tokalign::tok {
+
+struct EncodeOptions {
+  bool add_special_tokens = true;  // run the post-processor's template (bos, cls, ...)
+  bool parse_special = true;       // match special tokens in the text; off = plain text
+  bool offsets = false;            // fill Encoding::offsets
+};
+
+class Tokenizer {
+ public:
+  // Loads a tokenizer.json, or the tokenizer.json inside a model folder. Throws
+  // tokalign::Error naming the file and the problem (bad JSON, unsupported component,
+  // merges naming missing tokens, ...).
+  static Tokenizer from_file(const std::string& path);
+  // Loads from tokenizer.json text; `source` names it in errors.
+  static Tokenizer from_json(std::string_view json, const std::string& source);
+
+  Tokenizer(Tokenizer&&) noexcept;
+  Tokenizer& operator=(Tokenizer&&) noexcept;
+  ~Tokenizer();
+
+  // Throws tokalign::Error if text is not valid UTF-8 (naming the byte offset).
+  Encoding encode(std::string_view text, const EncodeOptions& opts = {}) const;
+  // Encodes in parallel on `threads` threads (0 = hardware concurrency); order kept.
+  std::vector<Encoding> encode_batch(std::span<const std::string> texts, const EncodeOptions& opts,
+                                     size_t threads) const;
+
+  std::string decode(std::span<const uint32_t> ids, bool skip_special_tokens = false) const;
+
+  std::optional<uint32_t> token_to_id(std::string_view token) const;
+  std::optional<std::string> id_to_token(uint32_t id) const;
+  // Model vocab plus added tokens not in it (HF get_vocab_size(with_added_tokens=true)).
+  size_t vocab_size() const;
+  const AddedVocabulary& added_vocabulary() const { return *added_; }
+  const std::string& source() const { return source_; }
+
+ private:
+  Tokenizer();
+  friend class TokenizerLoader;
+
+  std::string source_;
+  NormalizerPtr normalizer_;
+  PreTokenizerPtr pre_tokenizer_;
+  std::unique_ptr<Model> model_;
+  PostProcessorPtr post_processor_;
+  DecoderPtr decoder_;
+  std::unique_ptr<AddedVocabulary> added_;
+  bool byte_level_raw_ = false;  // model works on raw bytes (token offsets widen to chars)
+};
+
+}  // namespace tokalign::tok

@@ -1,0 +1,23 @@
+#include "util/file.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+
+#include "util/error.h"
+
+namespace tokalign {
+
+std::string read_file(const std::string& path) {
+  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
+  if (!f) throw Error(path + ": cannot open: " + std::strerror(errno));
+  std::string out;
+  char buf[1 << 16];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f.get())) > 0) out.append(buf, n);
+  if (std::ferror(f.get())) throw Error(path + ": read error: " + std::strerror(errno));
+  return out;
+}
+
+}  // namespace tokalign

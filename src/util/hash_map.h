@@ -1,0 +1,188 @@
+// Open-addressing hash tables for the tokenizer's hot lookups: byte string -> id and
+// (id, id) pair -> merge. std::unordered_map costs a node allocation per entry and a
+// pointer chase per probe; these keep keys in one arena and probe linearly.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tokalign {
+
+inline uint64_t hash_bytes(std::string_view s) {
+  // FNV-1a over 8-byte words, then a final avalanche (wyhash-like mix).
+  uint64_t h = 0xcbf29ce484222325ull ^ (s.size() * 0x9E3779B97F4A7C15ull);
+  const char* p = s.data();
+  size_t n = s.size();
+  while (n >= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    h = (h ^ w) * 0x100000001b3ull;
+    h ^= h >> 29;
+    p += 8;
+    n -= 8;
+  }
+  uint64_t w = 0;
+  std::memcpy(&w, p, n);
+  h = (h ^ w) * 0x100000001b3ull;
+  h ^= h >> 32;
+  h *= 0xff51afd7ed558ccdull;
+  h ^= h >> 33;
+  return h;
+}
+
+// Maps byte strings to uint32 values. Keys are copied into an arena.
+class StringIdMap {
+ public:
+  void reserve(size_t n) {
+    size_t cap = 16;
+    while (cap < n * 2) cap <<= 1;
+    rehash(cap);
+  }
+  size_t size() const { return count_; }
+  size_t arena_bytes() const { return arena_.size(); }
+  void clear() {
+    slots_.assign(slots_.size(), Slot{});
+    arena_.clear();
+    count_ = 0;
+  }
+
+  // Inserts or overwrites.
+  void set(std::string_view key, uint32_t value) {
+    if ((count_ + 1) * 2 > slots_.size()) rehash(slots_.empty() ? 16 : slots_.size() * 2);
+    uint64_t h = hash_bytes(key);
+    size_t mask = slots_.size() - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+      Slot& s = slots_[i];
+      if (s.len == kEmpty) {
+        s.hash = h;
+        s.off = static_cast<uint32_t>(arena_.size());
+        s.len = static_cast<uint32_t>(key.size());
+        s.value = value;
+        arena_.append(key);
+        ++count_;
+        return;
+      }
+      if (s.hash == h && key_at(s) == key) {
+        s.value = value;
+        return;
+      }
+    }
+  }
+
+  std::optional<uint32_t> get(std::string_view key) const {
+    if (slots_.empty()) return std::nullopt;
+    uint64_t h = hash_bytes(key);
+    size_t mask = slots_.size() - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+      const Slot& s = slots_[i];
+      if (s.len == kEmpty) return std::nullopt;
+      if (s.hash == h && key_at(s) == key) return s.value;
+    }
+  }
+
+  template <class F>
+  void for_each(F f) const {
+    for (const Slot& s : slots_)
+      if (s.len != kEmpty) f(key_at(s), s.value);
+  }
+
+ private:
+  static constexpr uint32_t kEmpty = 0xFFFFFFFFu;
+  struct Slot {
+    uint64_t hash = 0;
+    uint32_t off = 0;
+    uint32_t len = kEmpty;
+    uint32_t value = 0;
+  };
+  std::string_view key_at(const Slot& s) const { return std::string_view(arena_).substr(s.off, s.len); }
+  void rehash(size_t cap) {
+    std::vector<Slot> old = std::move(slots_);
+    slots_.assign(cap, Slot{});
+    size_t mask = cap - 1;
+    for (const Slot& s : old) {
+      if (s.len == kEmpty) continue;
+      size_t i = s.hash & mask;
+      while (slots_[i].len != kEmpty) i = (i + 1) & mask;
+      slots_[i] = s;
+    }
+  }
+  std::vector<Slot> slots_;
+  std::string arena_;
+  size_t count_ = 0;
+};
+
+// Maps a pair of uint32 ids to two uint32 values (rank, new id).
+class PairMap {
+ public:
+  struct Value {
+    uint32_t rank;
+    uint32_t id;
+  };
+  void reserve(size_t n) {
+    size_t cap = 16;
+    while (cap < n * 2) cap <<= 1;
+    rehash(cap);
+  }
+  void set(uint32_t a, uint32_t b, Value v) {
+    if ((count_ + 1) * 2 > slots_.size()) rehash(slots_.empty() ? 16 : slots_.size() * 2);
+    uint64_t k = key(a, b);
+    size_t mask = slots_.size() - 1;
+    for (size_t i = mix(k) & mask;; i = (i + 1) & mask) {
+      Slot& s = slots_[i];
+      if (s.key == kEmpty) {
+        s.key = k;
+        s.v = v;
+        ++count_;
+        return;
+      }
+      if (s.key == k) {
+        s.v = v;
+        return;
+      }
+    }
+  }
+  const Value* get(uint32_t a, uint32_t b) const {
+    if (slots_.empty()) return nullptr;
+    uint64_t k = key(a, b);
+    size_t mask = slots_.size() - 1;
+    for (size_t i = mix(k) & mask;; i = (i + 1) & mask) {
+      const Slot& s = slots_[i];
+      if (s.key == k) return &s.v;
+      if (s.key == kEmpty) return nullptr;
+    }
+  }
+  size_t size() const { return count_; }
+
+ private:
+  static constexpr uint64_t kEmpty = ~0ull;
+  static uint64_t key(uint32_t a, uint32_t b) { return (static_cast<uint64_t>(a) << 32) | b; }
+  static uint64_t mix(uint64_t k) {
+    k ^= k >> 31;
+    k *= 0x9E3779B97F4A7C15ull;
+    k ^= k >> 29;
+    return k;
+  }
+  struct Slot {
+    uint64_t key = kEmpty;
+    Value v{};
+  };
+  void rehash(size_t cap) {
+    std::vector<Slot> old = std::move(slots_);
+    slots_.assign(cap, Slot{});
+    size_t mask = cap - 1;
+    for (const Slot& s : old) {
+      if (s.key == kEmpty) continue;
+      size_t i = mix(s.key) & mask;
+      while (slots_[i].key != kEmpty) i = (i + 1) & mask;
+      slots_[i] = s;
+    }
+  }
+  std::vector<Slot> slots_;
+  size_t count_ = 0;
+};
+
+}  // namespace tokalign
