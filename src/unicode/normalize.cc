@@ -2,6 +2,7 @@
 
 #include <utf8proc.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -24,30 +25,14 @@ int options_for(Form form) {
   return o;
 }
 
-// Starters that never combine with what precedes them start a new normalization segment.
-bool segment_start(char32_t c) {
-  if (c < 0x300) return true;
-  const utf8proc_property_t* p = utf8proc_get_property(static_cast<utf8proc_int32_t>(c));
-  if (p->combining_class != 0) return false;
-  return !(c >= 0x1160 && c <= 0x11FF);  // conjoining jamo V/T compose with L
+// Canonical composition of two chars, or 0 (utf8proc composes a UTF-32 buffer in place).
+char32_t compose_pair(char32_t a, char32_t b) {
+  utf8proc_int32_t buf[2] = {static_cast<utf8proc_int32_t>(a), static_cast<utf8proc_int32_t>(b)};
+  utf8proc_ssize_t n = utf8proc_normalize_utf32(buf, 2, static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE));
+  return n == 1 ? static_cast<char32_t>(buf[0]) : 0;
 }
 
-void append_segment(std::vector<std::pair<char32_t, int>>& out, std::string_view in_seg,
-                    const std::string& out_seg) {
-  const size_t m = count_chars(in_seg);
-  std::vector<char32_t> chars;
-  for (size_t i = 0; i < out_seg.size();) chars.push_back(decode(out_seg, i));
-  const size_t k = chars.size();
-  for (size_t j = 0; j < k; ++j) {
-    int change = 0;
-    if (k >= m) {
-      change = j < m ? 0 : 1;
-    } else if (j + 1 == k) {
-      change = -static_cast<int>(m - k);
-    }
-    out.emplace_back(chars[j], change);
-  }
-}
+int ccc(char32_t c) { return utf8proc_get_property(static_cast<utf8proc_int32_t>(c))->combining_class; }
 
 }  // namespace
 
@@ -76,35 +61,98 @@ bool quick_check_unchanged(std::string_view s, Form form) {
 }
 
 std::vector<std::pair<char32_t, int>> normalize_transform(std::string_view s, Form form) {
-  std::vector<std::pair<char32_t, int>> out;
-  const std::string whole = normalize(s, form);
-  // Normalize segment by segment so each change stays local; if segmenting changed the
-  // result (a rare composition across what looked like a boundary), treat it as one segment.
-  std::string joined;
-  std::vector<std::pair<size_t, size_t>> segs;
-  size_t start = 0;
-  for (size_t i = 0; i < s.size();) {
-    size_t at = i;
+  // Decompose char by char, reorder marks, recompose, keeping for every output char the
+  // input chars it came from; then express each output char as HF's change: a char that
+  // takes in N input chars is -(N-1), one that takes none (an extra char of a
+  // decomposition) is +1. This is how unicode-normalization-alignments reports it.
+  const bool compat = form == Form::NFKC || form == Form::NFKD;
+  const bool compose = form == Form::NFC || form == Form::NFKC;
+  struct Ch {
+    char32_t c;
+    uint32_t lo, hi;  // input char indices it came from
+    int cls;
+  };
+  std::vector<Ch> v;
+  uint32_t idx = 0;
+  for (size_t i = 0; i < s.size(); ++idx) {
     char32_t c = decode(s, i);
-    if (at > start && segment_start(c)) {
-      segs.emplace_back(start, at);
-      start = at;
+    utf8proc_int32_t buf[32];
+    int last_boundclass = 0;
+    utf8proc_ssize_t n = utf8proc_decompose_char(
+        static_cast<utf8proc_int32_t>(c), buf, 32,
+        static_cast<utf8proc_option_t>(UTF8PROC_DECOMPOSE | (compat ? UTF8PROC_COMPAT : 0)), &last_boundclass);
+    if (n < 0 || n > 32) throw Error("unicode decomposition failed");
+    for (utf8proc_ssize_t k = 0; k < n; ++k) {
+      char32_t d = static_cast<char32_t>(buf[k]);
+      v.push_back({d, idx, idx, ccc(d)});
     }
   }
-  if (start < s.size()) segs.emplace_back(start, s.size());
-  std::vector<std::string> outs;
-  outs.reserve(segs.size());
-  for (auto [a, b] : segs) {
-    outs.push_back(normalize(s.substr(a, b - a), form));
-    joined += outs.back();
+  // Canonical ordering: stable sort of each run of non-starters by combining class.
+  for (size_t i = 0; i < v.size();) {
+    if (v[i].cls == 0) {
+      ++i;
+      continue;
+    }
+    size_t j = i;
+    while (j < v.size() && v[j].cls != 0) ++j;
+    std::stable_sort(v.begin() + i, v.begin() + j, [](const Ch& a, const Ch& b) { return a.cls < b.cls; });
+    i = j;
   }
-  if (joined != whole) {
-    append_segment(out, s, whole);
-    return out;
+  if (compose && !v.empty()) {
+    std::vector<Ch> out;
+    out.reserve(v.size());
+    size_t starter = 0;
+    bool have_starter = v[0].cls == 0;
+    int last = have_starter ? 0 : 256;
+    out.push_back(v[0]);
+    for (size_t i = 1; i < v.size(); ++i) {
+      const Ch& ch = v[i];
+      if (have_starter && (last < ch.cls || last == 0)) {
+        if (char32_t comp = compose_pair(out[starter].c, ch.c)) {
+          out[starter].c = comp;
+          out[starter].lo = std::min(out[starter].lo, ch.lo);
+          out[starter].hi = std::max(out[starter].hi, ch.hi);
+          continue;
+        }
+      }
+      if (ch.cls == 0) {
+        starter = out.size();
+        have_starter = true;
+      }
+      last = ch.cls;
+      out.push_back(ch);
+    }
+    v = std::move(out);
   }
-  for (size_t i = 0; i < segs.size(); ++i)
-    append_segment(out, s.substr(segs[i].first, segs[i].second - segs[i].first), outs[i]);
-  return out;
+  std::vector<std::pair<char32_t, int>> t;
+  t.reserve(v.size());
+  std::string check;
+  uint32_t consumed = 0;  // input chars consumed so far
+  bool monotonic = true;
+  for (const Ch& ch : v) {
+    append_utf8(check, ch.c);
+    if (ch.hi + 1 <= consumed) {
+      t.emplace_back(ch.c, 1);
+    } else {
+      if (ch.lo < consumed || ch.lo > consumed) monotonic = false;
+      t.emplace_back(ch.c, -static_cast<int>(ch.hi + 1 - consumed - 1));
+      consumed = ch.hi + 1;
+    }
+  }
+  if (!monotonic || consumed != idx || check != normalize(s, form)) {
+    // Reordering moved chars across each other: report the whole string as one change.
+    t.clear();
+    const std::string whole = normalize(s, form);
+    std::vector<char32_t> chars;
+    for (size_t i = 0; i < whole.size();) chars.push_back(decode(whole, i));
+    for (size_t j = 0; j < chars.size(); ++j) {
+      int change = 0;
+      if (chars.size() >= idx) change = j < idx ? 0 : 1;
+      else if (j + 1 == chars.size()) change = -static_cast<int>(idx - chars.size());
+      t.emplace_back(chars[j], change);
+    }
+  }
+  return t;
 }
 
 }  // namespace tokalign::unicode
