@@ -171,22 +171,21 @@ std::unique_ptr<Model> TokenizerLoader::model(const Json& j, bool byte_level) {
     c.byte_fallback = j.boolean_or("byte_fallback", false);
     c.ignore_merges = j.boolean_or("ignore_merges", false);
     c.byte_level = byte_level;
-    Json merges = j.get("merges");
-    simdjson::dom::array arr;
-    // Merges are "a b" strings (older files) or ["a", "b"] pairs.
-    size_t i = 0;
-    for (const Json& m : merges.array()) {
+    // Merges are ["a", "b"] pairs or, in older files, "a b" strings that must split on ' '
+    // into exactly two tokens; "#version" lines are skipped (HF convert_merges_to_hashmap).
+    for (const Json& m : j.get("merges").array()) {
       if (m.is_string()) {
         std::string_view s = m.str();
-        size_t sp = s.find(' ', 1);
-        if (sp == std::string_view::npos) m.fail("merge \"" + std::string(s) + "\" is not two tokens separated by a space");
+        if (s.substr(0, 8) == "#version") continue;
+        size_t sp = s.find(' ');
+        if (sp == std::string_view::npos || s.find(' ', sp + 1) != std::string_view::npos)
+          m.fail("merge \"" + std::string(s) + "\" is not two tokens separated by one space (as HF requires)");
         c.merges.emplace_back(std::string(s.substr(0, sp)), std::string(s.substr(sp + 1)));
       } else {
         auto pair = m.array();
         if (pair.size() != 2) m.fail("merge must be a pair of tokens");
         c.merges.emplace_back(std::string(pair[0].str()), std::string(pair[1].str()));
       }
-      ++i;
     }
     try {
       return std::make_unique<BpeModel>(std::move(c));

