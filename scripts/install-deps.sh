@@ -9,7 +9,6 @@ packages=(
   build-essential cmake pkg-config
   libsimdjson-dev libpcre2-dev libutf8proc-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  nodejs npm
   clang libclang-rt-14-dev   # libFuzzer targets and sanitizers (make fuzz)
   hyperfine                  # whole-process benchmarks (make bench)
 )
@@ -17,6 +16,8 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Node.js may come from elsewhere than Debian (its own npm then conflicts with Debian's).
+command -v node >/dev/null && command -v npm >/dev/null || missing+=(nodejs npm)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "install-deps: apt-get install ${missing[*]}"
   SUDO=""
