@@ -2,6 +2,7 @@
 // refused with an error naming it; nothing is silently approximated.
 #include <sys/stat.h>
 
+#include <map>
 #include <memory>
 
 #include "tokenizer/json.h"
@@ -330,13 +331,18 @@ Tokenizer TokenizerLoader::load(std::string_view text) {
     t.byte_level_raw_ = true;
   }
 
+  // Added tokens get their ids the way HF's deserializer gives them (it only warns when the
+  // file says otherwise; tokenizer/serialization.rs + AddedVocabulary::add_tokens): the id
+  // of the same content already added or in the model vocab, else the next free id.
   std::vector<AddedToken> added;
   if (auto at = j.find("added_tokens")) {
+    StringIdMap content_to_id;
+    std::map<uint32_t, AddedToken> by_id;
+    const uint32_t vocab_size = static_cast<uint32_t>(t.model_->vocab_size());
     for (const Json& a : at->array()) {
       AddedToken tok;
       int64_t id = a.get("id").integer();
       if (id < 0 || id > INT32_MAX) a.get("id").fail("token id out of range");
-      tok.id = static_cast<uint32_t>(id);
       tok.content = a.get("content").str();
       if (unicode::find_invalid_utf8(tok.content) != std::string_view::npos) a.fail("content is not valid UTF-8");
       tok.special = a.boolean_or("special", false);
@@ -344,8 +350,21 @@ Tokenizer TokenizerLoader::load(std::string_view text) {
       tok.lstrip = a.boolean_or("lstrip", false);
       tok.rstrip = a.boolean_or("rstrip", false);
       tok.normalized = a.boolean_or("normalized", !tok.special);
-      added.push_back(std::move(tok));
+      if (tok.content.empty()) continue;
+      std::optional<uint32_t> assigned = content_to_id.get(tok.content);
+      if (!assigned) assigned = t.model_->token_to_id(tok.content);
+      if (!assigned) {
+        if (by_id.empty()) assigned = vocab_size;
+        else {
+          uint32_t max = by_id.rbegin()->first;
+          assigned = (max >= vocab_size || vocab_size == 0) ? max + 1 : vocab_size;
+        }
+      }
+      tok.id = *assigned;
+      content_to_id.set(tok.content, tok.id);
+      by_id[tok.id] = std::move(tok);
     }
+    for (auto& [id, tok] : by_id) added.push_back(std::move(tok));
   }
   t.added_ = std::make_unique<AddedVocabulary>(std::move(added), t.normalizer_.get());
   if (auto p = j.find("post_processor")) t.post_processor_ = processor(*p, t);
