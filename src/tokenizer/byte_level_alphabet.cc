@@ -23,6 +23,10 @@ const ByteLevelAlphabet& ByteLevelAlphabet::get() {
 
 bool ByteLevelAlphabet::decode(std::string_view token, std::string& out) const {
   out.clear();
+  return decode_append(token, out);
+}
+
+bool ByteLevelAlphabet::decode_append(std::string_view token, std::string& out) const {
   for (size_t i = 0; i < token.size();) {
     char32_t c = unicode::decode(token, i);
     if (c >= char_to_byte.size() || char_to_byte[c] < 0) return false;

@@ -20,6 +20,8 @@ struct ByteLevelAlphabet {
   // Maps a byte-level token string back to raw bytes; false if it holds a char outside
   // the alphabet.
   bool decode(std::string_view token, std::string& out) const;
+  // Same, appending to out; on failure out is left with a partial append.
+  bool decode_append(std::string_view token, std::string& out) const;
 };
 
 }  // namespace tokalign::tok

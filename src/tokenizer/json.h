@@ -22,6 +22,7 @@ class Json {
   bool is_array() const { return e_.is_array(); }
   bool is_string() const { return e_.is_string(); }
   const std::string& path() const { return path_; }
+  simdjson::dom::element element() const { return e_; }
 
   // Member access: `get` throws when missing; `find` returns nullopt when missing or null.
   Json get(std::string_view key) const;

@@ -164,7 +164,18 @@ std::unique_ptr<Model> TokenizerLoader::model(const Json& j, bool byte_level) {
     BpeConfig c;
     if (auto d = j.find("dropout"); d && d->number() != 0.0)
       d->fail("BPE dropout is random; tokalign encodes deterministically and does not support it");
-    string_vocab(c.vocab);
+    // vocab and merges are read straight from the DOM as views (the hot part of loading:
+    // hundreds of thousands of entries); error paths are built only on failure.
+    Json vocab = j.get("vocab");
+    simdjson::dom::object vobj;
+    if (vocab.element().get_object().get(vobj)) vocab.fail("expected an object of token: id");
+    c.vocab.reserve(vobj.size());
+    for (auto [k, v] : vobj) {
+      int64_t id;
+      if (v.get_int64().get(id) || id < 0 || id > INT32_MAX)
+        vocab.fail("token \"" + std::string(k) + "\": expected an id between 0 and 2^31-1");
+      c.vocab.emplace_back(std::string_view(k), static_cast<uint32_t>(id));
+    }
     c.unk_token = j.opt_str("unk_token");
     c.continuing_subword_prefix = j.str_or("continuing_subword_prefix", "");
     c.end_of_word_suffix = j.str_or("end_of_word_suffix", "");
@@ -174,19 +185,30 @@ std::unique_ptr<Model> TokenizerLoader::model(const Json& j, bool byte_level) {
     c.byte_level = byte_level;
     // Merges are ["a", "b"] pairs or, in older files, "a b" strings that must split on ' '
     // into exactly two tokens; "#version" lines are skipped (HF convert_merges_to_hashmap).
-    for (const Json& m : j.get("merges").array()) {
-      if (m.is_string()) {
-        std::string_view s = m.str();
-        if (s.substr(0, 8) == "#version") continue;
-        size_t sp = s.find(' ');
-        if (sp == std::string_view::npos || s.find(' ', sp + 1) != std::string_view::npos)
-          m.fail("merge \"" + std::string(s) + "\" is not two tokens separated by one space (as HF requires)");
-        c.merges.emplace_back(std::string(s.substr(0, sp)), std::string(s.substr(sp + 1)));
+    Json merges = j.get("merges");
+    simdjson::dom::array marr;
+    if (merges.element().get_array().get(marr)) merges.fail("expected an array");
+    c.merges.reserve(marr.size());
+    size_t i = 0;
+    for (simdjson::dom::element m : marr) {
+      auto where = [&] { return Json(m, &source_, merges.path() + "[" + std::to_string(i) + "]"); };
+      std::string_view str;
+      simdjson::dom::array pair;
+      if (m.get_string().get(str) == simdjson::SUCCESS) {
+        if (str.substr(0, 8) != "#version") {
+          size_t sp = str.find(' ');
+          if (sp == std::string_view::npos || str.find(' ', sp + 1) != std::string_view::npos)
+            where().fail("merge \"" + std::string(str) + "\" is not two tokens separated by one space (as HF requires)");
+          c.merges.emplace_back(str.substr(0, sp), str.substr(sp + 1));
+        }
+      } else if (m.get_array().get(pair) == simdjson::SUCCESS && pair.size() == 2) {
+        std::string_view a, b;
+        if (pair.at(0).get_string().get(a) || pair.at(1).get_string().get(b)) where().fail("merge must be a pair of strings");
+        c.merges.emplace_back(a, b);
       } else {
-        auto pair = m.array();
-        if (pair.size() != 2) m.fail("merge must be a pair of tokens");
-        c.merges.emplace_back(std::string(pair[0].str()), std::string(pair[1].str()));
+        where().fail("merge must be \"a b\" or [\"a\", \"b\"]");
       }
+      ++i;
     }
     try {
       return std::make_unique<BpeModel>(std::move(c));

@@ -34,7 +34,9 @@ inline uint64_t hash_bytes(std::string_view s) {
   return h;
 }
 
-// Maps byte strings to uint32 values. Keys are copied into an arena.
+// Maps byte strings to uint32 values. Keys are copied into an arena; a slot is 16 bytes
+// (hash tag, key offset, key length, value) so probes touch few cache lines. Callers with
+// many lookups can hash, prefetch and then look up, to overlap the cache misses.
 class StringIdMap {
  public:
   void reserve(size_t n) {
@@ -50,15 +52,21 @@ class StringIdMap {
     count_ = 0;
   }
 
+  static uint64_t hash(std::string_view key) { return hash_bytes(key); }
+  void prefetch(uint64_t h) const {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[h & (slots_.size() - 1)]);
+  }
+
   // Inserts or overwrites.
-  void set(std::string_view key, uint32_t value) {
+  void set(std::string_view key, uint32_t value) { set_hashed(key, hash(key), value); }
+  void set_hashed(std::string_view key, uint64_t h, uint32_t value) {
     if ((count_ + 1) * 2 > slots_.size()) rehash(slots_.empty() ? 16 : slots_.size() * 2);
-    uint64_t h = hash_bytes(key);
+    const uint32_t tag = static_cast<uint32_t>(h >> 32);
     size_t mask = slots_.size() - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
       Slot& s = slots_[i];
       if (s.len == kEmpty) {
-        s.hash = h;
+        s.tag = tag;
         s.off = static_cast<uint32_t>(arena_.size());
         s.len = static_cast<uint32_t>(key.size());
         s.value = value;
@@ -66,21 +74,22 @@ class StringIdMap {
         ++count_;
         return;
       }
-      if (s.hash == h && key_at(s) == key) {
+      if (s.tag == tag && key_at(s) == key) {
         s.value = value;
         return;
       }
     }
   }
 
-  std::optional<uint32_t> get(std::string_view key) const {
+  std::optional<uint32_t> get(std::string_view key) const { return get_hashed(key, hash(key)); }
+  std::optional<uint32_t> get_hashed(std::string_view key, uint64_t h) const {
     if (slots_.empty()) return std::nullopt;
-    uint64_t h = hash_bytes(key);
+    const uint32_t tag = static_cast<uint32_t>(h >> 32);
     size_t mask = slots_.size() - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
       const Slot& s = slots_[i];
       if (s.len == kEmpty) return std::nullopt;
-      if (s.hash == h && key_at(s) == key) return s.value;
+      if (s.tag == tag && key_at(s) == key) return s.value;
     }
   }
 
@@ -93,19 +102,20 @@ class StringIdMap {
  private:
   static constexpr uint32_t kEmpty = 0xFFFFFFFFu;
   struct Slot {
-    uint64_t hash = 0;
+    uint32_t tag = 0;
     uint32_t off = 0;
     uint32_t len = kEmpty;
     uint32_t value = 0;
   };
-  std::string_view key_at(const Slot& s) const { return std::string_view(arena_).substr(s.off, s.len); }
+  std::string_view key_at(const Slot& s) const { return std::string_view(arena_.data() + s.off, s.len); }
   void rehash(size_t cap) {
     std::vector<Slot> old = std::move(slots_);
     slots_.assign(cap, Slot{});
     size_t mask = cap - 1;
     for (const Slot& s : old) {
       if (s.len == kEmpty) continue;
-      size_t i = s.hash & mask;
+      uint64_t h = hash(key_at(s));
+      size_t i = h & mask;
       while (slots_[i].len != kEmpty) i = (i + 1) & mask;
       slots_[i] = s;
     }

@@ -51,53 +51,122 @@ BpeModel::BpeModel(BpeConfig cfg)
     byte_level_ = false;  // raw-byte storage only holds for the plain GPT-2 setup
   const auto& alpha = ByteLevelAlphabet::get();
   uint32_t max_id = 0;
-  for (const auto& [tok, id] : cfg.vocab) max_id = std::max(max_id, id);
-  id_to_token_.resize(cfg.vocab.empty() ? 0 : size_t(max_id) + 1);
+  size_t text_bytes = 0;
+  for (const auto& [tok, id] : cfg.vocab) {
+    max_id = std::max(max_id, id);
+    text_bytes += tok.size();
+  }
+  // id -> token text: ids without a token keep an empty range.
+  std::vector<std::string_view> by_id(cfg.vocab.empty() ? 0 : size_t(max_id) + 1);
   vocab_.reserve(cfg.vocab.size());
   std::string raw;
-  for (auto& [tok, id] : cfg.vocab) {
+  for (const auto& [tok, id] : cfg.vocab) {
     if (byte_level_) {
       if (alpha.decode(tok, raw)) vocab_.set(raw, id);
       else literal_extra_.set(tok, id);
     } else {
       vocab_.set(tok, id);
     }
-    id_to_token_[id] = std::move(tok);
+    by_id[id] = tok;
   }
-  vocab_size_ = cfg.vocab.size();
+  token_text_.reserve(text_bytes);
+  token_offset_.reserve(by_id.size() + 1);
+  for (std::string_view t : by_id) {
+    token_offset_.push_back(static_cast<uint32_t>(token_text_.size()));
+    token_text_.append(t);
+  }
+  token_offset_.push_back(static_cast<uint32_t>(token_text_.size()));
   // Duplicate keys in the JSON object collapse like a map; count distinct keys.
   vocab_size_ = vocab_.size() + literal_extra_.size();
 
-  auto lookup_literal = [&](std::string_view s) -> std::optional<uint32_t> {
+  auto lookup_literal = [&](std::string_view s, std::string& buf) -> std::optional<uint32_t> {
     if (byte_level_) {
-      if (alpha.decode(s, raw)) return vocab_.get(raw);
+      if (alpha.decode(s, buf)) return vocab_.get(buf);
       return literal_extra_.get(s);
     }
     return vocab_.get(s);
   };
+  auto merge_error = [&](size_t i, std::string_view what, std::string_view tok) {
+    const auto& [a, b] = cfg.merges[i];
+    throw Error("merges[" + std::to_string(i) + "] \"" + std::string(a) + " " + std::string(b) + "\": " +
+                std::string(what) + " \"" + std::string(tok) + "\" is not in the vocab");
+  };
 
   merges_.reserve(cfg.merges.size());
-  std::string merged;
-  for (size_t i = 0; i < cfg.merges.size(); ++i) {
+  auto add_merge_slow = [&](size_t i) {
     const auto& [a, b] = cfg.merges[i];
-    auto a_id = lookup_literal(a);
-    auto b_id = lookup_literal(b);
-    if (!a_id || !b_id)
-      throw Error("merges[" + std::to_string(i) + "] \"" + a + " " + b + "\": token \"" + (a_id ? b : a) +
-                  "\" is not in the vocab");
+    std::string ra, merged;
+    auto a_id = lookup_literal(a, ra);
+    if (!a_id) merge_error(i, "token", a);
+    auto b_id = lookup_literal(b, ra);
+    if (!b_id) merge_error(i, "token", b);
     if (b.size() < prefix_.size())
-      throw Error("merges[" + std::to_string(i) + "]: token \"" + b + "\" is shorter than the continuing_subword_prefix");
+      throw Error("merges[" + std::to_string(i) + "]: token \"" + std::string(b) +
+                  "\" is shorter than the continuing_subword_prefix");
     merged.assign(a);
-    merged.append(b, prefix_.size());
-    auto new_id = lookup_literal(merged);
-    if (!new_id)
-      throw Error("merges[" + std::to_string(i) + "] \"" + a + " " + b + "\": merged token \"" + merged +
-                  "\" is not in the vocab");
+    merged.append(b.substr(prefix_.size()));
+    auto new_id = lookup_literal(merged, ra);
+    if (!new_id) merge_error(i, "merged token", merged);
     merges_.set(*a_id, *b_id, {static_cast<uint32_t>(i), *new_id});
+  };
+  if (!byte_level_) {
+    for (size_t i = 0; i < cfg.merges.size(); ++i) add_merge_slow(i);
+  } else {
+    // Byte-level files have hundreds of thousands of merges, each three lookups in a table
+    // far larger than the cache: work in batches, hashing and prefetching every lookup of
+    // a batch before doing any of them. raw(a + b) == raw(a) + raw(b), so the merged token
+    // needs no decoding.
+    constexpr size_t kBatch = 64;
+    struct Item {
+      uint32_t a_off, a_len, b_off, b_len;
+      uint64_t ha, hb, hm;
+      bool ok;
+      std::optional<uint32_t> a_id, b_id;
+    };
+    Item items[kBatch];
+    std::string scratch, merged;
+    for (size_t base = 0; base < cfg.merges.size(); base += kBatch) {
+      const size_t n = std::min(kBatch, cfg.merges.size() - base);
+      scratch.clear();
+      for (size_t k = 0; k < n; ++k) {
+        const auto& [a, b] = cfg.merges[base + k];
+        Item& it = items[k];
+        it.a_off = static_cast<uint32_t>(scratch.size());
+        it.ok = alpha.decode_append(a, scratch);
+        it.a_len = static_cast<uint32_t>(scratch.size()) - it.a_off;
+        it.b_off = static_cast<uint32_t>(scratch.size());
+        it.ok = it.ok && alpha.decode_append(b, scratch);
+        it.b_len = static_cast<uint32_t>(scratch.size()) - it.b_off;
+        if (!it.ok) continue;
+        it.ha = StringIdMap::hash(std::string_view(scratch).substr(it.a_off, it.a_len));
+        it.hb = StringIdMap::hash(std::string_view(scratch).substr(it.b_off, it.b_len));
+        // a and b are adjacent in scratch: together they are the merged token.
+        it.hm = StringIdMap::hash(std::string_view(scratch).substr(it.a_off, it.a_len + it.b_len));
+        vocab_.prefetch(it.ha);
+        vocab_.prefetch(it.hb);
+        vocab_.prefetch(it.hm);
+      }
+      for (size_t k = 0; k < n; ++k) {
+        Item& it = items[k];
+        if (!it.ok) {
+          add_merge_slow(base + k);
+          continue;
+        }
+        std::string_view sv(scratch);
+        auto a_id = vocab_.get_hashed(sv.substr(it.a_off, it.a_len), it.ha);
+        auto b_id = vocab_.get_hashed(sv.substr(it.b_off, it.b_len), it.hb);
+        auto m_id = vocab_.get_hashed(sv.substr(it.a_off, it.a_len + it.b_len), it.hm);
+        if (!a_id || !b_id || !m_id) {
+          add_merge_slow(base + k);  // reports the error (or finds a literal-only token)
+          continue;
+        }
+        merges_.set(*a_id, *b_id, {static_cast<uint32_t>(base + k), *m_id});
+      }
+    }
   }
 
   if (cfg.unk_token) {
-    unk_id_ = lookup_literal(*cfg.unk_token);
+    unk_id_ = lookup_literal(*cfg.unk_token, raw);
     if (!unk_id_) throw Error("unk_token \"" + *cfg.unk_token + "\" is not in the vocab");
   }
   fallback_ids_.assign(256, -1);
@@ -129,10 +198,10 @@ std::optional<uint32_t> BpeModel::token_to_id(std::string_view token) const {
 }
 
 std::optional<std::string_view> BpeModel::id_to_token(uint32_t id) const {
-  if (id >= id_to_token_.size()) return std::nullopt;
-  // Ids missing from a sparse vocab hold an empty string; HF has no token for them.
-  if (id_to_token_[id].empty()) return std::nullopt;
-  return std::string_view(id_to_token_[id]);
+  if (size_t(id) + 1 >= token_offset_.size()) return std::nullopt;
+  // Ids missing from a sparse vocab have an empty range; HF has no token for them.
+  if (token_offset_[id] == token_offset_[id + 1]) return std::nullopt;
+  return std::string_view(token_text_).substr(token_offset_[id], token_offset_[id + 1] - token_offset_[id]);
 }
 
 void BpeModel::initial_symbols(std::string_view w, std::vector<Symbol>& syms) const {

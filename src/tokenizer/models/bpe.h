@@ -15,9 +15,11 @@
 
 namespace tokalign::tok {
 
+// vocab and merges are views (typically into the parsed tokenizer.json) that only need to
+// live until the BpeModel constructor returns.
 struct BpeConfig {
-  std::vector<std::pair<std::string, uint32_t>> vocab;
-  std::vector<std::pair<std::string, std::string>> merges;
+  std::vector<std::pair<std::string_view, uint32_t>> vocab;
+  std::vector<std::pair<std::string_view, std::string_view>> merges;
   std::optional<std::string> unk_token;
   std::string continuing_subword_prefix;
   std::string end_of_word_suffix;
@@ -55,7 +57,8 @@ class BpeModel : public Model {
 
   StringIdMap vocab_;                       // model-space key (raw bytes in byte-level mode)
   StringIdMap literal_extra_;               // byte-level keys that are not valid GPT-2 alphabet
-  std::vector<std::string> id_to_token_;    // literal strings, indexed by id
+  std::string token_text_;                  // literal token strings, back to back
+  std::vector<uint32_t> token_offset_;      // id -> [offset, next offset) in token_text_
   size_t vocab_size_ = 0;
   PairMap merges_;
   std::vector<int32_t> byte_ids_;           // raw byte -> id in byte-level mode (-1 none)

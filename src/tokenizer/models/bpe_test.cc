@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <deque>
 #include <random>
 
 #include "util/error.h"
@@ -15,18 +16,19 @@ TEST(Bpe, ScanAndHeapAgree) {
   std::mt19937 rng(7);
   for (int round = 0; round < 50; ++round) {
     BpeConfig c;
-    std::vector<std::string> toks = {"a", "b", "c", "d"};
+    std::deque<std::string> toks = {"a", "b", "c", "d"};  // stable addresses: the config holds views
     for (auto& t : toks) c.vocab.emplace_back(t, c.vocab.size());
     for (int m = 0; m < 30; ++m) {
       const std::string& x = toks[rng() % toks.size()];
       const std::string& y = toks[rng() % toks.size()];
+      if (x.size() + y.size() > 6) continue;
       std::string xy = x + y;
       if (xy.size() > 6) continue;
       bool known = false;
       for (auto& t : toks) known |= t == xy;
       if (!known) {
         toks.push_back(xy);
-        c.vocab.emplace_back(xy, c.vocab.size());
+        c.vocab.emplace_back(toks.back(), c.vocab.size());
       }
       c.merges.emplace_back(x, y);
     }
