@@ -389,6 +389,7 @@ Tokenizer TokenizerLoader::load(std::string_view text) {
     for (auto& [id, tok] : by_id) added.push_back(std::move(tok));
   }
   t.added_ = std::make_unique<AddedVocabulary>(std::move(added), t.normalizer_.get());
+  if (t.pre_tokenizer_) t.range_only_ = t.pre_tokenizer_->range_steps(t.range_steps_);
   if (auto p = j.find("post_processor")) t.post_processor_ = processor(*p, t);
   if (auto d = j.find("decoder")) t.decoder_ = decoder(*d);
   return t;

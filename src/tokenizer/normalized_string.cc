@@ -1,5 +1,7 @@
 #include "tokenizer/normalized_string.h"
 
+#include <algorithm>
+
 #include "unicode/categories.h"
 #include "unicode/utf8.h"
 #include "util/error.h"
@@ -253,29 +255,23 @@ void NormalizedString::strip(bool left, bool right) {
   transform(t, leading);
 }
 
-void NormalizedString::split(const Pattern& pattern, SplitBehavior behavior,
-                             std::vector<NormalizedString>& out) const {
-  std::vector<Piece> m;
-  pattern.find_matches(normalized_, m);
-  // (start, end, remove)
-  struct Span {
-    size_t a, b;
-    bool remove;
-  };
-  std::vector<Span> spans;
+void split_spans(const std::vector<Piece>& m, SplitBehavior behavior, std::vector<SplitSpan>& spans) {
+  // HF NormalizedString::split: how each behavior turns matches into kept pieces.
+  spans.clear();
   spans.reserve(m.size());
   switch (behavior) {
     case SplitBehavior::Isolated:
-      for (const Piece& p : m) spans.push_back({p.start, p.end, false});
+      for (const Piece& p : m) spans.push_back({p.start, p.end});
       break;
     case SplitBehavior::Removed:
-      for (const Piece& p : m) spans.push_back({p.start, p.end, p.is_match});
+      for (const Piece& p : m)
+        if (!p.is_match) spans.push_back({p.start, p.end});
       break;
     case SplitBehavior::Contiguous: {
       bool prev = false;
       for (const Piece& p : m) {
-        if (p.is_match == prev && !spans.empty()) spans.back().b = p.end;
-        else spans.push_back({p.start, p.end, false});
+        if (p.is_match == prev && !spans.empty()) spans.back().end = p.end;
+        else spans.push_back({p.start, p.end});
         prev = p.is_match;
       }
       break;
@@ -283,8 +279,8 @@ void NormalizedString::split(const Pattern& pattern, SplitBehavior behavior,
     case SplitBehavior::MergedWithPrevious: {
       bool prev = false;
       for (const Piece& p : m) {
-        if (p.is_match && !prev && !spans.empty()) spans.back().b = p.end;
-        else spans.push_back({p.start, p.end, false});
+        if (p.is_match && !prev && !spans.empty()) spans.back().end = p.end;
+        else spans.push_back({p.start, p.end});
         prev = p.is_match;
       }
       break;
@@ -293,16 +289,24 @@ void NormalizedString::split(const Pattern& pattern, SplitBehavior behavior,
       bool prev = false;
       for (size_t k = m.size(); k-- > 0;) {
         const Piece& p = m[k];
-        if (p.is_match && !prev && !spans.empty()) spans.back().a = p.start;
-        else spans.push_back({p.start, p.end, false});
+        if (p.is_match && !prev && !spans.empty()) spans.back().start = p.start;
+        else spans.push_back({p.start, p.end});
         prev = p.is_match;
       }
       std::reverse(spans.begin(), spans.end());
       break;
     }
   }
-  for (const Span& s : spans)
-    if (!s.remove) out.push_back(slice(s.a, s.b));
+}
+
+void NormalizedString::split(const Pattern& pattern, SplitBehavior behavior,
+                             std::vector<NormalizedString>& out) const {
+  thread_local std::vector<Piece> m;
+  thread_local std::vector<SplitSpan> spans;
+  pattern.find_matches(normalized_, m);
+  split_spans(m, behavior, spans);
+  out.reserve(out.size() + spans.size());
+  for (const SplitSpan& s : spans) out.push_back(slice(s.start, s.end));
 }
 
 }  // namespace tokalign::tok

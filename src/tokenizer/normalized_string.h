@@ -31,6 +31,17 @@ struct Alignment {
 // How a split pattern's matches are kept (tokenizer.json "behavior").
 enum class SplitBehavior { Removed, Isolated, MergedWithPrevious, MergedWithNext, Contiguous };
 
+// A kept piece of a split, as a byte range of the string that was split.
+struct SplitSpan {
+  uint32_t start;
+  uint32_t end;
+};
+
+// The pieces a split keeps, from the pattern's matches and the behavior (HF
+// NormalizedString::split). Shared by NormalizedString::split and the tokenizer's
+// range-only fast path.
+void split_spans(const std::vector<Piece>& matches, SplitBehavior behavior, std::vector<SplitSpan>& out);
+
 class NormalizedString {
  public:
   NormalizedString() = default;

@@ -57,32 +57,77 @@ Encoding Tokenizer::encode(std::string_view text, const EncodeOptions& opts) con
 
   PreTokenizedString pts(text);
   added_->extract_and_normalize(pts, normalizer_.get(), opts.parse_special);
-  if (pre_tokenizer_) pre_tokenizer_->pre_tokenize(pts);
 
   Encoding e;
   e.ids.reserve(text.size() / 3 + 4);
   std::vector<std::pair<size_t, size_t>> byte_offsets;
   thread_local std::vector<Token> toks;
-  for (const Split& sp : pts.splits()) {
-    const NormalizedString& n = sp.normalized;
-    const size_t shift = n.offsets_original().first;
-    auto add_offsets = [&](size_t a, size_t b) {
-      auto r = n.normalized_to_original(a, b);
-      if (r) byte_offsets.emplace_back(shift + r->first, shift + r->second);
-      else byte_offsets.emplace_back(a, b);
-    };
-    if (sp.added_id >= 0) {
-      e.ids.push_back(static_cast<uint32_t>(sp.added_id));
-      if (opts.offsets) add_offsets(0, n.size());
-      continue;
-    }
+
+  // Tokenizes n[a, b) with the model and records ids (and offsets in the input).
+  auto emit_word = [&](const NormalizedString& n, size_t a, size_t b) {
     toks.clear();
-    model_->tokenize(n.get(), toks);
+    std::string_view text_n = n.get();
+    model_->tokenize(text_n.substr(a, b - a), toks);
+    const size_t shift = n.offsets_original().first;
     for (const Token& t : toks) {
       e.ids.push_back(t.id);
       if (!opts.offsets) continue;
-      if (byte_level_raw_) add_offsets(char_floor(n.get(), t.start), char_ceil(n.get(), t.end));
-      else add_offsets(t.start, t.end);
+      size_t s = a + t.start, f = a + t.end;
+      if (byte_level_raw_) {
+        s = char_floor(text_n, s);
+        f = char_ceil(text_n, f);
+      }
+      auto r = n.normalized_to_original(s, f);
+      if (r) byte_offsets.emplace_back(shift + r->first, shift + r->second);
+      else byte_offsets.emplace_back(s, f);
+    }
+  };
+  auto emit_added = [&](const NormalizedString& n, int64_t id) {
+    e.ids.push_back(static_cast<uint32_t>(id));
+    if (!opts.offsets) return;
+    const size_t shift = n.offsets_original().first;
+    auto r = n.normalized_to_original(0, n.size());
+    if (r) byte_offsets.emplace_back(shift + r->first, shift + r->second);
+    else byte_offsets.emplace_back(0, n.size());
+  };
+  // Untouched text under a cut-only pre-tokenizer: cut byte ranges, no per-word objects.
+  thread_local std::vector<SplitSpan> ranges, next_ranges, spans;
+  thread_local std::vector<Piece> matches;
+  auto emit_ranges = [&](const NormalizedString& n) {
+    std::string_view s = n.get();
+    ranges.assign(1, {0, static_cast<uint32_t>(s.size())});
+    for (const RangeStep& step : range_steps_) {
+      next_ranges.clear();
+      for (const SplitSpan& r : ranges) {
+        step.pattern->find_matches(s.substr(r.start, r.end - r.start), matches);
+        split_spans(matches, step.behavior, spans);
+        for (const SplitSpan& p : spans)
+          if (p.end > p.start) next_ranges.push_back({r.start + p.start, r.start + p.end});
+      }
+      std::swap(ranges, next_ranges);
+    }
+    for (const SplitSpan& r : ranges) emit_word(n, r.start, r.end);
+  };
+
+  if (range_only_) {
+    for (const Split& sp : pts.splits()) {
+      if (sp.added_id >= 0) {
+        emit_added(sp.normalized, sp.added_id);
+      } else if (sp.normalized.is_identity()) {
+        emit_ranges(sp.normalized);
+      } else {
+        // Text the normalizer rewrote: the general path, for this piece alone.
+        PreTokenizedString one(text);
+        one.splits().assign(1, sp);
+        pre_tokenizer_->pre_tokenize(one);
+        for (const Split& w : one.splits()) emit_word(w.normalized, 0, w.normalized.size());
+      }
+    }
+  } else {
+    if (pre_tokenizer_) pre_tokenizer_->pre_tokenize(pts);
+    for (const Split& sp : pts.splits()) {
+      if (sp.added_id >= 0) emit_added(sp.normalized, sp.added_id);
+      else emit_word(sp.normalized, 0, sp.normalized.size());
     }
   }
   e.special_mask.assign(e.ids.size(), 0);

@@ -74,6 +74,9 @@ class Tokenizer {
   DecoderPtr decoder_;
   std::unique_ptr<AddedVocabulary> added_;
   bool byte_level_raw_ = false;  // model works on raw bytes (token offsets widen to chars)
+  // Set when the pre-tokenizer only cuts: untouched text is then cut as byte ranges.
+  bool range_only_ = false;
+  std::vector<RangeStep> range_steps_;
 };
 
 }  // namespace tokalign::tok

@@ -10,10 +10,20 @@
 
 namespace tokalign::tok {
 
+// One split of a pre-tokenizer that only cuts (never rewrites) its input.
+struct RangeStep {
+  const Pattern* pattern;
+  SplitBehavior behavior;
+};
+
 class PreTokenizer {
  public:
   virtual ~PreTokenizer() = default;
   virtual void pre_tokenize(PreTokenizedString& s) const = 0;
+  // If this pre-tokenizer only cuts text (no char is changed, added or removed other than
+  // by a split behavior), appends its splits in order and returns true. The tokenizer then
+  // cuts untouched text as byte ranges, without building a NormalizedString per word.
+  virtual bool range_steps(std::vector<RangeStep>&) const { return false; }
 };
 
 using PreTokenizerPtr = std::unique_ptr<PreTokenizer>;
@@ -26,6 +36,11 @@ class ByteLevelPreTokenizer : public PreTokenizer {
   ByteLevelPreTokenizer(bool add_prefix_space, bool use_regex);
   void pre_tokenize(PreTokenizedString& s) const override;
   void set_map_bytes(bool on) { map_bytes_ = on; }
+  bool range_steps(std::vector<RangeStep>& out) const override {
+    if (map_bytes_ || add_prefix_space_) return false;
+    if (use_regex_) out.push_back({regex_.get(), SplitBehavior::Isolated});
+    return true;
+  }
   bool add_prefix_space() const { return add_prefix_space_; }
   bool use_regex() const { return use_regex_; }
 
@@ -38,6 +53,10 @@ class SplitPreTokenizer : public PreTokenizer {
  public:
   SplitPreTokenizer(std::unique_ptr<Pattern> p, SplitBehavior b) : pattern_(std::move(p)), behavior_(b) {}
   void pre_tokenize(PreTokenizedString& s) const override;
+  bool range_steps(std::vector<RangeStep>& out) const override {
+    out.push_back({pattern_.get(), behavior_});
+    return true;
+  }
   const Pattern& pattern() const { return *pattern_; }
   SplitBehavior behavior() const { return behavior_; }
 
@@ -71,6 +90,10 @@ class PatternSplitPreTokenizer : public PreTokenizer {
   };
   explicit PatternSplitPreTokenizer(std::vector<Step> steps) : steps_(std::move(steps)) {}
   void pre_tokenize(PreTokenizedString& s) const override;
+  bool range_steps(std::vector<RangeStep>& out) const override {
+    for (const Step& st : steps_) out.push_back({st.pattern.get(), st.behavior});
+    return true;
+  }
 
   static PreTokenizerPtr whitespace();
   static PreTokenizerPtr whitespace_split();
@@ -88,6 +111,11 @@ class SequencePreTokenizer : public PreTokenizer {
   explicit SequencePreTokenizer(std::vector<PreTokenizerPtr> items) : items_(std::move(items)) {}
   void pre_tokenize(PreTokenizedString& s) const override {
     for (const auto& p : items_) p->pre_tokenize(s);
+  }
+  bool range_steps(std::vector<RangeStep>& out) const override {
+    for (const auto& p : items_)
+      if (!p->range_steps(out)) return false;
+    return true;
   }
   std::vector<PreTokenizerPtr>& items() { return items_; }
 
