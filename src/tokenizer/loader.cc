@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 
+#include "tokenizer/fast_patterns.h"
 #include "tokenizer/json.h"
 #include "tokenizer/models/bpe.h"
 #include "tokenizer/models/unigram.h"
@@ -75,6 +76,7 @@ void TokenizerLoader::unsupported(const Json& j, std::string_view what, std::str
 std::unique_ptr<Pattern> TokenizerLoader::pattern(const Json& j) {
   if (auto s = j.find("String")) return std::make_unique<StringPattern>(std::string(s->str()));
   if (auto r = j.find("Regex")) {
+    if (auto fast = fast_pattern_for(r->str())) return fast;
     try {
       return std::make_unique<RegexPattern>(r->str());
     } catch (const Error& e) {

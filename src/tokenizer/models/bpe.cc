@@ -1,6 +1,7 @@
 #include "tokenizer/models/bpe.h"
 
 #include <atomic>
+#include <cstring>
 #include <cstdio>
 #include <memory>
 #include <queue>
@@ -22,17 +23,47 @@ constexpr size_t kScanMaxSymbols = 48;
 
 // Per-thread word cache of one model: word -> tokens. Kept per thread so encode needs no
 // lock; keyed by the model's uid so a new model at a recycled address never sees
-// another's entries.
+// another's entries. In front of the general cache sits a small direct-mapped "hot" table
+// for words of at most 16 bytes and 4 tokens, sized to stay in L2: English text finds
+// nearly every word there without touching the large vocabulary tables.
+struct HotEntry {
+  uint64_t k0 = 0, k1 = 0;  // the word, zero-padded
+  uint8_t len = 0xFF;       // 0xFF: empty
+  uint8_t n = 0;
+  uint8_t ends[4] = {};
+  uint32_t ids[4] = {};
+};
+constexpr size_t kHotEntries = 8192;
+
 struct WordCache {
+  std::vector<HotEntry> hot = std::vector<HotEntry>(kHotEntries);
   StringIdMap index;           // word -> offset in store
   std::vector<uint32_t> store;  // [n, id0, end0, id1, end1, ...]
 };
 
 WordCache& cache_for(uint64_t uid) {
+  thread_local uint64_t last_uid = 0;
+  thread_local WordCache* last = nullptr;
+  if (last_uid == uid) return *last;
   thread_local std::unordered_map<uint64_t, std::unique_ptr<WordCache>> caches;
   auto& c = caches[uid];
   if (!c) c = std::make_unique<WordCache>();
+  last_uid = uid;
+  last = c.get();
   return *c;
+}
+
+inline void load_key(std::string_view w, uint64_t& k0, uint64_t& k1) {
+  char buf[16] = {};
+  std::memcpy(buf, w.data(), w.size());
+  std::memcpy(&k0, buf, 8);
+  std::memcpy(&k1, buf + 8, 8);
+}
+
+inline size_t hot_slot(uint64_t k0, uint64_t k1, size_t len) {
+  uint64_t h = (k0 * 0x9E3779B97F4A7C15ull) ^ (k1 * 0xC2B2AE3D27D4EB4Full) ^ (len * 0x165667B19E3779F9ull);
+  h ^= h >> 29;
+  return static_cast<size_t>(h) & (kHotEntries - 1);
 }
 
 std::atomic<uint64_t> next_uid{1};
@@ -371,9 +402,43 @@ void BpeModel::merge_word(std::string_view word, std::vector<Token>& out) const 
 
 void BpeModel::tokenize(std::string_view word, std::vector<Token>& out) const {
   if (word.empty()) return;
+  WordCache& cache = cache_for(uid_);
+  HotEntry* hot = nullptr;
+  uint64_t k0 = 0, k1 = 0;
+  if (word.size() <= 16) {
+    load_key(word, k0, k1);
+    hot = &cache.hot[hot_slot(k0, k1, word.size())];
+    if (hot->len == word.size() && hot->k0 == k0 && hot->k1 == k1) {
+      uint32_t start = 0;
+      for (uint8_t k = 0; k < hot->n; ++k) {
+        out.push_back({hot->ids[k], start, hot->ends[k]});
+        start = hot->ends[k];
+      }
+      return;
+    }
+  }
+  const size_t first = out.size();
+  auto remember_hot = [&] {
+    const size_t n = out.size() - first;
+    if (!hot || n > 4) return;
+    uint32_t expect = 0;
+    for (size_t k = first; k < out.size(); ++k) {
+      if (out[k].start != expect) return;
+      expect = out[k].end;
+    }
+    hot->k0 = k0;
+    hot->k1 = k1;
+    hot->len = static_cast<uint8_t>(word.size());
+    hot->n = static_cast<uint8_t>(n);
+    for (size_t k = 0; k < n; ++k) {
+      hot->ids[k] = out[first + k].id;
+      hot->ends[k] = static_cast<uint8_t>(out[first + k].end);
+    }
+  };
   if (ignore_merges_) {
     if (auto id = vocab_.get(word)) {
       out.push_back({*id, 0, static_cast<uint32_t>(word.size())});
+      remember_hot();
       return;
     }
   }
@@ -381,7 +446,6 @@ void BpeModel::tokenize(std::string_view word, std::vector<Token>& out) const {
     merge_word(word, out);
     return;
   }
-  WordCache& cache = cache_for(uid_);
   if (auto off = cache.index.get(word)) {
     const uint32_t* p = cache.store.data() + *off;
     uint32_t n = p[0];
@@ -391,10 +455,11 @@ void BpeModel::tokenize(std::string_view word, std::vector<Token>& out) const {
       out.push_back({p[1 + 2 * k], start, end});
       start = end;
     }
+    remember_hot();
     return;
   }
-  const size_t first = out.size();
   merge_word(word, out);
+  remember_hot();
   if (cache.index.size() >= kCacheMaxWords) {
     cache.index.clear();
     cache.store.clear();

@@ -1,5 +1,6 @@
 // ByteLevel pre-tokenizer (HF tokenizers/src/pre_tokenizers/byte_level.rs).
 #include "tokenizer/byte_level_alphabet.h"
+#include "tokenizer/fast_patterns.h"
 #include "tokenizer/pre_tokenizers/pre_tokenizer.h"
 
 namespace tokalign::tok {
@@ -12,7 +13,10 @@ constexpr const char* kGpt2Pattern =
 
 ByteLevelPreTokenizer::ByteLevelPreTokenizer(bool add_prefix_space, bool use_regex)
     : add_prefix_space_(add_prefix_space), use_regex_(use_regex) {
-  if (use_regex_) regex_ = std::make_unique<RegexPattern>(kGpt2Pattern);
+  if (use_regex_) {
+    regex_ = fast_pattern_for(kGpt2Pattern);
+    if (!regex_) regex_ = std::make_unique<RegexPattern>(kGpt2Pattern);
+  }
 }
 
 void ByteLevelPreTokenizer::pre_tokenize(PreTokenizedString& s) const {
