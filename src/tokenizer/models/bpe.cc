@@ -1,5 +1,6 @@
 #include "tokenizer/models/bpe.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <cstdio>
@@ -194,6 +195,27 @@ BpeModel::BpeModel(BpeConfig cfg)
         merges_.set(*a_id, *b_id, {static_cast<uint32_t>(base + k), *m_id});
       }
     }
+  }
+
+  // Where can a long SentencePiece "word" (a whole sentence: these files have no
+  // pre-tokenizer) be cut into independent pieces? BPE on pieces no merge can join gives
+  // the same tokens as on the whole (HF tokenizers PR #2256 makes the same observation).
+  if (!byte_level_ && !ignore_merges_ && vocab_.get("\u2581")) {
+    spm_cuts_ = true;
+    for (const auto& [tok, id] : cfg.vocab) {
+      for (size_t i = 0; i < tok.size();) {
+        size_t at = i;
+        char32_t c = unicode::decode(tok, i);
+        if (c == U'\u2581' && at > 0) {
+          size_t k = at - 1;
+          while (k > 0 && unicode::is_continuation(static_cast<unsigned char>(tok[k]))) --k;
+          char32_t prev = unicode::decode(tok, k);
+          if (std::find(cut_blockers_.begin(), cut_blockers_.end(), prev) == cut_blockers_.end())
+            cut_blockers_.push_back(prev);
+        }
+      }
+    }
+    if (cut_blockers_.size() > 32) spm_cuts_ = false;  // not worth it
   }
 
   if (cfg.unk_token) {
@@ -402,6 +424,43 @@ void BpeModel::merge_word(std::string_view word, std::vector<Token>& out) const 
 
 void BpeModel::tokenize(std::string_view word, std::vector<Token>& out) const {
   if (word.empty()) return;
+  if (spm_cuts_ && word.size() > 16) {
+    // Cut before each U+2581 (E2 96 81) that no token can span.
+    size_t seg = 0;
+    size_t i = 1;
+    while (i + 3 <= word.size()) {
+      const void* hit = std::memchr(word.data() + i, 0xE2, word.size() - i - 2);
+      if (!hit) break;
+      size_t at = static_cast<const char*>(hit) - word.data();
+      i = at + 1;
+      if (word[at + 1] != '\x96' || word[at + 2] != '\x81') continue;
+      size_t k = at - 1;
+      while (k > 0 && unicode::is_continuation(static_cast<unsigned char>(word[k]))) --k;
+      char32_t prev = unicode::decode(word, k);
+      if (std::find(cut_blockers_.begin(), cut_blockers_.end(), prev) != cut_blockers_.end()) continue;
+      const size_t first = out.size();
+      tokenize_word(word.substr(seg, at - seg), out);
+      for (size_t t = first; t < out.size(); ++t) {
+        out[t].start += static_cast<uint32_t>(seg);
+        out[t].end += static_cast<uint32_t>(seg);
+      }
+      seg = at;
+      i = at + 3;
+    }
+    if (seg > 0) {
+      const size_t first = out.size();
+      tokenize_word(word.substr(seg), out);
+      for (size_t t = first; t < out.size(); ++t) {
+        out[t].start += static_cast<uint32_t>(seg);
+        out[t].end += static_cast<uint32_t>(seg);
+      }
+      return;
+    }
+  }
+  tokenize_word(word, out);
+}
+
+void BpeModel::tokenize_word(std::string_view word, std::vector<Token>& out) const {
   WordCache& cache = cache_for(uid_);
   HotEntry* hot = nullptr;
   uint64_t k0 = 0, k1 = 0;

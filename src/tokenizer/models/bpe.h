@@ -52,6 +52,7 @@ class BpeModel : public Model {
   void merge_symbols_scan(std::vector<Symbol>& syms) const;
 
  private:
+  void tokenize_word(std::string_view word, std::vector<Token>& out) const;
   void initial_symbols(std::string_view word, std::vector<Symbol>& syms) const;
   void merge_word(std::string_view word, std::vector<Token>& out) const;
 
@@ -67,6 +68,11 @@ class BpeModel : public Model {
   std::string prefix_, suffix_;
   bool fuse_unk_, byte_fallback_, ignore_merges_, byte_level_;
   uint64_t uid_;                            // identifies this model's per-thread word cache
+  // SentencePiece-style vocabularies: a word may be cut before a U+2581 whose preceding
+  // char never precedes an interior U+2581 in any token, since no merge can then span the
+  // cut (chars listed here block a cut). Empty and !spm_cuts_ when not applicable.
+  bool spm_cuts_ = false;
+  std::vector<char32_t> cut_blockers_;
 };
 
 }  // namespace tokalign::tok
