@@ -27,11 +27,32 @@ bool ByteLevelAlphabet::decode(std::string_view token, std::string& out) const {
 }
 
 bool ByteLevelAlphabet::decode_append(std::string_view token, std::string& out) const {
-  for (size_t i = 0; i < token.size();) {
-    char32_t c = unicode::decode(token, i);
-    if (c >= char_to_byte.size() || char_to_byte[c] < 0) return false;
-    out.push_back(static_cast<char>(char_to_byte[c]));
+  // Alphabet chars are U+0021..U+0143: one or two UTF-8 bytes each; raw is never longer.
+  const size_t old = out.size();
+  out.resize(old + token.size());
+  char* w = out.data() + old;
+  const auto* p = reinterpret_cast<const unsigned char*>(token.data());
+  const size_t n = token.size();
+  for (size_t i = 0; i < n;) {
+    unsigned char b = p[i];
+    int16_t v;
+    if (b < 0x80) {
+      v = char_to_byte[b];
+      i += 1;
+    } else if ((b & 0xE0) == 0xC0 && i + 1 < n) {
+      char32_t c = (static_cast<char32_t>(b & 0x1F) << 6) | (p[i + 1] & 0x3F);
+      v = c < char_to_byte.size() ? char_to_byte[c] : int16_t{-1};
+      i += 2;
+    } else {
+      v = -1;
+    }
+    if (v < 0) {
+      out.resize(old);
+      return false;
+    }
+    *w++ = static_cast<char>(v);
   }
+  out.resize(static_cast<size_t>(w - out.data()));
   return true;
 }
 

@@ -13,6 +13,15 @@ std::string read_file(const std::string& path) {
   std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
   if (!f) throw Error(path + ": cannot open: " + std::strerror(errno));
   std::string out;
+  if (std::fseek(f.get(), 0, SEEK_END) == 0) {
+    long size = std::ftell(f.get());
+    std::rewind(f.get());
+    if (size > 0) {
+      out.resize(static_cast<size_t>(size));
+      size_t got = std::fread(out.data(), 1, out.size(), f.get());
+      out.resize(got);
+    }
+  }
   char buf[1 << 16];
   size_t n;
   while ((n = std::fread(buf, 1, sizeof buf, f.get())) > 0) out.append(buf, n);

@@ -25,8 +25,18 @@ inline uint64_t hash_bytes(std::string_view s) {
     p += 8;
     n -= 8;
   }
+  // The last 0..7 bytes, without a variable-length memcpy call.
   uint64_t w = 0;
-  std::memcpy(&w, p, n);
+  if (n >= 4) {
+    uint32_t lo, hi;
+    std::memcpy(&lo, p, 4);
+    std::memcpy(&hi, p + n - 4, 4);
+    w = (static_cast<uint64_t>(hi) << 32) | lo;
+  } else if (n > 0) {
+    w = static_cast<uint64_t>(static_cast<unsigned char>(p[0])) |
+        (static_cast<uint64_t>(static_cast<unsigned char>(p[n / 2])) << 8) |
+        (static_cast<uint64_t>(static_cast<unsigned char>(p[n - 1])) << 16);
+  }
   h = (h ^ w) * 0x100000001b3ull;
   h ^= h >> 32;
   h *= 0xff51afd7ed558ccdull;
