@@ -47,16 +47,48 @@ std::string normalize(std::string_view s, Form form) {
   return std::string(reinterpret_cast<char*>(dst), static_cast<size_t>(n));
 }
 
-bool quick_check_unchanged(std::string_view s, Form form) {
-  if (form == Form::NFC || form == Form::NFKC) {
-    // Every char below U+0300 is NFC-stable; NFKC also folds some Latin-1 chars (e.g. U+00A0).
-    const unsigned char limit = form == Form::NFC ? 0xCC : 0xC2;
-    for (unsigned char b : s)
-      if (b >= limit) return false;
-    return true;
+bool stays_unchanged(char32_t c, Form form) {
+  // A char that normalization leaves alone whatever surrounds it (ASCII never changes,
+  // and chars around it can only combine with it if it is a mark or a composition second):
+  // combining class 0, no decomposition of the kind the form applies, and for the composed
+  // forms not the second char of any canonical composition. utf8proc marks those with
+  // comb_index >= 0x8000, except the Hangul jamo it composes algorithmically.
+  if (c < 0x80) return true;
+  const utf8proc_property_t* p = utf8proc_get_property(static_cast<utf8proc_int32_t>(c));
+  if (p->combining_class != 0) return false;
+  const bool compat = form == Form::NFKC || form == Form::NFKD;
+  const bool has_decomp = p->decomp_seqindex != UINT16_MAX && (compat || p->decomp_type == 0);
+  if (c >= 0xAC00 && c <= 0xD7A3) return form == Form::NFC || form == Form::NFKC;  // Hangul syllables
+  if (form == Form::NFD || form == Form::NFKD) return !has_decomp;
+  if (has_decomp) {
+    // A composed char keeps its form unless it is excluded from composition, a singleton
+    // (its decomposition is one other char) or a compatibility mapping applies.
+    if (p->comp_exclusion || (compat && p->decomp_type != 0)) return false;
+    // Decompose fully and compose back: a stable char comes back as itself.
+    utf8proc_int32_t buf[32];
+    int boundclass = 0;
+    utf8proc_ssize_t n = utf8proc_decompose_char(static_cast<utf8proc_int32_t>(c), buf, 32,
+                                                 static_cast<utf8proc_option_t>(UTF8PROC_DECOMPOSE), &boundclass);
+    if (n < 1 || n > 32) return false;
+    n = utf8proc_normalize_utf32(buf, n, static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE));
+    if (n != 1 || buf[0] != static_cast<utf8proc_int32_t>(c)) return false;
   }
-  for (unsigned char b : s)
-    if (b >= 0xC0) return false;
+  if (p->comb_index != UINT16_MAX && p->comb_index >= 0x8000) return false;
+  if ((c >= 0x1161 && c <= 0x1175) || (c >= 0x11A7 && c <= 0x11C2)) return false;  // 11A7: utf8proc composes it too
+  return true;
+}
+
+bool quick_check_unchanged(std::string_view s, Form form) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const size_t n = s.size();
+  for (size_t i = 0; i < n;) {
+    if (p[i] < 0x80) {
+      ++i;
+      continue;
+    }
+    char32_t c = decode(s, i);
+    if (!stays_unchanged(c, form)) return false;
+  }
   return true;
 }
 

@@ -15,9 +15,10 @@ enum class Form { NFC, NFD, NFKC, NFKD };
 // Whole-string normalization in UTF-8.
 std::string normalize(std::string_view s, Form form);
 
-// True when normalize(s, form) == s is known without running the normalizer
-// (ASCII and Latin-1-range text for the composed forms).
+// True when normalize(s, form) == s is known without running the normalizer: every char
+// is one that stays_unchanged. (False does not mean the text changes.)
 bool quick_check_unchanged(std::string_view s, Form form);
+bool stays_unchanged(char32_t c, Form form);
 
 // The normalized text of s as HF-style transformations.
 std::vector<std::pair<char32_t, int>> normalize_transform(std::string_view s, Form form);
