@@ -68,7 +68,7 @@ bool stays_unchanged(char32_t c, Form form) {
     utf8proc_int32_t buf[32];
     int boundclass = 0;
     utf8proc_ssize_t n = utf8proc_decompose_char(static_cast<utf8proc_int32_t>(c), buf, 32,
-                                                 static_cast<utf8proc_option_t>(UTF8PROC_DECOMPOSE), &boundclass);
+                                                 static_cast<utf8proc_option_t>(UTF8PROC_DECOMPOSE | (compat ? UTF8PROC_COMPAT : 0)), &boundclass);
     if (n < 1 || n > 32) return false;
     n = utf8proc_normalize_utf32(buf, n, static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE));
     if (n != 1 || buf[0] != static_cast<utf8proc_int32_t>(c)) return false;
