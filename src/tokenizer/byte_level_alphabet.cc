@@ -27,10 +27,16 @@ bool ByteLevelAlphabet::decode(std::string_view token, std::string& out) const {
 }
 
 bool ByteLevelAlphabet::decode_append(std::string_view token, std::string& out) const {
-  // Alphabet chars are U+0021..U+0143: one or two UTF-8 bytes each; raw is never longer.
   const size_t old = out.size();
   out.resize(old + token.size());
-  char* w = out.data() + old;
+  size_t n = decode_to(token, out.data() + old);
+  out.resize(n == SIZE_MAX ? old : old + n);
+  return n != SIZE_MAX;
+}
+
+size_t ByteLevelAlphabet::decode_to(std::string_view token, char* out) const {
+  // Alphabet chars are U+0021..U+0143: one or two UTF-8 bytes each; raw is never longer.
+  char* w = out;
   const auto* p = reinterpret_cast<const unsigned char*>(token.data());
   const size_t n = token.size();
   for (size_t i = 0; i < n;) {
@@ -44,16 +50,12 @@ bool ByteLevelAlphabet::decode_append(std::string_view token, std::string& out) 
       v = c < char_to_byte.size() ? char_to_byte[c] : int16_t{-1};
       i += 2;
     } else {
-      v = -1;
+      return SIZE_MAX;
     }
-    if (v < 0) {
-      out.resize(old);
-      return false;
-    }
+    if (v < 0) return SIZE_MAX;
     *w++ = static_cast<char>(v);
   }
-  out.resize(static_cast<size_t>(w - out.data()));
-  return true;
+  return static_cast<size_t>(w - out);
 }
 
 }  // namespace tokalign::tok

@@ -20,8 +20,11 @@ struct ByteLevelAlphabet {
   // Maps a byte-level token string back to raw bytes; false if it holds a char outside
   // the alphabet.
   bool decode(std::string_view token, std::string& out) const;
-  // Same, appending to out; on failure out is left with a partial append.
+  // Same, appending to out (unchanged on failure).
   bool decode_append(std::string_view token, std::string& out) const;
+  // Writes the raw bytes to out (room for token.size() bytes); returns their count, or
+  // SIZE_MAX if the token holds a char outside the alphabet.
+  size_t decode_to(std::string_view token, char* out) const;
 };
 
 }  // namespace tokalign::tok

@@ -92,9 +92,12 @@ BpeModel::BpeModel(BpeConfig cfg)
   std::vector<std::string_view> by_id(cfg.vocab.empty() ? 0 : size_t(max_id) + 1);
   vocab_.reserve(cfg.vocab.size());
   std::string raw;
+  std::vector<char> rawbuf;
   for (const auto& [tok, id] : cfg.vocab) {
     if (byte_level_) {
-      if (alpha.decode(tok, raw)) vocab_.set(raw, id);
+      if (rawbuf.size() < tok.size()) rawbuf.resize(tok.size() * 2);
+      size_t n = alpha.decode_to(tok, rawbuf.data());
+      if (n != SIZE_MAX) vocab_.set(std::string_view(rawbuf.data(), n), id);
       else literal_extra_.set(tok, id);
     } else {
       vocab_.set(tok, id);
@@ -156,24 +159,30 @@ BpeModel::BpeModel(BpeConfig cfg)
       std::optional<uint32_t> a_id, b_id;
     };
     Item items[kBatch];
-    std::string scratch, merged;
+    std::vector<char> scratch;
     for (size_t base = 0; base < cfg.merges.size(); base += kBatch) {
       const size_t n = std::min(kBatch, cfg.merges.size() - base);
-      scratch.clear();
+      size_t need = 0;
+      for (size_t k = 0; k < n; ++k) need += cfg.merges[base + k].first.size() + cfg.merges[base + k].second.size();
+      if (scratch.size() < need) scratch.resize(need * 2);
+      size_t used = 0;
       for (size_t k = 0; k < n; ++k) {
         const auto& [a, b] = cfg.merges[base + k];
         Item& it = items[k];
-        it.a_off = static_cast<uint32_t>(scratch.size());
-        it.ok = alpha.decode_append(a, scratch);
-        it.a_len = static_cast<uint32_t>(scratch.size()) - it.a_off;
-        it.b_off = static_cast<uint32_t>(scratch.size());
-        it.ok = it.ok && alpha.decode_append(b, scratch);
-        it.b_len = static_cast<uint32_t>(scratch.size()) - it.b_off;
+        it.a_off = static_cast<uint32_t>(used);
+        size_t la = alpha.decode_to(a, scratch.data() + used);
+        size_t lb = la == SIZE_MAX ? SIZE_MAX : alpha.decode_to(b, scratch.data() + used + la);
+        it.ok = lb != SIZE_MAX;
         if (!it.ok) continue;
-        it.ha = StringIdMap::hash(std::string_view(scratch).substr(it.a_off, it.a_len));
-        it.hb = StringIdMap::hash(std::string_view(scratch).substr(it.b_off, it.b_len));
+        it.a_len = static_cast<uint32_t>(la);
+        it.b_off = static_cast<uint32_t>(used + la);
+        it.b_len = static_cast<uint32_t>(lb);
+        used += la + lb;
+        std::string_view sv(scratch.data(), used);
+        it.ha = StringIdMap::hash(sv.substr(it.a_off, it.a_len));
+        it.hb = StringIdMap::hash(sv.substr(it.b_off, it.b_len));
         // a and b are adjacent in scratch: together they are the merged token.
-        it.hm = StringIdMap::hash(std::string_view(scratch).substr(it.a_off, it.a_len + it.b_len));
+        it.hm = StringIdMap::hash(sv.substr(it.a_off, it.a_len + it.b_len));
         vocab_.prefetch(it.ha);
         vocab_.prefetch(it.hb);
         vocab_.prefetch(it.hm);
@@ -184,7 +193,7 @@ BpeModel::BpeModel(BpeConfig cfg)
           add_merge_slow(base + k);
           continue;
         }
-        std::string_view sv(scratch);
+        std::string_view sv(scratch.data(), scratch.size());
         auto a_id = vocab_.get_hashed(sv.substr(it.a_off, it.a_len), it.ha);
         auto b_id = vocab_.get_hashed(sv.substr(it.b_off, it.b_len), it.hb);
         auto m_id = vocab_.get_hashed(sv.substr(it.a_off, it.a_len + it.b_len), it.hm);
