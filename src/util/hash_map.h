@@ -165,6 +165,9 @@ class PairMap {
       }
     }
   }
+  void prefetch(uint32_t a, uint32_t b) const {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[mix(key(a, b)) & (slots_.size() - 1)]);
+  }
   const Value* get(uint32_t a, uint32_t b) const {
     if (slots_.empty()) return nullptr;
     uint64_t k = key(a, b);

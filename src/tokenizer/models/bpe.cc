@@ -350,6 +350,8 @@ void BpeModel::merge_symbols_scan(std::vector<Symbol>& s) const {
     rank[i] = v ? v->rank : UINT32_MAX;
     nid[i] = v ? v->id : 0;
   };
+  // Issue every initial lookup's cache miss before waiting on any of them.
+  for (size_t i = 0; i + 1 < n; ++i) merges_.prefetch(s[i].id, s[i + 1].id);
   for (size_t i = 0; i + 1 < n; ++i) look(i);
   while (n > 1) {
     size_t best = 0;
@@ -368,6 +370,8 @@ void BpeModel::merge_symbols_scan(std::vector<Symbol>& s) const {
       nid[i] = nid[i + 1];
     }
     --n;
+    if (best + 1 < n) merges_.prefetch(s[best].id, s[best + 1].id);
+    if (best > 0) merges_.prefetch(s[best - 1].id, s[best].id);
     if (best + 1 < n) look(best);
     if (best > 0) look(best - 1);
   }
@@ -391,6 +395,7 @@ void BpeModel::merge_symbols_heap(std::vector<Symbol>& s) const {
     bool operator>(const Entry& o) const { return rank != o.rank ? rank > o.rank : pos > o.pos; }
   };
   std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> q;
+  for (size_t i = 0; i + 1 < n; ++i) merges_.prefetch(s[i].id, s[i + 1].id);
   for (size_t i = 0; i + 1 < n; ++i)
     if (const PairMap::Value* v = merges_.get(s[i].id, s[i + 1].id))
       q.push({v->rank, static_cast<uint32_t>(i), v->id});
