@@ -15,11 +15,9 @@ namespace tokalign::cli {
 
 namespace {
 
-struct DecodeArgs {
-  std::string tokenizer;
+struct DecodeArgs : TokenizerIo {
   bool jsonl = false;
   bool skip_special = false;
-  std::string input = "-", output = "-";
 };
 
 }  // namespace
@@ -30,11 +28,9 @@ Run add_decode(CLI::App& app) {
       "Turn token ids back into text (tokenizers.Tokenizer.decode).\n"
       "Without --jsonl the input is whitespace-separated ids and the text is printed as is.\n"
       "With --jsonl each input line is {\"ids\": [...]} and each output line {\"text\": ...}.");
-  app.add_option("--tokenizer,-t", a->tokenizer, "tokenizer.json file, or a model folder holding one")->required();
+  a->add_to(app);
   app.add_flag("--jsonl", a->jsonl, "JSONL in and out");
   app.add_flag("--skip-special", a->skip_special, "leave special tokens out of the text");
-  app.add_option("--input,-i", a->input, "input file (- for stdin)")->default_val("-");
-  app.add_option("--output,-o", a->output, "output file (- for stdout)")->default_val("-");
   return [a]() {
     tok::Tokenizer t = tok::Tokenizer::from_file(a->tokenizer);
     Input in(a->input);

@@ -16,8 +16,7 @@ namespace tokalign::cli {
 
 namespace {
 
-struct EncodeArgs {
-  std::string tokenizer;
+struct EncodeArgs : TokenizerIo {
   bool jsonl = false;
   bool no_add_special = false;
   bool parse_special = true;
@@ -25,7 +24,7 @@ struct EncodeArgs {
   bool count = false;
   bool tokens = false;
   size_t threads = 1;
-  std::string input = "-", output = "-", text;
+  std::string text;
   bool have_text = false;
 };
 
@@ -150,7 +149,7 @@ Run add_encode(CLI::App& app) {
       "Tokenize text exactly as Hugging Face tokenizers does (tokenizers.Tokenizer.from_file(PATH).encode(text)).\n"
       "Without --jsonl the whole input (or --text) is one text and one JSON line {\"ids\": [...]} is printed.\n"
       "With --jsonl each input line is {\"text\": ...} and each output line {\"ids\": [...]}, in input order.");
-  app.add_option("--tokenizer,-t", a->tokenizer, "tokenizer.json file, or a model folder holding one")->required();
+  a->add_to(app);
   app.add_flag("--jsonl", a->jsonl, "JSONL in and out: {\"text\": ...} -> {\"ids\": [...]}");
   app.add_flag("--no-add-special", a->no_add_special, "do not add the post-processor's special tokens (bos, cls, ...)");
   app.add_flag("--parse-special,!--no-parse-special", a->parse_special,
@@ -160,8 +159,6 @@ Run add_encode(CLI::App& app) {
   app.add_flag("--tokens", a->tokens, "print a table of position, id, offsets and token (not with --jsonl)");
   app.add_option("--threads,-j", a->threads, "threads for --jsonl (0 = all cores)")->default_val(1);
   app.add_option("--text", a->text, "encode this text instead of reading the input");
-  app.add_option("--input,-i", a->input, "input file (- for stdin)")->default_val("-");
-  app.add_option("--output,-o", a->output, "output file (- for stdout)")->default_val("-");
   return [a, &app]() {
     a->have_text = app.count("--text") > 0;
     if (a->jsonl && (a->tokens || a->have_text)) {

@@ -1,11 +1,25 @@
 // Input and output files of the commands ("-" is stdin/stdout), with errors naming them.
 #pragma once
 
+#include <CLI/CLI.hpp>
+
 #include <cstdio>
 #include <string>
 #include <string_view>
 
 namespace tokalign::cli {
+
+// The options every tokenizer command takes: --tokenizer, --input, --output.
+struct TokenizerIo {
+  std::string tokenizer;
+  std::string input = "-";
+  std::string output = "-";
+  void add_to(CLI::App& app) {
+    app.add_option("--tokenizer,-t", tokenizer, "tokenizer.json file, or a model folder holding one")->required();
+    app.add_option("--input,-i", input, "input file (- for stdin)")->default_val("-");
+    app.add_option("--output,-o", output, "output file (- for stdout)")->default_val("-");
+  }
+};
 
 class Input {
  public:

@@ -26,6 +26,17 @@ bool ByteLevelAlphabet::decode(std::string_view token, std::string& out) const {
   return decode_append(token, out);
 }
 
+std::vector<std::pair<char32_t, int>> ByteLevelAlphabet::transformations(std::string_view text) const {
+  std::vector<std::pair<char32_t, int>> t;
+  t.reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    size_t n = unicode::char_len(static_cast<unsigned char>(text[i]));
+    for (size_t k = 0; k < n; ++k) t.emplace_back(byte_to_char[static_cast<unsigned char>(text[i + k])], k > 0 ? 1 : 0);
+    i += n;
+  }
+  return t;
+}
+
 bool ByteLevelAlphabet::decode_append(std::string_view token, std::string& out) const {
   const size_t old = out.size();
   out.resize(old + token.size());

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace tokalign::tok {
 
@@ -25,6 +27,9 @@ struct ByteLevelAlphabet {
   // Writes the raw bytes to out (room for token.size() bytes); returns their count, or
   // SIZE_MAX if the token holds a char outside the alphabet.
   size_t decode_to(std::string_view token, char* out) const;
+  // Every byte of text as its alphabet char, in HF's (char, change) form: the first byte of
+  // each char replaces it, the others are inserted.
+  std::vector<std::pair<char32_t, int>> transformations(std::string_view text) const;
 };
 
 }  // namespace tokalign::tok

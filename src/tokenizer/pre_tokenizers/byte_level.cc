@@ -28,19 +28,7 @@ void ByteLevelPreTokenizer::pre_tokenize(PreTokenizedString& s) const {
     });
   }
   if (!map_bytes_) return;
-  const auto& alpha = ByteLevelAlphabet::get();
-  s.normalize([&](NormalizedString& n) {
-    std::string_view text = n.get();
-    std::vector<std::pair<char32_t, int>> t;
-    t.reserve(text.size());
-    for (size_t i = 0; i < text.size();) {
-      size_t len = unicode::char_len(static_cast<unsigned char>(text[i]));
-      for (size_t k = 0; k < len; ++k)
-        t.emplace_back(alpha.byte_to_char[static_cast<unsigned char>(text[i + k])], k > 0 ? 1 : 0);
-      i += len;
-    }
-    n.transform(t, 0);
-  });
+  s.normalize([](NormalizedString& n) { n.transform(ByteLevelAlphabet::get().transformations(n.get()), 0); });
 }
 
 }  // namespace tokalign::tok
