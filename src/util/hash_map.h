@@ -51,7 +51,7 @@ class StringIdMap {
  public:
   void reserve(size_t n) {
     size_t cap = 16;
-    while (cap < n * 2) cap <<= 1;
+    while (cap * 5 < n * 8) cap <<= 1;  // load factor at most 5/8
     rehash(cap);
   }
   size_t size() const { return count_; }
@@ -70,7 +70,7 @@ class StringIdMap {
   // Inserts or overwrites.
   void set(std::string_view key, uint32_t value) { set_hashed(key, hash(key), value); }
   void set_hashed(std::string_view key, uint64_t h, uint32_t value) {
-    if ((count_ + 1) * 2 > slots_.size()) rehash(slots_.empty() ? 16 : slots_.size() * 2);
+    if ((count_ + 1) * 8 > slots_.size() * 5) rehash(slots_.empty() ? 16 : slots_.size() * 2);
     const uint32_t tag = static_cast<uint32_t>(h >> 32);
     size_t mask = slots_.size() - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
@@ -144,11 +144,11 @@ class PairMap {
   };
   void reserve(size_t n) {
     size_t cap = 16;
-    while (cap < n * 2) cap <<= 1;
+    while (cap * 5 < n * 8) cap <<= 1;  // load factor at most 5/8
     rehash(cap);
   }
   void set(uint32_t a, uint32_t b, Value v) {
-    if ((count_ + 1) * 2 > slots_.size()) rehash(slots_.empty() ? 16 : slots_.size() * 2);
+    if ((count_ + 1) * 8 > slots_.size() * 5) rehash(slots_.empty() ? 16 : slots_.size() * 2);
     uint64_t k = key(a, b);
     size_t mask = slots_.size() - 1;
     for (size_t i = mix(k) & mask;; i = (i + 1) & mask) {

@@ -156,7 +156,7 @@ BpeModel::BpeModel(BpeConfig cfg)
       uint32_t a_off, a_len, b_off, b_len;
       uint64_t ha, hb, hm;
       bool ok;
-      std::optional<uint32_t> a_id, b_id;
+      uint32_t a_id, b_id, m_id;
     };
     Item items[kBatch];
     std::vector<char> scratch;
@@ -189,19 +189,25 @@ BpeModel::BpeModel(BpeConfig cfg)
       }
       for (size_t k = 0; k < n; ++k) {
         Item& it = items[k];
-        if (!it.ok) {
-          add_merge_slow(base + k);
-          continue;
-        }
+        if (!it.ok) continue;
         std::string_view sv(scratch.data(), scratch.size());
         auto a_id = vocab_.get_hashed(sv.substr(it.a_off, it.a_len), it.ha);
         auto b_id = vocab_.get_hashed(sv.substr(it.b_off, it.b_len), it.hb);
         auto m_id = vocab_.get_hashed(sv.substr(it.a_off, it.a_len + it.b_len), it.hm);
         if (!a_id || !b_id || !m_id) {
-          add_merge_slow(base + k);  // reports the error (or finds a literal-only token)
+          it.ok = false;  // the slow path reports the error (or finds a literal-only token)
           continue;
         }
-        merges_.set(*a_id, *b_id, {static_cast<uint32_t>(base + k), *m_id});
+        it.a_id = *a_id;
+        it.b_id = *b_id;
+        it.m_id = *m_id;
+        merges_.prefetch(it.a_id, it.b_id);
+      }
+      // In order, so a duplicate merge keeps the last rank, as HF's map does.
+      for (size_t k = 0; k < n; ++k) {
+        const Item& it = items[k];
+        if (it.ok) merges_.set(it.a_id, it.b_id, {static_cast<uint32_t>(base + k), it.m_id});
+        else add_merge_slow(base + k);
       }
     }
   }
