@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "tokenizer/fast_patterns.h"
+#include "tokenizer/cache.h"
 #include "tokenizer/json.h"
 #include "tokenizer/models/bpe.h"
 #include "tokenizer/models/unigram.h"
@@ -14,13 +15,17 @@
 #include "unicode/utf8.h"
 #include "util/error.h"
 #include "util/file.h"
+#include "util/json_write.h"
 
 namespace tokalign::tok {
 
 class TokenizerLoader {
  public:
   TokenizerLoader(const std::string& source) : source_(source) {}
-  Tokenizer load(std::string_view text);
+  // Builds the tokenizer from tokenizer.json text. With `prebuilt`, that model is used
+  // instead of the file's (the compiled cache); with `slim`, the text without the model's
+  // vocab and merges is written there (for the cache).
+  Tokenizer load(std::string_view text, std::unique_ptr<Model> prebuilt = nullptr, std::string* slim = nullptr);
 
  private:
   NormalizerPtr normalizer(const Json& j);
@@ -319,7 +324,41 @@ DecoderPtr TokenizerLoader::decoder(const Json& j) {
   unsupported(j, "decoder", type);
 }
 
-Tokenizer TokenizerLoader::load(std::string_view text) {
+namespace {
+
+// The document again, with model.vocab and model.merges emptied.
+std::string slim_json(simdjson::dom::element root) {
+  std::string out = "{";
+  bool first = true;
+  for (auto [k, v] : simdjson::dom::object(root)) {
+    if (!first) out += ',';
+    first = false;
+    append_json_string(out, k);
+    out += ':';
+    if (k != "model" || !v.is_object()) {
+      out += simdjson::minify(v);
+      continue;
+    }
+    out += '{';
+    bool mfirst = true;
+    for (auto [mk, mv] : simdjson::dom::object(v)) {
+      if (!mfirst) out += ',';
+      mfirst = false;
+      append_json_string(out, mk);
+      out += ':';
+      if (mk == "vocab") out += "{}";
+      else if (mk == "merges") out += "[]";
+      else out += simdjson::minify(mv);
+    }
+    out += '}';
+  }
+  out += '}';
+  return out;
+}
+
+}  // namespace
+
+Tokenizer TokenizerLoader::load(std::string_view text, std::unique_ptr<Model> prebuilt, std::string* slim) {
   simdjson::dom::parser parser;
   simdjson::padded_string padded(text);
   simdjson::dom::element root;
@@ -349,7 +388,8 @@ Tokenizer TokenizerLoader::load(std::string_view text) {
     raw = type == "BPE" && m.str_or("continuing_subword_prefix", "").empty() && m.str_or("end_of_word_suffix", "").empty() &&
           !m.boolean_or("byte_fallback", false);
   }
-  t.model_ = model(m, raw);
+  if (slim) *slim = slim_json(root);
+  t.model_ = prebuilt ? std::move(prebuilt) : model(m, raw);
   if (auto* bpe = dynamic_cast<BpeModel*>(t.model_.get()); raw && bpe && bpe->byte_level()) {
     last_byte_level->set_map_bytes(false);
     t.byte_level_raw_ = true;
@@ -409,7 +449,22 @@ Tokenizer Tokenizer::from_file(const std::string& path) {
     if (::stat(file.c_str(), &st) != 0)
       throw Error(path + ": no tokenizer.json in this folder (SentencePiece tokenizer.model files are not supported yet)");
   }
-  return from_json(read_file(file), file);
+  const std::string text = read_file(file);
+  const auto cache_path = cache_path_for(text);
+  if (cache_path) {
+    if (auto cached = cache_read(*cache_path)) {
+      try {
+        return TokenizerLoader(file).load(cached->slim_json, std::move(cached->model));
+      } catch (const Error&) {
+        // An entry that does not load is rebuilt below.
+      }
+    }
+  }
+  std::string slim;
+  Tokenizer t = TokenizerLoader(file).load(text, nullptr, cache_path ? &slim : nullptr);
+  if (cache_path)
+    if (const auto* bpe = dynamic_cast<const BpeModel*>(t.model_.get())) cache_write(*cache_path, slim, *bpe);
+  return t;
 }
 
 }  // namespace tokalign::tok

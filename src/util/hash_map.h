@@ -6,15 +6,72 @@
 #include <cstdint>
 #include <cstring>
 #include <optional>
+#include <stdexcept>
+#include <type_traits>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace tokalign {
 
-inline uint64_t hash_bytes(std::string_view s) {
+// Little binary images of plain data, for the compiled-tokenizer cache. The reader throws
+// std::runtime_error on anything short or inconsistent; callers then rebuild from source.
+class BlobWriter {
+ public:
+  explicit BlobWriter(std::string& out) : out_(out) {}
+  void u64(uint64_t v) { out_.append(reinterpret_cast<const char*>(&v), 8); }
+  void bytes(const void* p, size_t n) {
+    u64(n);
+    out_.append(static_cast<const char*>(p), n);
+  }
+  void str(std::string_view s) { bytes(s.data(), s.size()); }
+  template <class T>
+  void vec(const std::vector<T>& v) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    bytes(v.data(), v.size() * sizeof(T));
+  }
+
+ private:
+  std::string& out_;
+};
+
+class BlobReader {
+ public:
+  BlobReader(const char* p, size_t n) : p_(p), end_(p + n) {}
+  [[noreturn]] void fail() const { throw std::runtime_error("corrupt cache image"); }
+  uint64_t u64() {
+    if (end_ - p_ < 8) fail();
+    uint64_t v;
+    std::memcpy(&v, p_, 8);
+    p_ += 8;
+    return v;
+  }
+  std::string_view bytes() {
+    uint64_t n = u64();
+    if (static_cast<uint64_t>(end_ - p_) < n) fail();
+    std::string_view s(p_, n);
+    p_ += n;
+    return s;
+  }
+  void str(std::string& s) { s.assign(bytes()); }
+  template <class T>
+  void vec(std::vector<T>& v) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    std::string_view b = bytes();
+    if (b.size() % sizeof(T)) fail();
+    v.resize(b.size() / sizeof(T));
+    if (!b.empty()) std::memcpy(v.data(), b.data(), b.size());
+  }
+  bool done() const { return p_ == end_; }
+
+ private:
+  const char* p_;
+  const char* end_;
+};
+
+inline uint64_t hash_bytes(std::string_view s, uint64_t seed = 0xcbf29ce484222325ull) {
   // FNV-1a over 8-byte words, then a final avalanche (wyhash-like mix).
-  uint64_t h = 0xcbf29ce484222325ull ^ (s.size() * 0x9E3779B97F4A7C15ull);
+  uint64_t h = seed ^ (s.size() * 0x9E3779B97F4A7C15ull);
   const char* p = s.data();
   size_t n = s.size();
   while (n >= 8) {
@@ -109,6 +166,21 @@ class StringIdMap {
       if (s.len != kEmpty) f(key_at(s), s.value);
   }
 
+  // Flat image of the table, for the compiled-tokenizer cache.
+  void write_to(BlobWriter& w) const {
+    w.vec(slots_);
+    w.str(arena_);
+    w.u64(count_);
+  }
+  void read_from(BlobReader& r) {
+    r.vec(slots_);
+    r.str(arena_);
+    count_ = r.u64();
+    if (!slots_.empty() && (slots_.size() & (slots_.size() - 1))) r.fail();
+    for (const Slot& s : slots_)
+      if (s.len != kEmpty && (size_t(s.off) + s.len > arena_.size())) r.fail();
+  }
+
  private:
   static constexpr uint32_t kEmpty = 0xFFFFFFFFu;
   struct Slot {
@@ -179,6 +251,16 @@ class PairMap {
     }
   }
   size_t size() const { return count_; }
+
+  void write_to(BlobWriter& w) const {
+    w.vec(slots_);
+    w.u64(count_);
+  }
+  void read_from(BlobReader& r) {
+    r.vec(slots_);
+    count_ = r.u64();
+    if (!slots_.empty() && (slots_.size() & (slots_.size() - 1))) r.fail();
+  }
 
  private:
   static constexpr uint64_t kEmpty = ~0ull;

@@ -71,6 +71,9 @@ std::atomic<uint64_t> next_uid{1};
 
 }  // namespace
 
+BpeModel::BpeModel()
+    : fuse_unk_(false), byte_fallback_(false), ignore_merges_(false), byte_level_(false), uid_(next_uid.fetch_add(1)) {}
+
 BpeModel::BpeModel(BpeConfig cfg)
     : prefix_(std::move(cfg.continuing_subword_prefix)),
       suffix_(std::move(cfg.end_of_word_suffix)),

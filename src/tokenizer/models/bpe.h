@@ -34,6 +34,8 @@ class BpeModel : public Model {
   // Throws tokalign::Error when a merge names a token missing from the vocab.
   explicit BpeModel(BpeConfig config);
   ~BpeModel() override;
+  BpeModel(const BpeModel&) = delete;
+  BpeModel& operator=(const BpeModel&) = delete;
 
   void tokenize(std::string_view word, std::vector<Token>& out) const override;
   std::optional<uint32_t> token_to_id(std::string_view token) const override;
@@ -51,7 +53,14 @@ class BpeModel : public Model {
   void merge_symbols_heap(std::vector<Symbol>& syms) const;
   void merge_symbols_scan(std::vector<Symbol>& syms) const;
 
+  // The compiled tables as a flat image and back (bpe_image.cc), so a large tokenizer.json
+  // need not be rebuilt on every start. read_image throws std::runtime_error if the image
+  // is corrupt.
+  void write_image(std::string& out) const;
+  static std::unique_ptr<BpeModel> read_image(std::string_view image);
+
  private:
+  BpeModel();
   void tokenize_word(std::string_view word, std::vector<Token>& out) const;
   void initial_symbols(std::string_view word, std::vector<Symbol>& syms) const;
   void merge_word(std::string_view word, std::vector<Token>& out) const;
