@@ -65,9 +65,16 @@ inline size_t run_end(std::string_view s, size_t i, uint8_t want) {
 }
 
 inline size_t run_end_exact(std::string_view s, size_t i, uint8_t want) {
-  size_t n;
-  while (i < s.size() && klass(s, i, n) == want) i += n;
-  return i;
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const size_t end = s.size();
+  for (;;) {
+    // ASCII stretch first, one table lookup per byte and no out-parameter.
+    while (i < end && p[i] < 0x80 && kAscii.cls[p[i]] == want) ++i;
+    if (i >= end || p[i] < 0x80) return i;
+    size_t n;
+    if (klass_non_ascii(s, i, n) != want) return i;
+    i += n;
+  }
 }
 
 // (?i:'s|'t|'re|'ve|'m|'ll|'d) or the case-sensitive form, at s[i] == '\''. Returns the

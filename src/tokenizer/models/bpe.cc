@@ -54,11 +54,27 @@ WordCache& cache_for(uint64_t uid) {
   return *c;
 }
 
+// The word (at most 16 bytes) as two zero-padded words, with overlapping loads that stay
+// inside it (no stack buffer: that stalls on store forwarding in the hottest path).
 inline void load_key(std::string_view w, uint64_t& k0, uint64_t& k1) {
-  char buf[16] = {};
-  std::memcpy(buf, w.data(), w.size());
-  std::memcpy(&k0, buf, 8);
-  std::memcpy(&k1, buf + 8, 8);
+  const char* p = w.data();
+  const size_t n = w.size();
+  k0 = k1 = 0;
+  if (n >= 8) {
+    std::memcpy(&k0, p, 8);
+    if (n > 8) {
+      std::memcpy(&k1, p + n - 8, 8);
+      k1 >>= 8 * (16 - n);
+    }
+  } else if (n >= 4) {
+    uint32_t lo, hi;
+    std::memcpy(&lo, p, 4);
+    std::memcpy(&hi, p + n - 4, 4);
+    k0 = lo;
+    if (n > 4) k0 |= static_cast<uint64_t>(hi >> (8 * (8 - n))) << 32;
+  } else {
+    for (size_t i = 0; i < n; ++i) k0 |= static_cast<uint64_t>(static_cast<unsigned char>(p[i])) << (8 * i);
+  }
 }
 
 inline size_t hot_slot(uint64_t k0, uint64_t k1, size_t len) {
