@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <memory>
 #include <queue>
-#include <unordered_map>
 
 #include "tokenizer/byte_level_alphabet.h"
 #include "unicode/utf8.h"
@@ -42,16 +41,35 @@ struct WordCache {
   std::vector<uint32_t> store;  // [n, id0, end0, id1, end1, ...]
 };
 
+// A thread keeps the caches of its few most recently used models; older ones are dropped,
+// so a process that creates many tokenizers (a fuzzer, a notebook) does not grow.
+constexpr size_t kCachesPerThread = 4;
+
 WordCache& cache_for(uint64_t uid) {
-  thread_local uint64_t last_uid = 0;
-  thread_local WordCache* last = nullptr;
-  if (last_uid == uid) return *last;
-  thread_local std::unordered_map<uint64_t, std::unique_ptr<WordCache>> caches;
-  auto& c = caches[uid];
-  if (!c) c = std::make_unique<WordCache>();
-  last_uid = uid;
-  last = c.get();
-  return *c;
+  struct Slot {
+    uint64_t uid = 0;
+    uint64_t last_use = 0;
+    std::unique_ptr<WordCache> cache;
+  };
+  thread_local Slot slots[kCachesPerThread];
+  thread_local uint64_t clock = 0;
+  thread_local Slot* last = nullptr;
+  if (last && last->uid == uid) return *last->cache;
+  Slot* victim = &slots[0];
+  for (Slot& s : slots) {
+    if (s.cache && s.uid == uid) {
+      s.last_use = ++clock;
+      last = &s;
+      return *s.cache;
+    }
+    if (!s.cache || s.last_use < victim->last_use) victim = &s;
+    if (!victim->cache) break;
+  }
+  victim->uid = uid;
+  victim->last_use = ++clock;
+  victim->cache = std::make_unique<WordCache>();
+  last = victim;
+  return *victim->cache;
 }
 
 // The word (at most 16 bytes) as two zero-padded words, with overlapping loads that stay
@@ -558,7 +576,7 @@ void BpeModel::tokenize_word(std::string_view word, std::vector<Token>& out) con
   }
   merge_word(word, out);
   remember_hot();
-  if (cache.index.size() >= kCacheMaxWords) {
+  if (cache.index.size() >= kCacheMaxWords || cache.store.size() >= kCacheMaxWords * 8) {
     cache.index.clear();
     cache.store.clear();
   }
