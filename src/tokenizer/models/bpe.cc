@@ -431,24 +431,27 @@ void BpeModel::merge_symbols_heap(std::vector<Symbol>& s) const {
     prev[i] = static_cast<int64_t>(i) - 1;
     next[i] = i + 1 < n ? static_cast<int64_t>(i + 1) : -1;
   }
+  // An entry remembers its pair; a popped entry whose pair is no longer at its position is
+  // stale (HF checks that the pair there still yields new_id: the same thing, since two
+  // different pairs starting at one position never spell the same token).
   struct Entry {
     uint32_t rank;
     uint32_t pos;
     uint32_t new_id;
+    uint32_t a, b;
     bool operator>(const Entry& o) const { return rank != o.rank ? rank > o.rank : pos > o.pos; }
   };
   std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> q;
   for (size_t i = 0; i + 1 < n; ++i) merges_.prefetch(s[i].id, s[i + 1].id);
   for (size_t i = 0; i + 1 < n; ++i)
     if (const PairMap::Value* v = merges_.get(s[i].id, s[i + 1].id))
-      q.push({v->rank, static_cast<uint32_t>(i), v->id});
+      q.push({v->rank, static_cast<uint32_t>(i), v->id, s[i].id, s[i + 1].id});
   while (!q.empty()) {
     Entry top = q.top();
     q.pop();
     if (s[top.pos].len == 0 || next[top.pos] == -1) continue;
     const size_t np = static_cast<size_t>(next[top.pos]);
-    const PairMap::Value* v = merges_.get(s[top.pos].id, s[np].id);
-    if (!v || v->id != top.new_id) continue;
+    if (s[top.pos].id != top.a || s[np].id != top.b) continue;
     s[top.pos].id = top.new_id;
     s[top.pos].len += s[np].len;
     s[np].len = 0;
@@ -457,12 +460,12 @@ void BpeModel::merge_symbols_heap(std::vector<Symbol>& s) const {
     if (prev[top.pos] >= 0) {
       size_t p = static_cast<size_t>(prev[top.pos]);
       if (const PairMap::Value* pv = merges_.get(s[p].id, s[top.pos].id))
-        q.push({pv->rank, static_cast<uint32_t>(p), pv->id});
+        q.push({pv->rank, static_cast<uint32_t>(p), pv->id, s[p].id, s[top.pos].id});
     }
     if (next[top.pos] >= 0) {
       size_t nx = static_cast<size_t>(next[top.pos]);
       if (const PairMap::Value* nv = merges_.get(s[top.pos].id, s[nx].id))
-        q.push({nv->rank, top.pos, nv->id});
+        q.push({nv->rank, top.pos, nv->id, s[top.pos].id, s[nx].id});
     }
   }
   size_t k = 0;
