@@ -98,9 +98,17 @@ int run_jsonl(const EncodeArgs& a, const tok::Tokenizer& t, const tok::EncodeOpt
     std::vector<tok::Encoding> encs;
     try {
       encs = t.encode_batch(texts, opts, a.threads);
-    } catch (const Error& e) {
-      throw Error(in.name() + " (lines " + std::to_string(line_no - texts.size() + 1) + "-" + std::to_string(line_no) +
-                  "): " + e.what());
+    } catch (const Error&) {
+      // Find the first line that fails, to name it.
+      const size_t first_line = line_no - texts.size() + 1;
+      for (size_t k = 0; k < texts.size(); ++k) {
+        try {
+          t.encode(texts[k], opts);
+        } catch (const Error& e) {
+          throw Error(in.name() + ":" + std::to_string(first_line + k) + ": " + e.what() + " (tokenizer " + t.source() + ")");
+        }
+      }
+      throw;
     }
     buf.clear();
     for (const auto& e : encs) {
@@ -116,7 +124,13 @@ int run_jsonl(const EncodeArgs& a, const tok::Tokenizer& t, const tok::EncodeOpt
 
 int run_text(const EncodeArgs& a, const tok::Tokenizer& t, const tok::EncodeOptions& opts) {
   std::string text = a.have_text ? a.text : Input(a.input).read_all();
-  tok::Encoding e = t.encode(text, opts);
+  tok::Encoding e;
+  try {
+    e = t.encode(text, opts);
+  } catch (const Error& err) {
+    throw Error((a.have_text ? std::string("--text") : Input::display_name(a.input)) + ": " + err.what() +
+                " (tokenizer " + t.source() + ")");
+  }
   Output out(a.output);
   std::string buf;
   if (a.count) {

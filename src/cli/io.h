@@ -29,6 +29,7 @@ class Input {
   Input& operator=(const Input&) = delete;
   FILE* file() const { return f_; }
   const std::string& name() const { return name_; }
+  static std::string display_name(const std::string& path) { return path == "-" ? "<stdin>" : path; }
   std::string read_all();
 
  private:

@@ -13,7 +13,7 @@ Json Json::get(std::string_view key) const {
   if (e_.get_object().get(obj)) fail("expected an object");
   simdjson::dom::element v;
   if (obj.at_key(key).get(v)) fail("missing field \"" + std::string(key) + "\"");
-  return Json(v, source_, path_ + "." + std::string(key));
+  return Json(v, source_, path_.empty() ? std::string(key) : path_ + "." + std::string(key));
 }
 
 std::optional<Json> Json::find(std::string_view key) const {
@@ -21,7 +21,7 @@ std::optional<Json> Json::find(std::string_view key) const {
   if (e_.get_object().get(obj)) fail("expected an object");
   simdjson::dom::element v;
   if (obj.at_key(key).get(v) || v.is_null()) return std::nullopt;
-  return Json(v, source_, path_ + "." + std::string(key));
+  return Json(v, source_, path_.empty() ? std::string(key) : path_ + "." + std::string(key));
 }
 
 std::string_view Json::str() const {

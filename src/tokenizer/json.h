@@ -37,7 +37,7 @@ class Json {
   void for_each_member(F f) const {
     simdjson::dom::object obj;
     if (e_.get_object().get(obj)) fail("expected an object");
-    for (auto [k, v] : obj) f(std::string_view(k), Json(v, source_, path_ + "." + std::string(k)));
+    for (auto [k, v] : obj) f(std::string_view(k), Json(v, source_, path_.empty() ? std::string(k) : path_ + "." + std::string(k)));
   }
 
   // Optional members with defaults.

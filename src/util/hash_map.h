@@ -177,6 +177,10 @@ class StringIdMap {
     r.str(arena_);
     count_ = r.u64();
     if (!slots_.empty() && (slots_.size() & (slots_.size() - 1))) r.fail();
+    // Probing ends at an empty slot: a table without one would loop forever.
+    size_t used = 0;
+    for (const Slot& s : slots_) used += s.len != kEmpty;
+    if (used != count_ || (!slots_.empty() && used >= slots_.size())) r.fail();
     for (const Slot& s : slots_)
       if (s.len != kEmpty && (size_t(s.off) + s.len > arena_.size())) r.fail();
   }
@@ -260,6 +264,9 @@ class PairMap {
     r.vec(slots_);
     count_ = r.u64();
     if (!slots_.empty() && (slots_.size() & (slots_.size() - 1))) r.fail();
+    size_t used = 0;
+    for (const Slot& s : slots_) used += s.key != kEmpty;
+    if (used != count_ || (!slots_.empty() && used >= slots_.size())) r.fail();
   }
 
  private:

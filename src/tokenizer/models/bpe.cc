@@ -1,6 +1,7 @@
 #include "tokenizer/models/bpe.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstring>
 #include <cstdio>
@@ -118,6 +119,17 @@ BpeModel::BpeModel(BpeConfig cfg)
       uid_(next_uid.fetch_add(1)) {
   if (byte_level_ && (!prefix_.empty() || !suffix_.empty() || byte_fallback_))
     byte_level_ = false;  // raw-byte storage only holds for the plain GPT-2 setup
+  if (byte_level_) {
+    // ... and for a vocab holding all 256 byte symbols: otherwise a char can lose some of
+    // its bytes, and HF's offsets then follow the byte-level string, not the chars.
+    std::array<bool, 256> have{};
+    for (const auto& [tok, id] : cfg.vocab) {
+      std::string raw1;
+      if (tok.size() <= 2 && ByteLevelAlphabet::get().decode(tok, raw1) && raw1.size() == 1)
+        have[static_cast<unsigned char>(raw1[0])] = true;
+    }
+    for (bool h : have) byte_level_ = byte_level_ && h;
+  }
   const auto& alpha = ByteLevelAlphabet::get();
   uint32_t max_id = 0;
   size_t text_bytes = 0;
