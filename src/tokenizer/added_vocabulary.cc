@@ -67,8 +67,10 @@ AddedVocabulary::AddedVocabulary(std::vector<AddedToken> tokens, const Normalize
     index_of_id_[t.id] = static_cast<int64_t>(i);
   }
   for (size_t i = 0; i < tokens_.size(); ++i) {
-    const AddedToken& t = tokens_[i];
+    AddedToken& t = tokens_[i];
+    t.decode_text = t.content;
     if (t.content.empty()) continue;
+    if (t.special) special_contents_.set(t.content, t.id);
     if (!t.normalized) {
       raw_.add(t.content, static_cast<uint32_t>(i));
       continue;
@@ -77,6 +79,7 @@ AddedVocabulary::AddedVocabulary(std::vector<AddedToken> tokens, const Normalize
     NormalizedString n(t.content, 0);
     if (normalizer) normalizer->normalize(n);
     normalized_.add(n.get(), static_cast<uint32_t>(i));
+    t.decode_text = n.get();
   }
 }
 

@@ -26,6 +26,9 @@ struct AddedToken {
   bool lstrip = false;
   bool rstrip = false;
   bool normalized = false;
+  // What decoding prints for it: its normalized form when it is matched normalized and the
+  // normalizer changes it, else the content (HF AddedVocabulary::simple_id_to_token).
+  std::string decode_text;
 };
 
 class AddedVocabulary {
@@ -43,6 +46,8 @@ class AddedVocabulary {
     return t && t->special;
   }
   const std::vector<AddedToken>& tokens() const { return tokens_; }
+  // Whether s is the content of a special token (HF is_special_token, used by decode).
+  bool is_special_content(std::string_view s) const { return special_contents_.get(s).has_value(); }
 
  private:
   // A byte trie answering "longest pattern starting here".
@@ -70,6 +75,7 @@ class AddedVocabulary {
 
   std::vector<AddedToken> tokens_;
   StringIdMap by_content_;
+  StringIdMap special_contents_;
   std::vector<int64_t> index_of_id_;  // id -> index into tokens_ (sparse ids are few)
   Matcher raw_, normalized_;
 };

@@ -60,16 +60,22 @@ char32_t single_char(const Json& j) {
   return c;
 }
 
+// HF Metaspace deserialization (pre_tokenizers/metaspace.rs): prepend_scheme defaults to
+// always; add_prefix_space=false demands (and means) never.
 PrependScheme prepend_scheme_of(const Json& j) {
+  PrependScheme scheme = PrependScheme::Always;
   if (auto ps = j.find("prepend_scheme")) {
     std::string_view s = ps->str();
-    if (s == "always") return PrependScheme::Always;
-    if (s == "first") return PrependScheme::First;
-    if (s == "never") return PrependScheme::Never;
-    ps->fail("unknown prepend_scheme \"" + std::string(s) + "\"");
+    if (s == "always") scheme = PrependScheme::Always;
+    else if (s == "first") scheme = PrependScheme::First;
+    else if (s == "never") scheme = PrependScheme::Never;
+    else ps->fail("unknown prepend_scheme \"" + std::string(s) + "\"");
   }
-  // Files from before prepend_scheme carry add_prefix_space.
-  return j.boolean_or("add_prefix_space", true) ? PrependScheme::Always : PrependScheme::Never;
+  if (auto aps = j.find("add_prefix_space"); aps && !aps->boolean()) {
+    if (scheme != PrependScheme::Never) aps->fail("add_prefix_space does not match declared prepend_scheme");
+    scheme = PrependScheme::Never;
+  }
+  return scheme;
 }
 
 }  // namespace
@@ -114,12 +120,8 @@ NormalizerPtr TokenizerLoader::normalizer(const Json& j) {
     for (const Json& n : j.get("normalizers").array()) items.push_back(normalizer(n));
     return std::make_unique<SequenceNormalizer>(std::move(items));
   }
-  if (type == "Precompiled") {
-    // An empty charsmap is the identity (HF precompiled.rs); a real one is a SentencePiece
-    // normalization automaton that tokalign does not run yet.
-    auto cm = j.find("precompiled_charsmap");
-    if (!cm || cm->str().empty()) return std::make_unique<SequenceNormalizer>(std::vector<NormalizerPtr>{});
-  }
+  // Precompiled (a SentencePiece normalization automaton) is not implemented yet; HF itself
+  // refuses an empty or missing charsmap.
   unsupported(j, "normalizer", type);
 }
 

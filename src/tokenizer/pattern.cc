@@ -44,8 +44,16 @@ void RegexPattern::find_matches(std::string_view s, std::vector<Piece>& out) con
   size_t prev = 0;
   size_t from = 0;
   size_t a, b;
-  // Empty matches advance by one char, as Oniguruma's find_iter does.
+  bool matched = false;
+  // Empty matches advance by one char, and an empty match right where the previous match
+  // ended is skipped, as Oniguruma's find_iter does.
   while (from <= s.size() && re_.search(s, from, a, b)) {
+    if (a == b && matched && a == prev) {
+      if (b >= s.size()) break;
+      from = b + unicode::char_len(static_cast<unsigned char>(s[b]));
+      continue;
+    }
+    matched = true;
     push_match(out, prev, a, b);
     if (b == a) {
       if (b >= s.size()) break;

@@ -13,7 +13,11 @@ namespace {
 constexpr std::string_view kSpaceBody =
     "\\t\\n\\x0B\\f\\r\\x20\\x{85}\\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}"
     "\\x{202F}\\x{205F}\\x{3000}";
-constexpr std::string_view kWordBody = "\\p{L}\\p{M}\\p{Nd}\\p{Nl}\\p{Pc}";
+// Oniguruma's \w: Alphabetic, marks, Nd, Pc; its Latin-1 table also counts the superscript
+// digits and vulgar fractions, and Other_Alphabetic holds the enclosed letters.
+constexpr std::string_view kWordBody =
+    "\\p{L}\\p{M}\\p{Nd}\\p{Nl}\\p{Pc}\\x{B2}\\x{B3}\\x{B9}\\x{BC}-\\x{BE}\\x{24B6}-\\x{24E9}"
+    "\\x{1F130}-\\x{1F149}\\x{1F150}-\\x{1F169}\\x{1F170}-\\x{1F189}";
 constexpr std::string_view kHexBody = "0-9a-fA-F";
 
 struct MatchData {
@@ -67,10 +71,14 @@ std::string Regex::translate(std::string_view p) {
       }
       if (!body.empty()) {
         if (in_class) {
-          if (negate)
-            throw Error("regex: negated class escape \\" + std::string(1, e) +
-                        " inside [...] is not supported: " + std::string(p));
-          out += body;
+          // A negated escape inside a class has no class-body form: keep PCRE2's own
+          // (it differs from Oniguruma's only on a few rare code points).
+          if (negate) {
+            out += c;
+            out += e;
+          } else {
+            out += body;
+          }
         } else {
           out += negate ? "[^" : "[";
           out += body;

@@ -61,6 +61,8 @@ Encoding Tokenizer::encode(std::string_view text, const EncodeOptions& opts) con
   Encoding e;
   e.ids.reserve(text.size() / 3 + 4);
   std::vector<std::pair<size_t, size_t>> byte_offsets;
+  TokenValues values;  // token texts for offset-trimming post-processors
+  const bool want_values = opts.offsets && post_processor_;
   thread_local std::vector<Token> toks;
 
   // Tokenizes n[a, b) with the model and records ids (and offsets in the input).
@@ -72,6 +74,7 @@ Encoding Tokenizer::encode(std::string_view text, const EncodeOptions& opts) con
     for (const Token& t : toks) {
       e.ids.push_back(t.id);
       if (!opts.offsets) continue;
+      if (want_values) values.push_back(model_->id_to_token(t.id).value_or(std::string_view()));
       size_t s = a + t.start, f = a + t.end;
       if (byte_level_raw_) {
         s = char_floor(text_n, s);
@@ -85,6 +88,7 @@ Encoding Tokenizer::encode(std::string_view text, const EncodeOptions& opts) con
   auto emit_added = [&](const NormalizedString& n, int64_t id) {
     e.ids.push_back(static_cast<uint32_t>(id));
     if (!opts.offsets) return;
+    if (want_values) values.push_back(n.get());
     const size_t shift = n.offsets_original().first;
     auto r = n.normalized_to_original(0, n.size());
     if (r) byte_offsets.emplace_back(shift + r->first, shift + r->second);
@@ -136,13 +140,7 @@ Encoding Tokenizer::encode(std::string_view text, const EncodeOptions& opts) con
     e.offsets.reserve(byte_offsets.size());
     for (auto [a, b] : byte_offsets) e.offsets.push_back(conv.convert(a, b));
   }
-  if (post_processor_) {
-    TokenText text_of = [this](uint32_t id) -> std::optional<std::string_view> {
-      if (const AddedToken* t = added_->by_id(id)) return std::string_view(t->content);
-      return model_->id_to_token(id);
-    };
-    post_processor_->process(e, opts.add_special_tokens, opts.offsets, text_of);
-  }
+  if (post_processor_) post_processor_->process(e, opts.add_special_tokens, want_values ? &values : nullptr);
   return e;
 }
 
@@ -194,19 +192,19 @@ size_t Tokenizer::vocab_size() const {
 std::string Tokenizer::decode(std::span<const uint32_t> ids, bool skip_special_tokens) const {
   std::vector<std::string> tokens;
   tokens.reserve(ids.size());
+  // HF Tokenizer::decode: added tokens first (by their decode text), then the model's;
+  // skip_special_tokens drops texts that are the content of a special token.
   for (uint32_t id : ids) {
-    const AddedToken* added = added_->by_id(id);
-    if (added) {
-      if (!(skip_special_tokens && added->special)) tokens.push_back(added->content);
-      continue;
+    std::string_view text;
+    if (const AddedToken* added = added_->by_id(id)) {
+      text = added->decode_text;
+    } else if (auto s = model_->id_to_token(id)) {
+      text = *s;
+    } else {
+      continue;  // unknown ids are skipped, as HF does
     }
-    auto s = model_->id_to_token(id);
-    if (!s) continue;  // unknown ids are skipped, as HF does
-    if (skip_special_tokens && added_->token_to_id(*s)) {
-      auto other = added_->by_id(*added_->token_to_id(*s));
-      if (other && other->special) continue;
-    }
-    tokens.emplace_back(*s);
+    if (skip_special_tokens && added_->is_special_content(text)) continue;
+    tokens.emplace_back(text);
   }
   if (!decoder_) {
     std::string out;

@@ -103,6 +103,7 @@ std::vector<std::pair<char32_t, int>> normalize_transform(std::string_view s, Fo
     char32_t c;
     uint32_t lo, hi;  // input char indices it came from
     int cls;
+    int change;       // HF's change for the decomposed forms: 0 first char, +1 the rest
   };
   std::vector<Ch> v;
   uint32_t idx = 0;
@@ -116,7 +117,7 @@ std::vector<std::pair<char32_t, int>> normalize_transform(std::string_view s, Fo
     if (n < 0 || n > 32) throw Error("unicode decomposition failed");
     for (utf8proc_ssize_t k = 0; k < n; ++k) {
       char32_t d = static_cast<char32_t>(buf[k]);
-      v.push_back({d, idx, idx, ccc(d)});
+      v.push_back({d, idx, idx, ccc(d), k == 0 ? 0 : 1});
     }
   }
   // Canonical ordering: stable sort of each run of non-starters by combining class.
@@ -129,6 +130,18 @@ std::vector<std::pair<char32_t, int>> normalize_transform(std::string_view s, Fo
     while (j < v.size() && v[j].cls != 0) ++j;
     std::stable_sort(v.begin() + i, v.begin() + j, [](const Ch& a, const Ch& b) { return a.cls < b.cls; });
     i = j;
+  }
+  if (!compose) {
+    // The decomposed forms: each char's change travels with it through the reordering
+    // (unicode-normalization-alignments attaches it to the char).
+    std::vector<std::pair<char32_t, int>> t;
+    t.reserve(v.size());
+    std::string check;
+    for (const Ch& ch : v) {
+      t.emplace_back(ch.c, ch.change);
+      append_utf8(check, ch.c);
+    }
+    if (check == normalize(s, form)) return t;
   }
   if (compose && !v.empty()) {
     std::vector<Ch> out;

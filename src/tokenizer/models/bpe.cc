@@ -264,7 +264,7 @@ BpeModel::BpeModel(BpeConfig cfg)
   // Where can a long SentencePiece "word" (a whole sentence: these files have no
   // pre-tokenizer) be cut into independent pieces? BPE on pieces no merge can join gives
   // the same tokens as on the whole (HF tokenizers PR #2256 makes the same observation).
-  if (!byte_level_ && !ignore_merges_ && vocab_.get("\u2581")) {
+  if (!byte_level_ && !ignore_merges_ && prefix_.empty() && suffix_.empty() && vocab_.get("\u2581")) {
     spm_cuts_ = true;
     for (const auto& [tok, id] : cfg.vocab) {
       for (size_t i = 0; i < tok.size();) {

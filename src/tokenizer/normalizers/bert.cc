@@ -20,8 +20,8 @@ bool bert_whitespace(char32_t c) { return c == '\t' || c == '\n' || c == '\r' ||
 bool bert_control(char32_t c) {
   if (c == '\t' || c == '\n' || c == '\r') return false;
   Category k = unicode::category(c);
-  return k == Category::Cc || k == Category::Cf || k == Category::Cn || k == Category::Co ||
-         k == Category::Cs;
+  // unicode_categories::is_other: Cc, Cf, Co, Cs (unassigned Cn is kept).
+  return k == Category::Cc || k == Category::Cf || k == Category::Co || k == Category::Cs;
 }
 
 }  // namespace

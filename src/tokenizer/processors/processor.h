@@ -3,7 +3,6 @@
 // Only single sequences are supported; pairs are not part of tokalign's use.
 #pragma once
 
-#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -15,13 +14,15 @@
 
 namespace tokalign::tok {
 
-// id -> token string, for processors that look at token text.
-using TokenText = std::function<std::optional<std::string_view>(uint32_t)>;
+// The text of each token (aligned with Encoding::ids), for processors that trim offsets:
+// the model's token string, or for an added token the text it matched (HF Token::value).
+// Null when offsets are not wanted.
+using TokenValues = std::vector<std::string_view>;
 
 class PostProcessor {
  public:
   virtual ~PostProcessor() = default;
-  virtual void process(Encoding& e, bool add_special_tokens, bool with_offsets, const TokenText& text) const = 0;
+  virtual void process(Encoding& e, bool add_special_tokens, TokenValues* values) const = 0;
 };
 
 using PostProcessorPtr = std::unique_ptr<PostProcessor>;
@@ -35,7 +36,7 @@ class TemplateProcessor : public PostProcessor {
     std::vector<uint32_t> ids;  // special token ids when !is_sequence
   };
   explicit TemplateProcessor(std::vector<Piece> single) : single_(std::move(single)) {}
-  void process(Encoding& e, bool add_special_tokens, bool with_offsets, const TokenText& text) const override;
+  void process(Encoding& e, bool add_special_tokens, TokenValues* values) const override;
 
  private:
   std::vector<Piece> single_;
@@ -46,7 +47,7 @@ class TemplateProcessor : public PostProcessor {
 class ByteLevelProcessor : public PostProcessor {
  public:
   ByteLevelProcessor(bool trim_offsets, bool add_prefix_space) : trim_(trim_offsets), prefix_space_(add_prefix_space) {}
-  void process(Encoding& e, bool add_special_tokens, bool with_offsets, const TokenText& text) const override;
+  void process(Encoding& e, bool add_special_tokens, TokenValues* values) const override;
 
  private:
   bool trim_, prefix_space_;
@@ -56,7 +57,7 @@ class WrapProcessor : public PostProcessor {  // Bert and Roberta: [cls] A [sep]
  public:
   WrapProcessor(uint32_t cls, uint32_t sep, bool trim_offsets, bool add_prefix_space)
       : cls_(cls), sep_(sep), trim_(trim_offsets), prefix_space_(add_prefix_space) {}
-  void process(Encoding& e, bool add_special_tokens, bool with_offsets, const TokenText& text) const override;
+  void process(Encoding& e, bool add_special_tokens, TokenValues* values) const override;
 
  private:
   uint32_t cls_, sep_;
@@ -66,8 +67,8 @@ class WrapProcessor : public PostProcessor {  // Bert and Roberta: [cls] A [sep]
 class SequenceProcessor : public PostProcessor {
  public:
   explicit SequenceProcessor(std::vector<PostProcessorPtr> p) : items_(std::move(p)) {}
-  void process(Encoding& e, bool add_special_tokens, bool with_offsets, const TokenText& text) const override {
-    for (const auto& p : items_) p->process(e, add_special_tokens, with_offsets, text);
+  void process(Encoding& e, bool add_special_tokens, TokenValues* values) const override {
+    for (const auto& p : items_) p->process(e, add_special_tokens, values);
   }
 
  private:

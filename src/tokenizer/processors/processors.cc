@@ -8,7 +8,12 @@ namespace tokalign::tok {
 
 namespace {
 
-void wrap(Encoding& e, const std::vector<uint32_t>& before, const std::vector<uint32_t>& after, bool with_offsets) {
+void wrap(Encoding& e, const std::vector<uint32_t>& before, const std::vector<uint32_t>& after, TokenValues* values) {
+  const bool with_offsets = values != nullptr;
+  if (values) {
+    values->insert(values->begin(), before.size(), std::string_view());
+    values->insert(values->end(), after.size(), std::string_view());
+  }
   Encoding out;
   auto add_special = [&](const std::vector<uint32_t>& ids) {
     for (uint32_t id : ids) {
@@ -27,12 +32,11 @@ void wrap(Encoding& e, const std::vector<uint32_t>& before, const std::vector<ui
 
 // HF byte_level::process_offsets: drop leading/trailing spaces (the GPT-2 'Ġ' or any
 // whitespace char) of each token from its offsets.
-void trim_offsets(Encoding& e, bool add_prefix_space, const TokenText& text) {
+void trim_offsets(Encoding& e, bool add_prefix_space, const TokenValues& values) {
   for (size_t i = 0; i < e.ids.size(); ++i) {
-    auto t = text(e.ids[i]);
-    if (!t) continue;
+    std::string_view t = values[i];
     std::vector<char32_t> chars;
-    for (size_t k = 0; k < t->size();) chars.push_back(unicode::decode(*t, k));
+    for (size_t k = 0; k < t.size();) chars.push_back(unicode::decode(t, k));
     auto space = [](char32_t c) { return c == 0x120 || unicode::is_whitespace(c); };
     size_t lead = 0, trail = 0;
     while (lead < chars.size() && space(chars[lead])) ++lead;
@@ -49,7 +53,7 @@ void trim_offsets(Encoding& e, bool add_prefix_space, const TokenText& text) {
 
 }  // namespace
 
-void TemplateProcessor::process(Encoding& e, bool add_special_tokens, bool with_offsets, const TokenText&) const {
+void TemplateProcessor::process(Encoding& e, bool add_special_tokens, TokenValues* values) const {
   if (!add_special_tokens) return;
   std::vector<uint32_t> before, after;
   bool seen_sequence = false;
@@ -61,16 +65,16 @@ void TemplateProcessor::process(Encoding& e, bool add_special_tokens, bool with_
     auto& dst = seen_sequence ? after : before;
     dst.insert(dst.end(), p.ids.begin(), p.ids.end());
   }
-  wrap(e, before, after, with_offsets);
+  wrap(e, before, after, values);
 }
 
-void ByteLevelProcessor::process(Encoding& e, bool, bool with_offsets, const TokenText& text) const {
-  if (trim_ && with_offsets) trim_offsets(e, prefix_space_, text);
+void ByteLevelProcessor::process(Encoding& e, bool, TokenValues* values) const {
+  if (trim_ && values) trim_offsets(e, prefix_space_, *values);
 }
 
-void WrapProcessor::process(Encoding& e, bool add_special_tokens, bool with_offsets, const TokenText& text) const {
-  if (trim_ && with_offsets) trim_offsets(e, prefix_space_, text);
-  if (add_special_tokens) wrap(e, {cls_}, {sep_}, with_offsets);
+void WrapProcessor::process(Encoding& e, bool add_special_tokens, TokenValues* values) const {
+  if (trim_ && values) trim_offsets(e, prefix_space_, *values);
+  if (add_special_tokens) wrap(e, {cls_}, {sep_}, values);
 }
 
 }  // namespace tokalign::tok
