@@ -4,7 +4,11 @@
 #pragma once
 
 #include <cstdint>
+#include <sys/mman.h>
+
+#include <cstdlib>
 #include <cstring>
+#include <new>
 #include <optional>
 #include <stdexcept>
 #include <type_traits>
@@ -13,6 +17,36 @@
 #include <vector>
 
 namespace tokalign {
+
+// Allocator for the big lookup tables: 2 MiB aligned and advised for transparent huge pages
+// when large, so random probes across several MB do not also miss the TLB on every lookup.
+template <class T>
+struct TableAllocator {
+  using value_type = T;
+  TableAllocator() = default;
+  template <class U>
+  TableAllocator(const TableAllocator<U>&) {}
+  T* allocate(size_t n) {
+    const size_t bytes = n * sizeof(T);
+    constexpr size_t kHuge = size_t{2} << 20;
+    if (bytes >= kHuge) {
+      const size_t rounded = (bytes + kHuge - 1) / kHuge * kHuge;
+      void* p = std::aligned_alloc(kHuge, rounded);
+      if (!p) throw std::bad_alloc();
+      ::madvise(p, rounded, MADV_HUGEPAGE);
+      return static_cast<T*>(p);
+    }
+    void* p = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
+    if (!p) throw std::bad_alloc();
+    return static_cast<T*>(p);
+  }
+  void deallocate(T* p, size_t) { std::free(p); }
+  template <class U>
+  bool operator==(const TableAllocator<U>&) const { return true; }
+};
+
+template <class T>
+using TableVector = std::vector<T, TableAllocator<T>>;
 
 // Little binary images of plain data, for the compiled-tokenizer cache. The reader throws
 // std::runtime_error on anything short or inconsistent; callers then rebuild from source.
@@ -25,8 +59,8 @@ class BlobWriter {
     out_.append(static_cast<const char*>(p), n);
   }
   void str(std::string_view s) { bytes(s.data(), s.size()); }
-  template <class T>
-  void vec(const std::vector<T>& v) {
+  template <class T, class A>
+  void vec(const std::vector<T, A>& v) {
     static_assert(std::is_trivially_copyable_v<T>);
     bytes(v.data(), v.size() * sizeof(T));
   }
@@ -54,8 +88,8 @@ class BlobReader {
     return s;
   }
   void str(std::string& s) { s.assign(bytes()); }
-  template <class T>
-  void vec(std::vector<T>& v) {
+  template <class T, class A>
+  void vec(std::vector<T, A>& v) {
     static_assert(std::is_trivially_copyable_v<T>);
     std::string_view b = bytes();
     if (b.size() % sizeof(T)) fail();
@@ -195,7 +229,7 @@ class StringIdMap {
   };
   std::string_view key_at(const Slot& s) const { return std::string_view(arena_.data() + s.off, s.len); }
   void rehash(size_t cap) {
-    std::vector<Slot> old = std::move(slots_);
+    TableVector<Slot> old = std::move(slots_);
     slots_.assign(cap, Slot{});
     size_t mask = cap - 1;
     for (const Slot& s : old) {
@@ -206,7 +240,7 @@ class StringIdMap {
       slots_[i] = s;
     }
   }
-  std::vector<Slot> slots_;
+  TableVector<Slot> slots_;
   std::string arena_;
   size_t count_ = 0;
 };
@@ -283,7 +317,7 @@ class PairMap {
     Value v{};
   };
   void rehash(size_t cap) {
-    std::vector<Slot> old = std::move(slots_);
+    TableVector<Slot> old = std::move(slots_);
     slots_.assign(cap, Slot{});
     size_t mask = cap - 1;
     for (const Slot& s : old) {
@@ -293,7 +327,7 @@ class PairMap {
       slots_[i] = s;
     }
   }
-  std::vector<Slot> slots_;
+  TableVector<Slot> slots_;
   size_t count_ = 0;
 };
 
