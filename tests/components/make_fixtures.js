@@ -680,15 +680,10 @@ function learnBPE(counts, { prefix = "", suffix = "", merges: nMerges = 600, alp
   return { vocab, merges: mergeList };
 }
 
-// Deterministic PRNG (xorshift32).
+// Deterministic PRNG in [0, 1).
 function rng(seed) {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13; x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5; x >>>= 0;
-    return x / 4294967296;
-  };
+  const next = require("../lib/xorshift.js").rng(seed);
+  return () => next() / 4294967296;
 }
 function hashStr(s) {
   let h = 2166136261;

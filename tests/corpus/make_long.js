@@ -13,16 +13,7 @@
 "use strict";
 
 const fs = require("fs");
-
-function rng(seed) {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13; x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5; x >>>= 0;
-    return x;
-  };
-}
+const { rng } = require("../lib/xorshift.js");
 
 function fromAlphabet(r, alphabet, n) {
   const a = Array.from(alphabet); // code points, not UTF-16 units
