@@ -91,6 +91,13 @@ std::string Regex::translate(std::string_view p) {
       ++i;
       continue;
     }
+    if (in_class && c == '[' && i + 1 < p.size() && p[i + 1] == ':')
+      throw Error("regex " + std::string(p) +
+                  ": POSIX bracket classes ([:alpha:] ...) mean other sets in Oniguruma than in PCRE2; not supported");
+    if (in_class && c == '&' && i + 1 < p.size() && p[i + 1] == '&')
+      throw Error("regex " + std::string(p) + ": class intersection (&&) is Oniguruma-only; not supported");
+    if (in_class && c == '[')
+      throw Error("regex " + std::string(p) + ": nested character classes are not supported");
     if (c == '[' && !in_class) {
       in_class = true;
       out += c;

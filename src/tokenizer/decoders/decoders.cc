@@ -164,7 +164,7 @@ void WordPieceDecoder::decode_chain(std::vector<std::string>& tokens) const {
     std::string& t = tokens[i];
     if (i != 0) {
       if (t.compare(0, prefix_.size(), prefix_) == 0) t.erase(0, prefix_.size());
-      else t.insert(0, " ");
+      else t = " " + t;  // (not t.insert: GCC 12 warns falsely about overlap there)
     }
     if (cleanup_) t = wordpiece_cleanup(std::move(t));
   }
