@@ -20,7 +20,7 @@ namespace {
 constexpr size_t kCacheMaxWordLen = 256;
 constexpr size_t kCacheMaxWords = 1 << 17;
 // Below this many symbols a linear scan beats the heap.
-constexpr size_t kScanMaxSymbols = 48;
+constexpr size_t kScanMaxSymbols = 256;
 
 // Per-thread word cache of one model: word -> tokens. Kept per thread so encode needs no
 // lock; keyed by the model's uid so a new model at a recycled address never sees
@@ -396,39 +396,51 @@ void BpeModel::initial_symbols(std::string_view w, std::vector<Symbol>& syms) co
 
 void BpeModel::merge_symbols_scan(std::vector<Symbol>& s) const {
   // Repeatedly merge the lowest-ranked pair, leftmost first: the order HF's heap yields.
-  size_t n = s.size();
-  if (n < 2) return;
-  uint32_t rank[kScanMaxSymbols];
-  uint32_t nid[kScanMaxSymbols];
+  // Ranks and symbols live in flat arrays: finding the minimum and closing the gap after a
+  // merge are short vectorizable loops, cheaper than a heap for words of a few hundred
+  // symbols.
+  const size_t n0 = s.size();
+  if (n0 < 2) return;
+  uint32_t id[kScanMaxSymbols], len[kScanMaxSymbols], rank[kScanMaxSymbols], nid[kScanMaxSymbols];
+  for (size_t i = 0; i < n0; ++i) {
+    id[i] = s[i].id;
+    len[i] = s[i].len;
+  }
   auto look = [&](size_t i) {
-    const PairMap::Value* v = merges_.get(s[i].id, s[i + 1].id);
+    const PairMap::Value* v = merges_.get(id[i], id[i + 1]);
     rank[i] = v ? v->rank : UINT32_MAX;
     nid[i] = v ? v->id : 0;
   };
   // Issue every initial lookup's cache miss before waiting on any of them.
-  for (size_t i = 0; i + 1 < n; ++i) merges_.prefetch(s[i].id, s[i + 1].id);
-  for (size_t i = 0; i + 1 < n; ++i) look(i);
+  for (size_t i = 0; i + 1 < n0; ++i) merges_.prefetch(id[i], id[i + 1]);
+  for (size_t i = 0; i + 1 < n0; ++i) look(i);
+  size_t n = n0;
   while (n > 1) {
-    size_t best = 0;
-    uint32_t br = rank[0];
-    for (size_t i = 1; i + 1 < n; ++i)
-      if (rank[i] < br) {
-        br = rank[i];
-        best = i;
-      }
+    const size_t pairs = n - 1;
+    uint32_t br = UINT32_MAX;
+    for (size_t i = 0; i < pairs; ++i) br = std::min(br, rank[i]);
     if (br == UINT32_MAX) break;
-    s[best].id = nid[best];
-    s[best].len += s[best + 1].len;
-    for (size_t i = best + 1; i + 1 < n; ++i) {
-      s[i] = s[i + 1];
-      rank[i] = rank[i + 1];
-      nid[i] = nid[i + 1];
+    size_t best = 0;
+    while (rank[best] != br) ++best;
+    id[best] = nid[best];
+    len[best] += len[best + 1];
+    const size_t tail = n - best - 2;  // symbols after best + 1
+    std::memmove(id + best + 1, id + best + 2, tail * sizeof(uint32_t));
+    std::memmove(len + best + 1, len + best + 2, tail * sizeof(uint32_t));
+    if (tail > 0) {
+      std::memmove(rank + best + 1, rank + best + 2, (tail - 1) * sizeof(uint32_t));
+      std::memmove(nid + best + 1, nid + best + 2, (tail - 1) * sizeof(uint32_t));
     }
     --n;
-    if (best + 1 < n) merges_.prefetch(s[best].id, s[best + 1].id);
-    if (best > 0) merges_.prefetch(s[best - 1].id, s[best].id);
+    if (best + 1 < n) merges_.prefetch(id[best], id[best + 1]);
+    if (best > 0) merges_.prefetch(id[best - 1], id[best]);
     if (best + 1 < n) look(best);
     if (best > 0) look(best - 1);
+  }
+  uint32_t start = s[0].start;
+  for (size_t i = 0; i < n; ++i) {
+    s[i] = {id[i], start, len[i]};
+    start += len[i];
   }
   s.resize(n);
 }

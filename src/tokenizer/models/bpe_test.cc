@@ -35,7 +35,7 @@ TEST(Bpe, ScanAndHeapAgree) {
     BpeModel model(c);
     for (int w = 0; w < 200; ++w) {
       std::string word;
-      size_t n = 1 + rng() % 40;
+      size_t n = 1 + rng() % 250;
       for (size_t k = 0; k < n; ++k) word.push_back("abcd"[rng() % 4]);
       std::vector<BpeModel::Symbol> a, b;
       for (size_t k = 0; k < n; ++k) a.push_back({*model.token_to_id(std::string(1, word[k])), uint32_t(k), 1});
