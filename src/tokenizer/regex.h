@@ -24,8 +24,6 @@ class Regex {
   // Finds the leftmost match starting at or after `from`; returns false when none.
   bool search(std::string_view text, size_t from, size_t& start, size_t& end) const;
 
-  const std::string& pattern() const { return source_; }
-
   // The PCRE2 pattern the Oniguruma one translates to (exposed for tests).
   static std::string translate(std::string_view oniguruma_pattern);
 

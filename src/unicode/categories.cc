@@ -71,12 +71,6 @@ Category category(char32_t c) {
   return from_utf8proc(utf8proc_category(static_cast<utf8proc_int32_t>(c)));
 }
 
-bool is_alphanumeric(char32_t c) {
-  Category k = category(c);
-  return is_letter(k) || is_number(k) || k == Category::Mn || k == Category::Mc ||
-         enclosed_letter(c);
-}
-
 bool is_word_char(char32_t c) {
   if (c < 0x80) return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
   Category k = category(c);

@@ -1,5 +1,5 @@
 // Character classes with the exact meaning the Hugging Face tokenizers (Rust) code gives
-// them: `char::is_whitespace` (White_Space), `char::is_alphanumeric`, regex-crate `\w`,
+// them: `char::is_whitespace` (White_Space), regex-crate `\w`,
 // the unicode_categories crate's `is_punctuation`, and Bert's control / CJK tests.
 // General categories come from utf8proc (Debian libutf8proc, Unicode 15).
 #pragma once
@@ -27,10 +27,6 @@ inline bool is_whitespace(char32_t c) {
   return c == 0x85 || c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 ||
          c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
 }
-
-// Rust char::is_alphanumeric: Alphabetic || Numeric (approximating Other_Alphabetic by
-// marks and the enclosed-letter ranges).
-bool is_alphanumeric(char32_t c);
 
 // regex crate `\w`: Alphabetic, marks, Nd, Pc, Join_Control.
 bool is_word_char(char32_t c);

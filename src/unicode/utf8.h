@@ -44,8 +44,6 @@ inline char32_t decode(std::string_view s, size_t& i) {
   return c;
 }
 
-inline size_t encoded_len(char32_t c) { return c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4; }
-
 inline void append_utf8(std::string& out, char32_t c) {
   if (c < 0x80) {
     out.push_back(static_cast<char>(c));

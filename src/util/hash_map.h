@@ -146,7 +146,6 @@ class StringIdMap {
     rehash(cap);
   }
   size_t size() const { return count_; }
-  size_t arena_bytes() const { return arena_.size(); }
   void clear() {
     slots_.assign(slots_.size(), Slot{});
     arena_.clear();
@@ -192,12 +191,6 @@ class StringIdMap {
       if (s.len == kEmpty) return std::nullopt;
       if (s.tag == tag && key_at(s) == key) return s.value;
     }
-  }
-
-  template <class F>
-  void for_each(F f) const {
-    for (const Slot& s : slots_)
-      if (s.len != kEmpty) f(key_at(s), s.value);
   }
 
   // Flat image of the table, for the compiled-tokenizer cache.

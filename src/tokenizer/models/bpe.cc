@@ -160,8 +160,6 @@ BpeModel::BpeModel(BpeConfig cfg)
     token_text_.append(t);
   }
   token_offset_.push_back(static_cast<uint32_t>(token_text_.size()));
-  // Duplicate keys in the JSON object collapse like a map; count distinct keys.
-  vocab_size_ = vocab_.size() + literal_extra_.size();
 
   auto lookup_literal = [&](std::string_view s, std::string& buf) -> std::optional<uint32_t> {
     if (byte_level_) {
@@ -509,7 +507,15 @@ void BpeModel::merge_word(std::string_view word, std::vector<Token>& out) const 
 void BpeModel::tokenize(std::string_view word, std::vector<Token>& out) const {
   if (word.empty()) return;
   if (spm_cuts_ && word.size() > 16) {
-    // Cut before each U+2581 (E2 96 81) that no token can span.
+    // Cut before each U+2581 (E2 96 81) that no token can span; each piece is a word.
+    auto piece = [&](size_t from, size_t to) {
+      const size_t first = out.size();
+      tokenize_word(word.substr(from, to - from), out);
+      for (size_t t = first; t < out.size(); ++t) {
+        out[t].start += static_cast<uint32_t>(from);
+        out[t].end += static_cast<uint32_t>(from);
+      }
+    };
     size_t seg = 0;
     size_t i = 1;
     while (i + 3 <= word.size()) {
@@ -522,22 +528,12 @@ void BpeModel::tokenize(std::string_view word, std::vector<Token>& out) const {
       while (k > 0 && unicode::is_continuation(static_cast<unsigned char>(word[k]))) --k;
       char32_t prev = unicode::decode(word, k);
       if (std::find(cut_blockers_.begin(), cut_blockers_.end(), prev) != cut_blockers_.end()) continue;
-      const size_t first = out.size();
-      tokenize_word(word.substr(seg, at - seg), out);
-      for (size_t t = first; t < out.size(); ++t) {
-        out[t].start += static_cast<uint32_t>(seg);
-        out[t].end += static_cast<uint32_t>(seg);
-      }
+      piece(seg, at);
       seg = at;
       i = at + 3;
     }
     if (seg > 0) {
-      const size_t first = out.size();
-      tokenize_word(word.substr(seg), out);
-      for (size_t t = first; t < out.size(); ++t) {
-        out[t].start += static_cast<uint32_t>(seg);
-        out[t].end += static_cast<uint32_t>(seg);
-      }
+      piece(seg, word.size());
       return;
     }
   }

@@ -40,7 +40,8 @@ class BpeModel : public Model {
   void tokenize(std::string_view word, std::vector<Token>& out) const override;
   std::optional<uint32_t> token_to_id(std::string_view token) const override;
   std::optional<std::string_view> id_to_token(uint32_t id) const override;
-  size_t vocab_size() const override { return vocab_size_; }
+  // Distinct keys: duplicates in the JSON object collapse like a map, as in HF.
+  size_t vocab_size() const override { return vocab_.size() + literal_extra_.size(); }
   bool byte_level() const { return byte_level_; }
 
   // The merge loop alone, on initial symbol ids (exposed so tests can compare the two
@@ -69,7 +70,6 @@ class BpeModel : public Model {
   StringIdMap literal_extra_;               // byte-level keys that are not valid GPT-2 alphabet
   std::string token_text_;                  // literal token strings, back to back
   std::vector<uint32_t> token_offset_;      // id -> [offset, next offset) in token_text_
-  size_t vocab_size_ = 0;
   PairMap merges_;
   std::vector<int32_t> byte_ids_;           // raw byte -> id in byte-level mode (-1 none)
   std::vector<int32_t> fallback_ids_;       // byte -> id of <0xXX> (-1 none)

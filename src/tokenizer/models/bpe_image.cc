@@ -7,7 +7,7 @@
 namespace tokalign::tok {
 
 namespace {
-constexpr uint64_t kImageVersion = 1;
+constexpr uint64_t kImageVersion = 2;
 }
 
 void BpeModel::write_image(std::string& out) const {
@@ -17,7 +17,6 @@ void BpeModel::write_image(std::string& out) const {
   literal_extra_.write_to(w);
   w.str(token_text_);
   w.vec(token_offset_);
-  w.u64(vocab_size_);
   merges_.write_to(w);
   w.vec(byte_ids_);
   w.vec(fallback_ids_);
@@ -37,7 +36,6 @@ std::unique_ptr<BpeModel> BpeModel::read_image(std::string_view image) {
   m->literal_extra_.read_from(r);
   r.str(m->token_text_);
   r.vec(m->token_offset_);
-  m->vocab_size_ = r.u64();
   m->merges_.read_from(r);
   r.vec(m->byte_ids_);
   r.vec(m->fallback_ids_);

@@ -41,8 +41,6 @@ class ByteLevelPreTokenizer : public PreTokenizer {
     if (use_regex_) out.push_back({regex_.get(), SplitBehavior::Isolated});
     return true;
   }
-  bool add_prefix_space() const { return add_prefix_space_; }
-  bool use_regex() const { return use_regex_; }
 
  private:
   bool add_prefix_space_, use_regex_, map_bytes_ = true;
@@ -57,8 +55,6 @@ class SplitPreTokenizer : public PreTokenizer {
     out.push_back({pattern_.get(), behavior_});
     return true;
   }
-  const Pattern& pattern() const { return *pattern_; }
-  SplitBehavior behavior() const { return behavior_; }
 
  private:
   std::unique_ptr<Pattern> pattern_;
