@@ -13,5 +13,6 @@ using Run = std::function<int()>;
 
 Run add_encode(CLI::App& app);
 Run add_decode(CLI::App& app);
+Run add_compile(CLI::App& app);
 
 }  // namespace tokalign::cli

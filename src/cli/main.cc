@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   };
   add("encode", "Tokenize text exactly as Hugging Face tokenizers does", &tokalign::cli::add_encode);
   add("decode", "Turn token ids back into text", &tokalign::cli::add_decode);
+  add("compile", "Compile a conversation dataset into verified ids, labels and image slots", &tokalign::cli::add_compile);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

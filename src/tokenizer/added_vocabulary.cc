@@ -129,8 +129,20 @@ size_t space_rightmost_at_start(std::string_view s) {
 
 }  // namespace
 
-void AddedVocabulary::find_matches(std::string_view s, const Matcher& m, bool parse_special,
+bool SpecialPolicy::allows(size_t start, size_t end) const {
+  if (!parse) return false;
+  if (ranges.empty()) return true;
+  // The last range starting at or before `start` must contain [start, end).
+  auto it = std::upper_bound(ranges.begin(), ranges.end(), start,
+                             [](size_t v, const std::pair<size_t, size_t>& r) { return v < r.first; });
+  if (it == ranges.begin()) return false;
+  --it;
+  return end <= it->second;
+}
+
+void AddedVocabulary::find_matches(const NormalizedString& n, const Matcher& m, const SpecialPolicy& special,
                                    std::vector<Match>& out) const {
+  const std::string_view s = n.get();
   out.clear();
   if (s.empty()) {
     out.push_back({-1, 0, 0});
@@ -142,7 +154,12 @@ void AddedVocabulary::find_matches(std::string_view s, const Matcher& m, bool pa
   while (from < s.size() && m.find(s, from, a, b, ti)) {
     from = b;  // the automaton moves past every match, kept or not
     const AddedToken& t = tokens_[ti];
-    if (!parse_special && t.special) continue;
+    if (t.special && !special.parse) continue;
+    if (t.special && special.restricted()) {
+      auto r = n.normalized_to_original(a, b);
+      const size_t shift = n.offsets_original().first;
+      if (!r || !special.allows(shift + r->first, shift + r->second)) continue;
+    }
     if (t.single_word) {
       const bool start_space = a == 0 || !ends_with_word(s.substr(0, a));
       const bool stop_space = b == s.size() || !starts_with_word(s.substr(b));
@@ -157,14 +174,14 @@ void AddedVocabulary::find_matches(std::string_view s, const Matcher& m, bool pa
   if (start_offset != s.size()) out.push_back({-1, start_offset, s.size()});
 }
 
-void AddedVocabulary::split_with(NormalizedString& n, const Matcher& m, bool parse_special,
+void AddedVocabulary::split_with(NormalizedString& n, const Matcher& m, const SpecialPolicy& special,
                                  std::vector<Split>& out) const {
   if (m.empty()) {
     if (!n.empty()) out.push_back({std::move(n), -1});
     return;
   }
   thread_local std::vector<Match> matches;
-  find_matches(n.get(), m, parse_special, matches);
+  find_matches(n, m, special, matches);
   if (matches.size() == 1 && matches[0].token < 0) {
     if (!n.empty()) out.push_back({std::move(n), -1});
     return;
@@ -178,14 +195,14 @@ void AddedVocabulary::split_with(NormalizedString& n, const Matcher& m, bool par
 }
 
 void AddedVocabulary::extract_and_normalize(PreTokenizedString& s, const Normalizer* normalizer,
-                                            bool parse_special) const {
+                                            const SpecialPolicy& special) const {
   std::vector<Split> next;
   for (Split& sp : s.splits()) {
     if (sp.added_id >= 0) {
       next.push_back(std::move(sp));
       continue;
     }
-    split_with(sp.normalized, raw_, parse_special, next);
+    split_with(sp.normalized, raw_, special, next);
   }
   std::vector<Split> out;
   out.reserve(next.size());
@@ -195,7 +212,7 @@ void AddedVocabulary::extract_and_normalize(PreTokenizedString& s, const Normali
       continue;
     }
     if (normalizer) normalizer->normalize(sp.normalized);
-    split_with(sp.normalized, normalized_, parse_special, out);
+    split_with(sp.normalized, normalized_, special, out);
   }
   s.splits() = std::move(out);
 }

@@ -4,10 +4,13 @@
 // normalized=true are then found in the normalized text, by their normalized form.
 // Matching is leftmost-longest; single_word, lstrip and rstrip follow HF's find_matches.
 // With parse_special off, special tokens are not matched (HF encode_special_tokens).
+// SpecialPolicy can also allow special tokens only inside given byte ranges of the input:
+// the compiler parses them in template scaffolding and not in message content.
 #pragma once
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,13 +34,23 @@ struct AddedToken {
   std::string decode_text;
 };
 
+// Where special tokens are matched: nowhere (parse = false), everywhere (parse = true, no
+// ranges), or only where the whole match lies inside one of `ranges` (sorted, disjoint byte
+// ranges of the original input).
+struct SpecialPolicy {
+  bool parse = true;
+  std::span<const std::pair<size_t, size_t>> ranges;
+  bool restricted() const { return parse && !ranges.empty(); }
+  bool allows(size_t start, size_t end) const;
+};
+
 class AddedVocabulary {
  public:
   AddedVocabulary() = default;
   AddedVocabulary(std::vector<AddedToken> tokens, const Normalizer* normalizer);
 
   // Splits out added tokens and normalizes the remaining text pieces.
-  void extract_and_normalize(PreTokenizedString& s, const Normalizer* normalizer, bool parse_special) const;
+  void extract_and_normalize(PreTokenizedString& s, const Normalizer* normalizer, const SpecialPolicy& special) const;
 
   std::optional<uint32_t> token_to_id(std::string_view content) const { return by_content_.get(content); }
   const AddedToken* by_id(uint32_t id) const;
@@ -70,8 +83,9 @@ class AddedVocabulary {
     int64_t token;  // index into tokens_, -1 for text
     size_t start, end;
   };
-  void find_matches(std::string_view s, const Matcher& m, bool parse_special, std::vector<Match>& out) const;
-  void split_with(NormalizedString& n, const Matcher& m, bool parse_special, std::vector<Split>& out) const;
+  void find_matches(const NormalizedString& n, const Matcher& m, const SpecialPolicy& special,
+                    std::vector<Match>& out) const;
+  void split_with(NormalizedString& n, const Matcher& m, const SpecialPolicy& special, std::vector<Split>& out) const;
 
   std::vector<AddedToken> tokens_;
   StringIdMap by_content_;

@@ -56,7 +56,7 @@ Encoding Tokenizer::encode(std::string_view text, const EncodeOptions& opts) con
   if (text.size() >= UINT32_MAX) throw Error("input longer than 4 GiB");
 
   PreTokenizedString pts(text);
-  added_->extract_and_normalize(pts, normalizer_.get(), opts.parse_special);
+  added_->extract_and_normalize(pts, normalizer_.get(), SpecialPolicy{opts.parse_special, opts.special_ranges});
 
   Encoding e;
   e.ids.reserve(text.size() / 3 + 4);

@@ -31,6 +31,10 @@ namespace tokalign::tok {
 struct EncodeOptions {
   bool add_special_tokens = true;  // run the post-processor's template (bos, cls, ...)
   bool parse_special = true;       // match special tokens in the text; off = plain text
+  // With parse_special on: when not empty, special tokens are matched only where the whole
+  // match lies inside one of these sorted, disjoint byte ranges of the text (the compiler's
+  // template scaffolding); elsewhere they are plain text.
+  std::span<const std::pair<size_t, size_t>> special_ranges;
   bool offsets = false;            // fill Encoding::offsets
 };
 

@@ -1,0 +1,207 @@
+#include "chat/reader.h"
+
+#include <simdjson.h>
+
+#include "util/error.h"
+
+namespace tokalign::chat {
+
+namespace dom = simdjson::dom;
+
+const char* role_name(Role r) {
+  switch (r) {
+    case Role::system: return "system";
+    case Role::user: return "user";
+    case Role::assistant: return "assistant";
+  }
+  return "?";
+}
+
+std::string SourcePos::describe() const {
+  std::string s = file;
+  if (line) s += ":" + std::to_string(line);
+  s += " (record " + std::to_string(index) + ", byte " + std::to_string(byte_offset) + ")";
+  return s;
+}
+
+size_t count_occurrences(const std::string& s, const std::string& needle) {
+  if (needle.empty()) return 0;
+  size_t n = 0;
+  for (size_t at = s.find(needle); at != std::string::npos; at = s.find(needle, at + needle.size())) ++n;
+  return n;
+}
+
+InputFormat parse_input_format(const std::string& name) {
+  if (name == "auto") return InputFormat::auto_detect;
+  if (name == "llava" || name == "sharegpt") return InputFormat::llava;
+  if (name == "messages" || name == "openai") return InputFormat::messages;
+  throw Error("unknown input format '" + name + "' (known: auto, llava, sharegpt, messages, openai)");
+}
+
+struct ConversationReader::Impl {
+  dom::parser parser;
+};
+
+ConversationReader::ConversationReader(InputFormat format) : impl_(new Impl), format_(format) {}
+ConversationReader::~ConversationReader() { delete impl_; }
+
+namespace {
+
+// Thrown inside read() to report a Problem; never leaves this file.
+struct Bad {
+  Problem p;
+};
+[[noreturn]] void bad(std::string reason, std::string field, std::string message) {
+  throw Bad{Problem{std::move(reason), std::move(field), std::move(message)}};
+}
+
+std::optional<Role> role_from(std::string_view s) {
+  if (s == "human" || s == "user") return Role::user;
+  if (s == "gpt" || s == "assistant" || s == "model" || s == "chatgpt" || s == "bard" || s == "bing")
+    return Role::assistant;
+  if (s == "system") return Role::system;
+  return std::nullopt;
+}
+
+std::string_view need_string(dom::element e, const std::string& field) {
+  std::string_view s;
+  if (e.get(s) != simdjson::SUCCESS) bad("bad_field", field, "expected a string");
+  return s;
+}
+
+// A string or null (null reads as empty); anything else is a problem.
+std::string text_or_null(dom::element e, const std::string& field) {
+  if (e.is_null()) return {};
+  return std::string(need_string(e, field));
+}
+
+void add_image_list(dom::element e, const std::string& field, std::vector<std::string>& out) {
+  if (e.is_null()) return;
+  if (e.is_string()) {
+    out.emplace_back(need_string(e, field));
+    return;
+  }
+  dom::array a;
+  if (e.get(a) != simdjson::SUCCESS) bad("bad_field", field, "expected a string or a list of strings");
+  size_t i = 0;
+  for (dom::element x : a) {
+    const std::string f = field + "[" + std::to_string(i++) + "]";
+    if (x.is_string()) {
+      out.emplace_back(need_string(x, f));
+      continue;
+    }
+    // LLaMA-Factory and HF datasets sometimes hold {"path": ...}.
+    dom::object o;
+    std::string_view p;
+    if (x.get(o) == simdjson::SUCCESS && (o["path"].get(p) == simdjson::SUCCESS || o["url"].get(p) == simdjson::SUCCESS)) {
+      out.emplace_back(p);
+      continue;
+    }
+    bad("bad_field", f, "expected an image path (a string)");
+  }
+}
+
+// OpenAI / HF content parts: text parts concatenated, `<image>` where an image part is.
+std::string content_parts(dom::array parts, const std::string& field, std::vector<std::string>& part_images) {
+  std::string out;
+  size_t i = 0;
+  for (dom::element part : parts) {
+    const std::string f = field + "[" + std::to_string(i++) + "]";
+    dom::object o;
+    if (part.get(o) != simdjson::SUCCESS) bad("bad_field", f, "expected a content part object");
+    std::string_view type;
+    if (o["type"].get(type) != simdjson::SUCCESS) bad("bad_field", f + ".type", "expected a string");
+    if (type == "text") {
+      std::string_view t;
+      if (o["text"].get(t) != simdjson::SUCCESS) bad("bad_field", f + ".text", "expected a string");
+      out += t;
+    } else if (type == "image" || type == "image_url") {
+      out += kImageToken;
+      std::string_view p;
+      dom::object u;
+      if (o["image"].get(p) == simdjson::SUCCESS || o["path"].get(p) == simdjson::SUCCESS ||
+          o["url"].get(p) == simdjson::SUCCESS ||
+          (o["image_url"].get(u) == simdjson::SUCCESS && u["url"].get(p) == simdjson::SUCCESS) ||
+          o["image_url"].get(p) == simdjson::SUCCESS)
+        part_images.emplace_back(p);
+    } else {
+      bad("unsupported_content", f + ".type", "content part type '" + std::string(type) + "' is not supported (text, image, image_url)");
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+bool ConversationReader::read(std::string_view record, const SourcePos& pos, Conversation& out, Problem& problem) {
+  out = Conversation{};
+  out.pos = pos;
+  out.id = "#" + std::to_string(pos.index);
+  try {
+    dom::element doc;
+    auto err = impl_->parser.parse(record.data(), record.size(), true).get(doc);
+    if (err == simdjson::UTF8_ERROR) bad("invalid_utf8", "", "the record is not valid UTF-8");
+    if (err) bad("malformed_json", "", std::string("malformed JSON: ") + simdjson::error_message(err));
+    dom::object obj;
+    if (doc.get(obj) != simdjson::SUCCESS) bad("bad_record", "", "expected a JSON object");
+
+    dom::element idv;
+    if (obj["id"].get(idv) == simdjson::SUCCESS) {
+      if (idv.is_string()) out.id = std::string(need_string(idv, "id"));
+      else if (idv.is_number()) out.id = simdjson::minify(idv);
+    }
+
+    dom::element convs, msgs;
+    const bool has_convs = obj["conversations"].get(convs) == simdjson::SUCCESS;
+    const bool has_msgs = obj["messages"].get(msgs) == simdjson::SUCCESS;
+    bool llava = format_ == InputFormat::llava;
+    if (format_ == InputFormat::auto_detect) {
+      if (!has_convs && !has_msgs) bad("bad_record", "", "no \"conversations\" or \"messages\" list");
+      llava = has_convs;
+    }
+    const char* list_name = llava ? "conversations" : "messages";
+    dom::array list;
+    if ((llava ? convs : msgs).get(list) != simdjson::SUCCESS)
+      bad(llava ? (has_convs ? "bad_field" : "bad_record") : (has_msgs ? "bad_field" : "bad_record"), list_name,
+          std::string("expected a list \"") + list_name + "\"");
+
+    dom::element img;
+    if (obj["image"].get(img) == simdjson::SUCCESS) add_image_list(img, "image", out.images);
+    if (obj["images"].get(img) == simdjson::SUCCESS) add_image_list(img, "images", out.images);
+
+    std::vector<std::string> part_images;
+    size_t i = 0;
+    for (dom::element m : list) {
+      const std::string f = std::string(list_name) + "[" + std::to_string(i++) + "]";
+      dom::object mo;
+      if (m.get(mo) != simdjson::SUCCESS) bad("bad_field", f, "expected a message object");
+      const char* role_key = llava ? "from" : "role";
+      const char* text_key = llava ? "value" : "content";
+      std::string_view rs;
+      if (mo[role_key].get(rs) != simdjson::SUCCESS) bad("bad_field", f + "." + role_key, "expected a string");
+      auto role = role_from(rs);
+      if (!role)
+        bad("unknown_role", f + "." + role_key,
+            "unknown role '" + std::string(rs) + "' (known: human/user, gpt/assistant, system)");
+      Message msg;
+      msg.role = *role;
+      dom::element c;
+      if (mo[text_key].get(c) != simdjson::SUCCESS) bad("bad_field", f + "." + text_key, "missing");
+      dom::array parts;
+      if (c.get(parts) == simdjson::SUCCESS) msg.content = content_parts(parts, f + "." + text_key, part_images);
+      else msg.content = text_or_null(c, f + "." + text_key);
+      out.messages.push_back(std::move(msg));
+    }
+    if (!part_images.empty()) {
+      if (!out.images.empty())
+        bad("ambiguous_images", "images", "images are named both in content parts and in the record's image list");
+      out.images = std::move(part_images);
+    }
+    return true;
+  } catch (Bad& b) {
+    problem = std::move(b.p);
+    return false;
+  }
+}
+
+}  // namespace tokalign::chat

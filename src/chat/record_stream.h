@@ -1,0 +1,52 @@
+// Splits a dataset file into records without loading it whole: a JSON array of objects
+// (LLaVA's format) or JSON Lines. Memory is bounded by the largest record, not the file.
+//
+// simdjson parses one document in memory; a 10 GB LLaVA array must not be one document, so
+// this scanner finds the top-level array's element boundaries (strings, escapes and nesting
+// tracked byte by byte) and hands each element to simdjson on its own.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <string_view>
+
+#include "chat/conversation.h"
+
+namespace tokalign::chat {
+
+class RecordStream {
+ public:
+  // Reads `f` (not owned); `name` names it in errors and source positions.
+  RecordStream(FILE* f, std::string name);
+
+  // The next record's text and position; false at the end. Throws tokalign::Error when the
+  // file's structure is broken beyond one record (an unterminated array or string, text
+  // after the array), naming the byte offset and line.
+  bool next(std::string_view& record, SourcePos& pos);
+
+  bool is_array() const { return mode_ == Mode::array; }
+
+ private:
+  enum class Mode { unknown, array, lines, done };
+  bool fill();  // appends more input to buf_; false at EOF
+  void compact();
+  [[noreturn]] void fail(const std::string& what, size_t at) const;
+  uint64_t abs(size_t i) const { return base_ + i; }
+  void advance_to(size_t i);  // moves pos_ to i, counting newlines
+  bool skip_space();          // skips whitespace (filling as needed); false at EOF
+  bool next_array(std::string_view& record, SourcePos& pos);
+  bool next_line(std::string_view& record, SourcePos& pos);
+
+  FILE* f_;
+  std::string name_;
+  std::string buf_;
+  size_t pos_ = 0;      // next unread byte in buf_
+  uint64_t base_ = 0;   // file offset of buf_[0]
+  uint64_t line_ = 1;   // line of buf_[pos_]
+  uint64_t index_ = 0;  // records returned so far
+  bool eof_ = false;
+  Mode mode_ = Mode::unknown;
+};
+
+}  // namespace tokalign::chat

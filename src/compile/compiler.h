@@ -1,0 +1,87 @@
+// The label compiler: Conversation -> template segments -> token ids, labels, image slots.
+//
+// Ids are the Hugging Face tokenization of the whole rendered prompt, cut at images the way
+// LLaVA's tokenizer_image_token() cuts it (each text chunk encoded on its own, one BOS kept,
+// one placeholder per image). Special tokens are parsed in template scaffolding only; in
+// message text they are plain text. Labels come from the segment tags through the tokens'
+// character offsets: a token covering any character of trained text is trained. Nothing is
+// re-counted, so no tokenizer or template can make the count disagree.
+//
+// Every sample is verified before it is returned (see verify in compiler.cc): decoding each
+// trained assistant span gives back its text and end-of-turn, no untrained text carries a
+// label, image slots match images, at least one token is trained, ids fit the vocabulary.
+#pragma once
+
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "chat/conversation.h"
+#include "chat/problem.h"
+#include "chat/segment.h"
+#include "chat/template.h"
+#include "shard/sample.h"
+#include "tokenizer/tokenizer.h"
+
+namespace tokalign::compile {
+
+using shard::ImageSlot;
+using shard::kIgnoreIndex;
+using shard::kImagePlaceholder;
+using shard::Sample;
+using shard::kBoundaryMerge;
+using shard::kSpecialInContent;
+using shard::kTruncated;
+
+enum class LabelMode {
+  tokalign,    // the options below decide (default: assistant text and its end-of-turn)
+  llava,       // what LLaVA's preprocess_* intended for the template
+  llava_next,  // what LLaVA-NeXT's intended (qwen/llama3 also train headers and separators)
+};
+enum class ImageTokens { placeholder, expand };
+
+struct Options {
+  LabelMode labels = LabelMode::tokalign;
+  bool train_on_prompt = false;  // train every text token (not images, not BOS/EOS the tokenizer adds)
+  bool last_turn_only = false;   // train only the last message of each trained role
+  bool train_eos = true;         // train the end-of-turn string of trained messages
+  std::set<chat::Role> roles{chat::Role::assistant};
+  ImageTokens image_tokens = ImageTokens::placeholder;
+  uint32_t image_token_count = 576;  // tokens per image with ImageTokens::expand
+  uint32_t image_token_id = 0;       // id repeated with ImageTokens::expand
+  size_t max_len = 0;                // 0: no limit
+  bool parse_special_in_content = false;
+  chat::ImagePlacement placement = chat::ImagePlacement::llava;
+  std::string image_start, image_end;  // mm_use_im_start_end: "<im_start>", "<im_end>"
+  bool keep_segments = false;          // fill Sample::segments
+};
+
+class Compiler {
+ public:
+  Compiler(const tok::Tokenizer& tokenizer, const chat::Template& tmpl, Options options);
+
+  // Compiles one conversation. False with `problem` set when the sample goes to quarantine.
+  bool compile(const chat::Conversation& c, Sample& out, chat::Problem& problem) const;
+
+  // The rendered segments of a conversation as compile() sees them (after image placement),
+  // for debugging views and tests. False with `problem` set as compile() would.
+  bool render(const chat::Conversation& c, chat::Rendered& out, chat::Problem& problem) const;
+
+  const Options& options() const { return opts_; }
+
+ private:
+  struct Encoded;
+  void encode(const chat::Rendered& r, Encoded& e) const;
+  bool verify(const chat::Rendered& r, const Encoded& e, const Sample& s, chat::Problem& problem) const;
+  bool segment_trained(const chat::Segment& g, int32_t last_turn_of_role[3]) const;
+
+  const tok::Tokenizer& tok_;
+  const chat::Template& tmpl_;
+  Options opts_;
+  chat::Template wrapped_;  // tmpl_ with image_start/image_end added inside its image wrap
+  std::vector<uint32_t> everywhere_ids_;
+  std::vector<std::string> special_contents_;
+};
+
+}  // namespace tokalign::compile

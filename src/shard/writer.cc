@@ -1,0 +1,332 @@
+#include "shard/writer.h"
+
+#include <sys/stat.h>
+
+#include <bit>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+#include "util/error.h"
+#include "util/json_write.h"
+#include "util/sha256.h"
+
+namespace tokalign::shard {
+
+static_assert(std::endian::native == std::endian::little, "the shard format is little-endian");
+
+namespace {
+
+// A file written front to back, hashed as it goes; errors name it.
+class OutFile {
+ public:
+  OutFile(std::string path, bool is_stdout = false) : path_(std::move(path)) {
+    f_ = is_stdout ? stdout : std::fopen(path_.c_str(), "wb");
+    owned_ = !is_stdout;
+    if (!f_) throw Error(path_ + ": cannot create: " + std::strerror(errno));
+  }
+  ~OutFile() {
+    if (f_ && owned_) std::fclose(f_);
+  }
+  void write(std::string_view s) {
+    if (s.empty()) return;
+    if (std::fwrite(s.data(), 1, s.size(), f_) != s.size()) throw Error(path_ + ": write error: " + std::strerror(errno));
+    hash_.update(s);
+    bytes_ += s.size();
+  }
+  template <class T>
+  void write_pod(const T* p, size_t n) {
+    write(std::string_view(reinterpret_cast<const char*>(p), n * sizeof(T)));
+  }
+  void close() {
+    const bool bad = std::fflush(f_) != 0 || std::ferror(f_);
+    if (owned_ && std::fclose(f_) != 0 && !bad) {
+      f_ = nullptr;
+      throw Error(path_ + ": write error: " + std::strerror(errno));
+    }
+    if (owned_) f_ = nullptr;
+    if (bad) throw Error(path_ + ": write error: " + std::strerror(errno));
+  }
+  uint64_t bytes() const { return bytes_; }
+  std::string sha256() { return hash_.hex(); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  FILE* f_ = nullptr;
+  bool owned_ = true;
+  Sha256 hash_;
+  uint64_t bytes_ = 0;
+};
+
+struct SampleRecord {
+  uint64_t token_offset;
+  uint64_t id_offset;  // into strings.bin
+  uint32_t length;
+  uint32_t id_length;
+  uint32_t image_start;  // into images.bin
+  uint32_t image_count;
+  uint32_t flags;
+  uint32_t trained;
+};
+static_assert(sizeof(SampleRecord) == 40);
+
+struct ImageRecord {
+  uint64_t path_offset;  // into strings.bin
+  uint32_t path_length;
+  uint32_t sample;
+  uint32_t position;
+  uint32_t token_count;
+  uint32_t width;   // 0: unknown
+  uint32_t height;  // 0: unknown
+};
+static_assert(sizeof(ImageRecord) == 32);
+
+void append_int_array(std::string& out, const std::vector<int32_t>& v) {
+  out.push_back('[');
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i) out.push_back(',');
+    if (v[i] < 0) {
+      out.push_back('-');
+      append_uint(out, static_cast<uint64_t>(-static_cast<int64_t>(v[i])));
+    } else {
+      append_uint(out, static_cast<uint64_t>(v[i]));
+    }
+  }
+  out.push_back(']');
+}
+
+void append_flags(std::string& out, const Sample& s) {
+  if (s.flags & kBoundaryMerge) {
+    out += ",\"boundary_merges\":";
+    append_uint(out, s.boundary_merges);
+  }
+  if (s.flags & kTruncated) {
+    out += ",\"dropped_messages\":";
+    append_uint(out, s.dropped_turns);
+  }
+  if (s.flags & kSpecialInContent) out += ",\"special_in_content\":true";
+}
+
+class JsonlWriter : public SampleWriter {
+ public:
+  JsonlWriter(const std::string& path, const std::string& qpath)
+      : out_(path == "-" ? "<stdout>" : path, path == "-"), q_(qpath) {}
+  void write(const Sample& s) override {
+    count(s);
+    line_.clear();
+    line_ += "{\"id\":";
+    append_json_string(line_, s.id);
+    line_ += ",\"input_ids\":";
+    append_int_array(line_, s.input_ids);
+    line_ += ",\"labels\":";
+    append_int_array(line_, s.labels);
+    line_ += ",\"images\":[";
+    for (size_t i = 0; i < s.images.size(); ++i) {
+      if (i) line_.push_back(',');
+      append_json_string(line_, s.images[i].path);
+    }
+    line_.push_back(']');
+    append_flags(line_, s);
+    if (!s.segments.empty()) {
+      line_ += ",\"segments\":[";
+      for (size_t i = 0; i < s.segments.size(); ++i) {
+        line_ += i ? ",[" : "[";
+        append_json_string(line_, s.segments[i].first);
+        line_.push_back(',');
+        append_json_string(line_, s.segments[i].second);
+        line_.push_back(']');
+      }
+      line_.push_back(']');
+    }
+    line_ += "}\n";
+    out_.write(line_);
+  }
+  void quarantine(const QuarantineRecord& q) override {
+    count(q);
+    q_.write(q.to_json() + "\n");
+  }
+  void finish(const RunInfo&) override {
+    out_.close();
+    q_.close();
+  }
+
+ private:
+  OutFile out_, q_;
+  std::string line_;
+};
+
+namespace fs = std::filesystem;
+
+class ShardWriter : public SampleWriter {
+ public:
+  ShardWriter(const std::string& dir, bool overwrite) : dir_(dir) {
+    std::error_code ec;
+    fs::create_directories(dir_, ec);
+    if (ec) throw Error(dir_ + ": cannot create the shard folder: " + ec.message());
+    if (fs::exists(fs::path(dir_) / "manifest.json") && !overwrite)
+      throw Error(dir_ + ": already holds a shard (manifest.json); pass --overwrite to replace it");
+    for (const char* n : kFiles) files_.emplace_back(std::make_unique<OutFile>(tmp(n)));
+  }
+  void write(const Sample& s) override {
+    count(s);
+    SampleRecord r{};
+    r.token_offset = tokens_;
+    r.length = static_cast<uint32_t>(s.input_ids.size());
+    r.id_offset = strings().bytes();
+    r.id_length = static_cast<uint32_t>(s.id.size());
+    r.image_start = static_cast<uint32_t>(images_);
+    r.image_count = static_cast<uint32_t>(s.images.size());
+    r.flags = s.flags;
+    r.trained = static_cast<uint32_t>(s.trained_tokens());
+    strings().write(s.id);
+    ids().write_pod(s.input_ids.data(), s.input_ids.size());
+    labels().write_pod(s.labels.data(), s.labels.size());
+    for (const ImageSlot& slot : s.images) {
+      ImageRecord ir{};
+      ir.path_offset = strings().bytes();
+      ir.path_length = static_cast<uint32_t>(slot.path.size());
+      ir.sample = static_cast<uint32_t>(samples_);
+      ir.position = slot.position;
+      ir.token_count = slot.token_count;
+      strings().write(slot.path);
+      images().write_pod(&ir, 1);
+      ++images_;
+    }
+    samples().write_pod(&r, 1);
+    tokens_ += s.input_ids.size();
+    ++samples_;
+  }
+  void quarantine(const QuarantineRecord& q) override {
+    count(q);
+    quarantine_file().write(q.to_json() + "\n");
+  }
+  void finish(const RunInfo& info) override {
+    std::string files = "{";
+    for (size_t i = 0; i < files_.size(); ++i) {
+      files_[i]->close();
+      rename(tmp(kFiles[i]), final_path(kFiles[i]));
+      if (i) files += ",";
+      append_json_string(files, kFiles[i]);
+      files += ":{\"bytes\":";
+      append_uint(files, files_[i]->bytes());
+      files += ",\"sha256\":\"" + files_[i]->sha256() + "\"}";
+    }
+    files += "}";
+    std::string m = "{\n  \"format\": \"tokalign-shard\",\n  \"format_version\": 1,\n  \"tool\": \"tokalign " TOKALIGN_VERSION "\",\n";
+    m += "  \"layout\": {\"sample_record_bytes\": 40, \"image_record_bytes\": 32, \"byte_order\": \"little\"},\n";
+    m += "  \"counts\": " + counts_json(counts_) + ",\n";
+    m += "  \"tokenizer\": " + info.tokenizer_json + ",\n";
+    m += "  \"template\": " + info.template_json + ",\n";
+    m += "  \"options\": " + info.options_json + ",\n";
+    m += "  \"sources\": " + info.sources_json + ",\n";
+    m += "  \"files\": " + files + "\n}\n";
+    OutFile mf(tmp("manifest.json"));
+    mf.write(m);
+    mf.close();
+    rename(tmp("manifest.json"), final_path("manifest.json"));
+  }
+
+ private:
+  static constexpr const char* kFiles[] = {"input_ids.bin", "labels.bin", "samples.bin", "images.bin", "strings.bin",
+                                           "quarantine.jsonl"};
+  OutFile& ids() { return *files_[0]; }
+  OutFile& labels() { return *files_[1]; }
+  OutFile& samples() { return *files_[2]; }
+  OutFile& images() { return *files_[3]; }
+  OutFile& strings() { return *files_[4]; }
+  OutFile& quarantine_file() { return *files_[5]; }
+  std::string final_path(const char* n) const { return (fs::path(dir_) / n).string(); }
+  std::string tmp(const char* n) const { return final_path(n) + ".tmp"; }
+  static void rename(const std::string& from, const std::string& to) {
+    if (std::rename(from.c_str(), to.c_str()) != 0) throw Error(to + ": cannot rename into place: " + std::strerror(errno));
+  }
+
+  std::string dir_;
+  std::vector<std::unique_ptr<OutFile>> files_;
+  uint64_t tokens_ = 0, images_ = 0, samples_ = 0;
+};
+
+}  // namespace
+
+std::string QuarantineRecord::to_json() const {
+  std::string s = "{\"id\":";
+  append_json_string(s, id);
+  s += ",\"index\":";
+  append_uint(s, index);
+  s += ",\"file\":";
+  append_json_string(s, file);
+  if (line) {
+    s += ",\"line\":";
+    append_uint(s, line);
+  }
+  s += ",\"byte_offset\":";
+  append_uint(s, byte_offset);
+  s += ",\"reason\":";
+  append_json_string(s, reason);
+  s += ",\"field\":";
+  append_json_string(s, field);
+  s += ",\"message\":";
+  append_json_string(s, message);
+  s += "}";
+  return s;
+}
+
+void SampleWriter::count(const Sample& s) {
+  ++counts_.in;
+  ++counts_.out;
+  counts_.tokens += s.input_ids.size();
+  counts_.trained_tokens += s.trained_tokens();
+  counts_.images += s.images.size();
+  counts_.boundary_merge += (s.flags & kBoundaryMerge) != 0;
+  counts_.truncated += (s.flags & kTruncated) != 0;
+  counts_.special_in_content += (s.flags & kSpecialInContent) != 0;
+}
+
+void SampleWriter::count(const QuarantineRecord& q) {
+  ++counts_.in;
+  ++counts_.quarantined;
+  ++counts_.reasons[q.reason];
+}
+
+std::string counts_json(const Counts& c) {
+  std::string s = "{";
+  auto field = [&](const char* k, uint64_t v) {
+    if (s.size() > 1) s += ", ";
+    s += "\"";
+    s += k;
+    s += "\": ";
+    append_uint(s, v);
+  };
+  field("in", c.in);
+  field("out", c.out);
+  field("quarantined", c.quarantined);
+  field("tokens", c.tokens);
+  field("trained_tokens", c.trained_tokens);
+  field("images", c.images);
+  field("boundary_merge", c.boundary_merge);
+  field("truncated", c.truncated);
+  field("special_in_content", c.special_in_content);
+  s += ", \"quarantine_reasons\": {";
+  bool first = true;
+  for (const auto& [k, v] : c.reasons) {
+    if (!first) s += ", ";
+    first = false;
+    append_json_string(s, k);
+    s += ": ";
+    append_uint(s, v);
+  }
+  s += "}}";
+  return s;
+}
+
+std::unique_ptr<SampleWriter> make_jsonl_writer(const std::string& path, const std::string& quarantine_path) {
+  return std::make_unique<JsonlWriter>(path, quarantine_path);
+}
+
+std::unique_ptr<SampleWriter> make_shard_writer(const std::string& dir, bool overwrite) {
+  return std::make_unique<ShardWriter>(dir, overwrite);
+}
+
+}  // namespace tokalign::shard

@@ -1,0 +1,64 @@
+// Where compiled samples go: JSON Lines or the shard folder (docs/shard-format.md). Both
+// keep input order, write quarantined samples with their reason, and reconcile the counts
+// (in = out + quarantined) in what they write last.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "shard/sample.h"
+
+namespace tokalign::shard {
+
+// A sample that could not be compiled, and why (chat::Problem plus where it came from).
+struct QuarantineRecord {
+  std::string id;
+  uint64_t index = 0;
+  std::string file;
+  uint64_t line = 0;
+  uint64_t byte_offset = 0;
+  std::string reason, field, message;
+  std::string to_json() const;
+};
+
+// What the manifest records about the run besides the counts: JSON values, already encoded.
+struct RunInfo {
+  std::string tokenizer_json;  // {"path": ..., "files": [{"name", "sha256", "bytes"}]}
+  std::string template_json;   // {"name": ..., "sha256": ...}
+  std::string options_json;    // the options that shape ids and labels
+  std::string sources_json;    // [{"path", "sha256", "bytes"}]
+};
+
+struct Counts {
+  uint64_t in = 0, out = 0, quarantined = 0, tokens = 0, trained_tokens = 0, images = 0;
+  uint64_t boundary_merge = 0, truncated = 0, special_in_content = 0;
+  std::map<std::string, uint64_t> reasons;
+};
+
+class SampleWriter {
+ public:
+  virtual ~SampleWriter() = default;
+  virtual void write(const Sample& s) = 0;
+  virtual void quarantine(const QuarantineRecord& q) = 0;
+  // Writes what comes last (the shard manifest) and closes everything; throws on I/O errors.
+  virtual void finish(const RunInfo& info) = 0;
+  const Counts& counts() const { return counts_; }
+
+ protected:
+  void count(const Sample& s);
+  void count(const QuarantineRecord& q);
+  Counts counts_;
+};
+
+// JSONL: one {"id", "input_ids", "labels", "images"} line per sample to `path` ("-" is
+// stdout); quarantined samples to `quarantine_path`.
+std::unique_ptr<SampleWriter> make_jsonl_writer(const std::string& path, const std::string& quarantine_path);
+// The shard folder `dir` (created; must not hold a shard already unless `overwrite`).
+std::unique_ptr<SampleWriter> make_shard_writer(const std::string& dir, bool overwrite);
+
+// The counts as a JSON object (for the manifest and the command's summary).
+std::string counts_json(const Counts& c);
+
+}  // namespace tokalign::shard

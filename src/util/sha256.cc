@@ -1,0 +1,58 @@
+#include "util/sha256.h"
+
+#include <openssl/evp.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+
+#include "util/error.h"
+
+namespace tokalign {
+
+Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
+  if (!ctx_ || EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), EVP_sha256(), nullptr) != 1)
+    throw Error("SHA-256 is not available from OpenSSL");
+}
+
+Sha256::~Sha256() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_)); }
+
+void Sha256::update(std::string_view data) { EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), data.data(), data.size()); }
+
+std::string Sha256::hex() {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(ctx_), md, &n);
+  static const char* digits = "0123456789abcdef";
+  std::string s;
+  for (unsigned int i = 0; i < n; ++i) {
+    s.push_back(digits[md[i] >> 4]);
+    s.push_back(digits[md[i] & 15]);
+  }
+  return s;
+}
+
+std::string sha256_hex(std::string_view data) {
+  Sha256 h;
+  h.update(data);
+  return h.hex();
+}
+
+std::string sha256_file(const std::string& path, uint64_t* size) {
+  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
+  if (!f) throw Error(path + ": cannot open: " + std::strerror(errno));
+  Sha256 h;
+  std::string buf(1 << 20, '\0');
+  uint64_t total = 0;
+  size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), f.get())) > 0) {
+    h.update(std::string_view(buf.data(), n));
+    total += n;
+  }
+  if (std::ferror(f.get())) throw Error(path + ": read error");
+  if (size) *size = total;
+  return h.hex();
+}
+
+}  // namespace tokalign
