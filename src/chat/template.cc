@@ -309,17 +309,17 @@ bool Template::render(const Conversation& c, Rendered& out, Problem& p) const {
                    "the conversation ends with a user message that has no answer");
   size_t placeholders = 0;
   for (const Message& m : msgs) placeholders += count_occurrences(m.content, kImageToken);
+  if (placeholders != c.images.size())
+    return problem(p, "image_count_mismatch", "images",
+                   std::to_string(placeholders) + " <image> placeholder(s) in the text but " +
+                       std::to_string(c.images.size()) + " image(s) in the record");
+
   if (user_content_images_only) {
     if (msgs.size() - first != 2)
       return problem(p, "bad_plain_sample", "messages", "template '" + name + "' takes exactly one user and one assistant message");
     if (count_occurrences(msgs[first].content, kImageToken) == 0)
       return problem(p, "bad_plain_sample", "messages[" + std::to_string(first) + "]", "the user message has no <image>");
   }
-  if (placeholders != c.images.size())
-    return problem(p, "image_count_mismatch", "images",
-                   std::to_string(placeholders) + " <image> placeholder(s) in the text but " +
-                       std::to_string(c.images.size()) + " image(s) in the record");
-
   Emitter e{out, *this};
   e.add(SegmentKind::scaffolding, Role::system, -1, Place::outside, prefix);
   if (trim_content) sys = std::string(py_strip(sys));
