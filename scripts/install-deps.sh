@@ -7,10 +7,11 @@ cd "$(dirname "$0")/.."
 
 packages=(
   build-essential cmake pkg-config
-  libsimdjson-dev libpcre2-dev libutf8proc-dev libcli11-dev
+  libsimdjson-dev libpcre2-dev libutf8proc-dev libcli11-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev   # libFuzzer targets and sanitizers (make fuzz)
   hyperfine                  # whole-process benchmarks (make bench)
+  python3 python3-numpy      # the shard reader (python/tokalign_shard.py) and its test
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -176,13 +176,15 @@ int run(const CompileArgs& a) {
   o.keep_segments = a.with_segments;
   const compile::Compiler compiler(tokenizer, *tmpl, o);
 
+  if (!a.quarantine.empty() && a.format != "jsonl")
+    return usage("--quarantine goes with --format jsonl; a shard keeps its quarantine.jsonl inside the folder");
+  Input in(a.data);  // opened before anything is created, so a wrong path leaves nothing behind
   const std::string qpath = !a.quarantine.empty() ? a.quarantine
                             : a.out == "-"       ? std::string("quarantine.jsonl")
                                                  : (fs::path(a.out).replace_extension("").string() + ".quarantine.jsonl");
   std::unique_ptr<shard::SampleWriter> w =
       a.format == "jsonl" ? shard::make_jsonl_writer(a.out, qpath) : shard::make_shard_writer(a.out, a.overwrite);
 
-  Input in(a.data);
   chat::RecordStream records(in.file(), in.name());
   chat::ConversationReader reader(chat::parse_input_format(a.input_format));
   std::string_view rec;

@@ -1,6 +1,8 @@
 #include "shard/writer.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <bit>
 #include <cerrno>
@@ -39,8 +41,11 @@ class OutFile {
   void write_pod(const T* p, size_t n) {
     write(std::string_view(reinterpret_cast<const char*>(p), n * sizeof(T)));
   }
-  void close() {
-    const bool bad = std::fflush(f_) != 0 || std::ferror(f_);
+  // Flushes and closes; with `sync`, also forces the data to disk (shard files are synced
+  // before the manifest that vouches for them is renamed into place).
+  void close(bool sync = false) {
+    bool bad = std::fflush(f_) != 0 || std::ferror(f_);
+    if (sync && !bad && ::fsync(fileno(f_)) != 0) bad = true;
     if (owned_ && std::fclose(f_) != 0 && !bad) {
       f_ = nullptr;
       throw Error(path_ + ": write error: " + std::strerror(errno));
@@ -165,9 +170,20 @@ class ShardWriter : public SampleWriter {
     std::error_code ec;
     fs::create_directories(dir_, ec);
     if (ec) throw Error(dir_ + ": cannot create the shard folder: " + ec.message());
-    if (fs::exists(fs::path(dir_) / "manifest.json") && !overwrite)
-      throw Error(dir_ + ": already holds a shard (manifest.json); pass --overwrite to replace it");
+    if (fs::exists(fs::path(dir_) / "manifest.json")) {
+      if (!overwrite) throw Error(dir_ + ": already holds a shard (manifest.json); pass --overwrite to replace it");
+      // The old manifest goes first: a run that dies half way must not leave it vouching
+      // for new data files.
+      if (std::remove(final_path("manifest.json").c_str()) != 0)
+        throw Error(final_path("manifest.json") + ": cannot remove: " + std::strerror(errno));
+    }
     for (const char* n : kFiles) files_.emplace_back(std::make_unique<OutFile>(tmp(n)));
+  }
+  ~ShardWriter() override {
+    if (finished_) return;
+    files_.clear();  // close, then remove what an unfinished run wrote
+    for (const char* n : kFiles) std::remove(tmp(n).c_str());
+    std::remove(tmp("manifest.json").c_str());
   }
   void write(const Sample& s) override {
     count(s);
@@ -205,7 +221,7 @@ class ShardWriter : public SampleWriter {
   void finish(const RunInfo& info) override {
     std::string files = "{";
     for (size_t i = 0; i < files_.size(); ++i) {
-      files_[i]->close();
+      files_[i]->close(true);
       rename(tmp(kFiles[i]), final_path(kFiles[i]));
       if (i) files += ",";
       append_json_string(files, kFiles[i]);
@@ -224,8 +240,10 @@ class ShardWriter : public SampleWriter {
     m += "  \"files\": " + files + "\n}\n";
     OutFile mf(tmp("manifest.json"));
     mf.write(m);
-    mf.close();
+    mf.close(true);
     rename(tmp("manifest.json"), final_path("manifest.json"));
+    sync_dir();
+    finished_ = true;
   }
 
  private:
@@ -243,7 +261,16 @@ class ShardWriter : public SampleWriter {
     if (std::rename(from.c_str(), to.c_str()) != 0) throw Error(to + ": cannot rename into place: " + std::strerror(errno));
   }
 
+  void sync_dir() const {
+    const int fd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) {
+      ::fsync(fd);
+      ::close(fd);
+    }
+  }
+
   std::string dir_;
+  bool finished_ = false;
   std::vector<std::unique_ptr<OutFile>> files_;
   uint64_t tokens_ = 0, images_ = 0, samples_ = 0;
 };

@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+"""Runs LLaVA's own preprocessing code (not a re-implementation) on a dataset, on the device
+machine, which has torch, transformers, tokenizers and sentencepiece.
+
+LLaVA's train.py cannot be imported without its model zoo, deepspeed and a GPU setup, so this
+script reads the source of the functions it needs from a checkout (--llava DIR, holding
+llava/train/train.py, llava/conversation.py, llava/mm_utils.py, llava/constants.py of
+haotian-liu/LLaVA or LLaVA-VL/LLaVA-NeXT) and executes them unchanged in a namespace with
+their imports. Nothing of LLaVA is stored in this repository.
+
+Two outputs under --out:
+  prompts.jsonl   {"impl", "template", "id", "prompt"}: Conversation.get_prompt() after
+                  preprocess_multimodal, per template and LLaVA-format sample (tokalign's
+                  rendering must equal it: tests/compile/llava_prompts.sh).
+  zeroing.jsonl   {"impl", "tokenizer", "template", "id", "zeroed", "error", "printed"}: the
+                  labels LLaVA's preprocess() produces with the real (slow where LLaVA uses
+                  slow) tokenizer: whether every label is IGNORE_INDEX, and what it printed.
+"""
+import argparse
+import ast
+import contextlib
+import copy
+import io
+import json
+import os
+import re
+import sys
+from typing import Dict, List, Optional, Sequence
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+WANTED = [
+    "_tokenize_fn", "_mask_targets", "_add_speaker_and_signal", "preprocess_multimodal",
+    "preprocess_llama_2", "preprocess_gemma", "preprocess_qwen", "preprocess_llama3", "preprocess_v1",
+    "preprocess_mpt", "preprocess_plain", "preprocess",
+]
+
+
+def load_llava(root):
+    sys.path.insert(0, root)
+    import torch
+    import transformers
+    import tokenizers
+    from packaging import version
+    with contextlib.redirect_stdout(io.StringIO()):
+        from llava import conversation as conversation_lib  # NeXT tries the hub for Llama-3; offline it prints and goes on
+    from llava import constants
+    from llava.mm_utils import tokenizer_image_token
+    src = open(os.path.join(root, "llava/train/train.py")).read()
+    tree = ast.parse(src)
+    ns = dict(torch=torch, transformers=transformers, tokenizers=tokenizers, copy=copy, re=re, json=json,
+              conversation_lib=conversation_lib, tokenizer_image_token=tokenizer_image_token, Dict=Dict,
+              Sequence=Sequence, List=List, Optional=Optional, version=version, DataArguments=object,
+              IS_TOKENIZER_GREATER_THAN_0_14=version.parse(tokenizers.__version__) >= version.parse("0.14"),
+              rank0_print=print)
+    for k in dir(constants):
+        if k.isupper():
+            ns[k] = getattr(constants, k)
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name in WANTED:
+            exec(compile(ast.Module(body=[node], type_ignores=[]), "train.py:" + node.name, "exec"), ns)
+    return conversation_lib, ns
+
+
+class DataArgs:
+    is_multimodal = True
+    mm_use_im_start_end = False
+
+
+def llava_records(paths):
+    for p in paths:
+        text = open(p).read()
+        if text.lstrip().startswith("["):
+            recs = json.loads(text)
+        else:
+            recs = []
+            for line in text.split("\n"):  # not splitlines(): U+2028 inside a record is not a line break
+                try:
+                    recs.append(json.loads(line))
+                except ValueError:
+                    pass  # the malformed test record
+        for r in recs:
+            if isinstance(r, dict) and isinstance(r.get("conversations"), list):
+                roles = [m.get("from") for m in r["conversations"]]
+                if roles and all(x in ("human", "gpt") for x in roles) and roles[0] == "human" and \
+                        all(isinstance(m.get("value"), str) and m["value"] for m in r["conversations"]):
+                    yield r
+
+
+def sources_for(conv_lib, ns, rec, template):
+    conv_lib.default_conversation = conv_lib.conv_templates[template]
+    src = copy.deepcopy([rec["conversations"]])
+    has_image = "image" in rec
+    if has_image:
+        src = ns["preprocess_multimodal"](src, DataArgs())
+    return src, has_image
+
+
+def render(conv_lib, source, template):
+    conv = conv_lib.conv_templates[template].copy()
+    roles = {"human": conv.roles[0], "gpt": conv.roles[1]}
+    conv.messages = []
+    for s in source:
+        conv.append_message(roles[s["from"]], s["value"])
+    return conv.get_prompt()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--llava", required=True)
+    ap.add_argument("--impl", required=True)
+    ap.add_argument("--data", nargs="+", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--templates", nargs="*", default=[])
+    ap.add_argument("--zeroing", nargs="*", default=[], help="NAME=TOKENIZER_DIR:FAST(0/1):TEMPLATE,...")
+    a = ap.parse_args()
+    conv_lib, ns = load_llava(a.llava)
+    recs = list(llava_records(a.data))
+    os.makedirs(a.out, exist_ok=True)
+    with open(os.path.join(a.out, "prompts.jsonl"), "a") as f:
+        for t in a.templates:
+            if t not in conv_lib.conv_templates:
+                print(f"{a.impl}: no template {t}", file=sys.stderr)
+                continue
+            for r in recs:
+                src, _ = sources_for(conv_lib, ns, r, t)
+                try:
+                    p = render(conv_lib, src[0], t)
+                except Exception as e:  # plain and llama_3 cannot render through get_prompt
+                    p = None
+                f.write(json.dumps({"impl": a.impl, "template": t, "id": str(r.get("id")), "prompt": p}, ensure_ascii=False) + "\n")
+    import transformers
+    with open(os.path.join(a.out, "zeroing.jsonl"), "a") as f:
+        for spec in a.zeroing:
+            name, rest = spec.split("=", 1)
+            tok_dir, fast, templates = rest.split(":")
+            try:
+                tok = transformers.AutoTokenizer.from_pretrained(tok_dir, use_fast=fast == "1", padding_side="right")
+            except Exception as e:
+                print(f"{name}: cannot load tokenizer: {e}", file=sys.stderr)
+                continue
+            if tok.pad_token is None and tok.unk_token is not None:
+                tok.pad_token = tok.unk_token  # train(): pad = unk
+            for t in templates.split(","):
+                zeroed = 0
+                for r in recs:
+                    src, has_image = sources_for(conv_lib, ns, r, t)
+                    buf = io.StringIO()
+                    err = None
+                    z = None
+                    try:
+                        with contextlib.redirect_stdout(buf):
+                            out = ns["preprocess"](src, tok, has_image=has_image)
+                        lab = out["labels"][0]
+                        z = bool((lab == ns["IGNORE_INDEX"]).all())
+                    except Exception as e:
+                        err = f"{type(e).__name__}: {e}"
+                    zeroed += bool(z)
+                    f.write(json.dumps({"impl": a.impl, "tokenizer": name, "template": t, "id": str(r.get("id")),
+                                        "zeroed": z, "error": err, "printed": buf.getvalue().strip()[:300]}) + "\n")
+                print(f"{a.impl} {name} {t}: {zeroed}/{len(recs)} zeroed", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
