@@ -160,10 +160,11 @@ bool ConversationReader::read(std::string_view record, const SourcePos& pos, Con
       llava = has_convs;
     }
     const char* list_name = llava ? "conversations" : "messages";
+    if (!(llava ? has_convs : has_msgs))
+      bad("bad_record", list_name, std::string("no \"") + list_name + "\" list");
     dom::array list;
     if ((llava ? convs : msgs).get(list) != simdjson::SUCCESS)
-      bad(llava ? (has_convs ? "bad_field" : "bad_record") : (has_msgs ? "bad_field" : "bad_record"), list_name,
-          std::string("expected a list \"") + list_name + "\"");
+      bad("bad_field", list_name, std::string("expected a list \"") + list_name + "\"");
 
     dom::element img;
     if (obj["image"].get(img) == simdjson::SUCCESS) add_image_list(img, "image", out.images);

@@ -140,6 +140,7 @@ def main():
             except Exception as e:
                 print(f"{name}: cannot load tokenizer: {e}", file=sys.stderr)
                 continue
+            tok.model_max_length = 2048  # train(): model_max_length from the training arguments
             if tok.pad_token is None and tok.unk_token is not None:
                 tok.pad_token = tok.unk_token  # train(): pad = unk
             for t in templates.split(","):

@@ -1,0 +1,133 @@
+// Templates as data: the built-in descriptions load, bad descriptions are refused with the
+// field named, rendering tags every character and refuses conversations that do not fit.
+// (Rendered strings are compared with LLaVA's own get_prompt() in tests/compile/.)
+#include "chat/template.h"
+
+#include <gtest/gtest.h>
+
+#include "util/error.h"
+
+namespace tokalign::chat {
+namespace {
+
+std::string error_of(const std::string& json) {
+  try {
+    Template::from_json(json, "t.json");
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Template, BuiltinsLoadAndAreFoundByNameOrAlias) {
+  const TemplateRegistry& r = TemplateRegistry::builtin();
+  for (const char* n : {"v0", "v1", "vicuna_v1", "llava_v1", "llama_2", "llava_llama_2", "mistral_instruct",
+                        "mistral_direct", "chatml_direct", "mpt", "plain", "llava_v1_mmtag", "llava_v0_mmtag",
+                        "mistral_zephyr", "mistral_orca", "qwen_1_5", "qwen_2", "qwen_2_5", "llava_llama_3",
+                        "gemma_instruct", "zephyr"})
+    EXPECT_NO_THROW(r.find(n)) << n;
+  EXPECT_EQ(&r.find("vicuna_v1"), &r.find("v1"));
+  try {
+    r.find("vicuna");
+    ADD_FAILURE();
+  } catch (const Error& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("unknown template 'vicuna'"), std::string::npos);
+    EXPECT_NE(m.find("chatml_direct"), std::string::npos) << "the known names are listed";
+  }
+}
+
+TEST(Template, BadDescriptionsNameTheField) {
+  const std::string ok = R"("name": "x", "user": "U: {content}", "assistant": "A: {content}{eot}", "eot": "</s>")";
+  EXPECT_EQ(error_of("{" + ok + "}"), "");
+  EXPECT_NE(error_of("{" + ok + R"(, "colour": 1})").find("\"colour\": unknown field"), std::string::npos);
+  EXPECT_NE(error_of(R"({"name": "x", "user": "U:", "assistant": "A: {content}"})").find("\"user\": needs exactly one {content}"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"name": "x", "user": "{content}", "assistant": "{content}{eot}"})").find("\"eot\" is not set"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"name": "x", "user": "{content}{role}", "assistant": "{content}"})").find("unknown placeholder {role}"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"name": "x", "user": "{content", "assistant": "{content}"})").find("unclosed '{'"), std::string::npos);
+  EXPECT_NE(error_of(R"({"name": "x", "user": "{eot}{content}", "assistant": "{content}", "eot": "e"})").find("after {content}"),
+            std::string::npos);
+  EXPECT_NE(error_of("{" + ok + R"(, "system_in_first_user": true})").find("first_user"), std::string::npos);
+  EXPECT_NE(error_of("[1]").find("JSON object"), std::string::npos);
+  // Literal braces.
+  Template t = Template::from_json(R"({"name": "b", "user": "{{u}} {content}", "assistant": "{content}"})", "t.json");
+  Conversation c;
+  c.messages = {{Role::user, "q"}, {Role::assistant, "a"}};
+  Rendered r;
+  Problem p;
+  ASSERT_TRUE(t.render(c, r, p));
+  EXPECT_EQ(r.text(), "{u} qa");
+}
+
+TEST(Template, SegmentsTagEveryCharacter) {
+  const Template& t = TemplateRegistry::builtin().find("qwen_2");
+  Conversation c;
+  c.messages = {{Role::user, "<image>\nWhat?"}, {Role::assistant, "A cat."}, {Role::user, "Sure?"}, {Role::assistant, "Yes."}};
+  c.images = {"x.jpg"};
+  Rendered r;
+  Problem p;
+  ASSERT_TRUE(t.render(c, r, p));
+  std::string user, assistant, eot;
+  size_t images = 0;
+  for (const Segment& g : r.segments) {
+    if (g.kind == SegmentKind::user) user += g.text;
+    if (g.kind == SegmentKind::assistant) assistant += g.text;
+    if (g.kind == SegmentKind::end_of_turn) eot += g.text;
+    images += g.kind == SegmentKind::image;
+    EXPECT_FALSE(g.text.empty());
+  }
+  EXPECT_EQ(user, "\nWhat?Sure?");
+  EXPECT_EQ(assistant, "A cat.Yes.");
+  EXPECT_EQ(eot, "<|im_end|><|im_end|><|im_end|><|im_end|>");
+  EXPECT_EQ(images, 1u);
+  EXPECT_EQ(r.segments.front().kind, SegmentKind::scaffolding);  // "<|im_start|>system\n"
+}
+
+TEST(Template, ConversationsThatDoNotFitAreProblems) {
+  const TemplateRegistry& reg = TemplateRegistry::builtin();
+  struct Case {
+    const char* tmpl;
+    std::vector<Message> msgs;
+    std::vector<std::string> images;
+    const char* reason;
+  } cases[] = {
+      {"gemma_instruct", {{Role::system, "s"}, {Role::user, "q"}, {Role::assistant, "a"}}, {}, "system_not_supported"},
+      {"v1", {{Role::user, "q"}, {Role::system, "s"}, {Role::assistant, "a"}}, {}, "system_not_first"},
+      {"v1", {{Role::assistant, "a"}, {Role::user, "q"}}, {}, "not_alternating"},
+      {"v1", {{Role::user, "q"}, {Role::assistant, "a"}, {Role::user, "q2"}}, {}, "ends_with_user"},
+      {"v1", {{Role::user, "q"}, {Role::assistant, " \n"}}, {}, "empty_assistant_turn"},
+      {"v1", {{Role::user, "<image> q"}, {Role::assistant, "a"}}, {}, "image_count_mismatch"},
+      {"v1", {{Role::system, "s"}}, {}, "no_messages"},
+      {"plain", {{Role::user, "q"}, {Role::assistant, "a"}}, {}, "bad_plain_sample"},
+  };
+  for (const Case& k : cases) {
+    Conversation c;
+    c.messages = k.msgs;
+    c.images = k.images;
+    Rendered r;
+    Problem p;
+    EXPECT_FALSE(reg.find(k.tmpl).render(c, r, p)) << k.reason;
+    EXPECT_EQ(p.reason, k.reason);
+  }
+}
+
+TEST(Template, ImagePlacementFollowsLlava) {
+  Conversation c;
+  c.messages = {{Role::user, "  Describe\x1c <image>  \xC2\xA0"}, {Role::user, "<image> and <image>"}, {Role::user, "none"}};
+  place_images(c, ImagePlacement::llava);
+  // Python's str.strip() removes U+001C and U+00A0 too.
+  EXPECT_EQ(c.messages[0].content, "<image>\nDescribe");
+  EXPECT_EQ(c.messages[1].content, "<image> and <image>");  // several stay where they are
+  EXPECT_EQ(c.messages[2].content, "none");
+  Conversation k;
+  k.messages = {{Role::user, "x <image>"}};
+  place_images(k, ImagePlacement::keep);
+  EXPECT_EQ(k.messages[0].content, "x <image>");
+  EXPECT_EQ(py_strip("\t\n\v\f\r \xE2\x80\x83x y\xE3\x80\x80"), "x y");
+}
+
+}  // namespace
+}  // namespace tokalign::chat
