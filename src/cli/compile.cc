@@ -139,7 +139,11 @@ int run(const CompileArgs& a) {
     custom.add(chat::Template::from_json(tf.read_all(), a.template_file));
     tmpl = &custom.all().front();
   } else {
-    tmpl = &chat::TemplateRegistry::builtin().find(a.template_name);
+    try {
+      tmpl = &chat::TemplateRegistry::builtin().find(a.template_name);
+    } catch (const Error& e) {
+      return usage(e.what());  // LLaVA would silently fall back to vicuna_v1; we stop
+    }
   }
 
   const tok::Tokenizer tokenizer = tok::Tokenizer::from_file(a.tokenizer);

