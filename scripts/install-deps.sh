@@ -12,6 +12,7 @@ packages=(
   clang libclang-rt-14-dev   # libFuzzer targets and sanitizers (make fuzz)
   hyperfine                  # whole-process benchmarks (make bench)
   python3 python3-numpy      # the shard reader (python/tokalign_shard.py) and its test
+  chromium                   # renders the inspect/stats HTML pages in a test
 )
 missing=()
 for p in "${packages[@]}"; do

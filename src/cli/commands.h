@@ -14,5 +14,7 @@ using Run = std::function<int()>;
 Run add_encode(CLI::App& app);
 Run add_decode(CLI::App& app);
 Run add_compile(CLI::App& app);
+Run add_inspect(CLI::App& app);
+Run add_stats(CLI::App& app);
 
 }  // namespace tokalign::cli

@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/jsonl_input.h"
 #include "cli/io.h"
+#include "report/visible.h"
 #include "tokenizer/tokenizer.h"
 #include "util/error.h"
 #include "util/json_write.h"
@@ -27,32 +28,6 @@ struct EncodeArgs : TokenizerIo {
   std::string text;
   bool have_text = false;
 };
-
-// Makes whitespace and controls visible in a token: ␣ for space, ⏎ for newline, → for tab,
-// \xNN for other controls.
-std::string visible(std::string_view s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (c == ' ') out += "\xE2\x90\xA3";
-    else if (c == '\n') out += "\xE2\x8F\x8E";
-    else if (c == '\t') out += "\xE2\x86\x92";
-    else if (c < 0x20 || c == 0x7F) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02X", c);
-      out += buf;
-    } else {
-      out.push_back(static_cast<char>(c));
-    }
-  }
-  return out;
-}
-
-// Display width in chars (close enough for a column: every char counts one).
-size_t unicode_width(std::string_view s) {
-  size_t n = 0;
-  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
-  return n;
-}
 
 void write_encoding(std::string& out, const tok::Encoding& e, bool offsets) {
   out += "{\"ids\":[";
@@ -156,16 +131,16 @@ int run_text(const EncodeArgs& a, const tok::Tokenizer& t, const tok::EncodeOpti
       std::string off = "[" + std::to_string(e.offsets[i].first) + "," + std::to_string(e.offsets[i].second) + ")";
       std::snprintf(row, sizeof row, "%6zu %8u  %-12s ", i, e.ids[i], off.c_str());
       buf += row;
-      std::string tok = visible(t.id_to_token(e.ids[i]).value_or("?"));
+      std::string tok = report::visible(t.id_to_token(e.ids[i]).value_or("?"));
       buf += tok;
-      for (size_t w = unicode_width(tok); w < 20; ++w) buf.push_back(' ');
+      for (size_t w = report::display_width(tok); w < 20; ++w) buf.push_back(' ');
       buf.push_back(' ');
       if (e.special_mask[i]) {
         buf += "(special, added by the post-processor)";
       } else {
         size_t a = std::min<size_t>(e.offsets[i].first, char_start.size() - 1);
         size_t b = std::min<size_t>(e.offsets[i].second, char_start.size() - 1);
-        buf += visible(std::string_view(text).substr(char_start[a], char_start[b] - char_start[a]));
+        buf += report::visible(std::string_view(text).substr(char_start[a], char_start[b] - char_start[a]));
       }
       buf += "\n";
     }

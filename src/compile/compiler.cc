@@ -49,6 +49,7 @@ struct Compiler::Encoded {
   std::vector<ImageSlot> images;
   uint32_t boundary_merges = 0;
   bool special_in_content = false;
+  std::vector<std::string> special_strings;
 };
 
 Compiler::Compiler(const tok::Tokenizer& tokenizer, const chat::Template& tmpl, Options options)
@@ -129,12 +130,12 @@ void Compiler::encode(const Rendered& r, Encoded& e) const {
     if (g.parse_special()) {
       if (!ch.special_ranges.empty() && ch.special_ranges.back().second == b0) ch.special_ranges.back().second = ch.text.size();
       else ch.special_ranges.emplace_back(b0, ch.text.size());
-    } else if (!e.special_in_content && (g.kind == SegmentKind::user || g.kind == SegmentKind::assistant ||
-                                         g.kind == SegmentKind::system)) {
+    } else if (g.kind == SegmentKind::user || g.kind == SegmentKind::assistant || g.kind == SegmentKind::system) {
       for (const std::string& s : special_contents_)
         if (g.text.find(s) != std::string::npos) {
           e.special_in_content = true;
-          break;
+          if (std::find(e.special_strings.begin(), e.special_strings.end(), s) == e.special_strings.end())
+            e.special_strings.push_back(s);
         }
     }
   }
@@ -314,6 +315,75 @@ bool Compiler::verify(const Rendered& r, const Encoded& e, const Sample& s, Prob
   return true;
 }
 
+void Compiler::provenance(const Rendered& r, const Encoded& e, Sample& out) const {
+  out.provenance.resize(e.toks.size());
+  // Where each chunk starts in the rendered prompt, in chars.
+  std::vector<uint32_t> base(e.chunks.size(), 0);
+  for (size_t k = 1; k < e.chunks.size(); ++k)
+    base[k] = base[k - 1] + static_cast<uint32_t>(e.chunks[k - 1].char_to_byte.size() - 1) + 7;  // + "<image>"
+  size_t image = 0;
+  for (size_t t = 0; t < e.toks.size(); ++t) {
+    const Encoded::Tok& tk = e.toks[t];
+    shard::TokenProvenance& p = out.provenance[t];
+    if (tk.chunk < 0) {  // an image token: its slot's image segment
+      size_t seen = 0;
+      for (const Segment& g : r.segments)
+        if (g.kind == SegmentKind::image && seen++ == image) {
+          p = {"image", chat::role_name(g.role), g.turn, {}};
+          p.start = base[image] + static_cast<uint32_t>(e.chunks[image].char_to_byte.size() - 1);
+          p.end = p.start + 7;
+          break;
+        }
+      if (t + 1 >= e.toks.size() || e.toks[t + 1].chunk >= 0) ++image;
+      continue;
+    }
+    const Encoded::Chunk& ch = e.chunks[static_cast<size_t>(tk.chunk)];
+    if (tk.added) {
+      p = {"added", "system", -1, {}};
+      p.start = p.end = base[static_cast<size_t>(tk.chunk)] + tk.start;
+      continue;
+    }
+    p.text = ch.text.substr(ch.char_to_byte[tk.start], ch.char_to_byte[tk.end] - ch.char_to_byte[tk.start]);
+    p.start = base[static_cast<size_t>(tk.chunk)] + tk.start;
+    p.end = base[static_cast<size_t>(tk.chunk)] + tk.end;
+    if (t > 0 && e.toks[t - 1].chunk == tk.chunk && !e.toks[t - 1].added && e.toks[t - 1].start == tk.start &&
+        e.toks[t - 1].end == tk.end && tk.end > tk.start)
+      p.shares_text = out.provenance[t - 1].shares_text = true;
+    const SegSpan* pick = nullptr;
+    for (const SegSpan& ss : ch.segs) {
+      if (ss.char_end <= tk.start || ss.char_start >= std::max(tk.end, tk.start + 1)) continue;
+      if (!pick || (out.labels[t] != kIgnoreIndex && e.trained[ss.seg] && !e.trained[pick->seg])) pick = &ss;
+    }
+    if (!pick) {
+      p.segment = "scaffolding";
+      p.role = "system";
+      continue;
+    }
+    const Segment& g = r.segments[pick->seg];
+    p.segment = chat::segment_kind_name(g.kind);
+    p.role = chat::role_name(g.role);
+    p.turn = g.turn;
+  }
+  // What Hugging Face's defaults give for the same prompt (special tokens parsed in message
+  // text too); kept only where it differs.
+  std::vector<int32_t> ref;
+  size_t lead = 0;
+  for (size_t k = 0; k < e.chunks.size(); ++k) {
+    tok::EncodeOptions o;
+    o.add_special_tokens = tmpl_.add_special_tokens;
+    tok::Encoding en = tok_.encode(e.chunks[k].text, o);
+    size_t n_lead = 0;
+    while (n_lead < en.ids.size() && en.special_mask[n_lead]) ++n_lead;
+    size_t skip = k == 0 ? 0 : std::min(lead, n_lead);
+    if (k == 0) lead = n_lead;
+    for (size_t j = skip; j < en.ids.size(); ++j) ref.push_back(static_cast<int32_t>(en.ids[j]));
+    if (k + 1 < e.chunks.size())
+      for (size_t i = 0; i < (k < out.images.size() ? out.images[k].token_count : 1); ++i)
+        ref.push_back(opts_.image_tokens == ImageTokens::expand ? static_cast<int32_t>(opts_.image_token_id) : kImagePlaceholder);
+  }
+  if (ref != out.input_ids) out.reference_ids = std::move(ref);
+}
+
 bool Compiler::compile(const chat::Conversation& c, Sample& out, Problem& problem) const {
   chat::Conversation conv = c;
   chat::place_images(conv, opts_.placement);
@@ -341,17 +411,18 @@ bool Compiler::compile(const chat::Conversation& c, Sample& out, Problem& proble
       continue;
     }
     if (opts_.keep_segments)
-      for (const Segment& g : r.segments) out.segments.emplace_back(chat::segment_kind_name(g.kind), g.text);
+      for (const Segment& g : r.segments)
+        out.segments.push_back({chat::segment_kind_name(g.kind), g.text, chat::role_name(g.role), g.turn});
+    out.special_strings = e.special_strings;
     out.input_ids = std::move(e.ids);
     out.labels = std::move(e.labels);
     out.images = std::move(e.images);
+    if (opts_.keep_provenance) provenance(r, e, out);
     out.boundary_merges = e.boundary_merges;
     if (e.boundary_merges) out.flags |= kBoundaryMerge;
     if (e.special_in_content) out.flags |= kSpecialInContent;
-    e.ids.clear();
     // verify reads ids and labels from the sample.
-    if (!verify(r, e, out, problem)) return false;
-    return true;
+    return verify(r, e, out, problem);
   }
 }
 

@@ -55,13 +55,16 @@ struct Options {
   chat::ImagePlacement placement = chat::ImagePlacement::llava;
   std::string image_start, image_end;  // mm_use_im_start_end: "<im_start>", "<im_end>"
   bool keep_segments = false;          // fill Sample::segments
+  bool keep_provenance = false;        // fill Sample::provenance and reference_ids
 };
 
 class Compiler {
  public:
   Compiler(const tok::Tokenizer& tokenizer, const chat::Template& tmpl, Options options);
 
-  // Compiles one conversation. False with `problem` set when the sample goes to quarantine.
+  // Compiles one conversation. False with `problem` set when the sample goes to quarantine;
+  // when the failure came after encoding (verification, zero trained tokens) `out` still
+  // holds the ids and labels, for debugging views.
   bool compile(const chat::Conversation& c, Sample& out, chat::Problem& problem) const;
 
   // The rendered segments of a conversation as compile() sees them (after image placement),
@@ -74,6 +77,7 @@ class Compiler {
   struct Encoded;
   void encode(const chat::Rendered& r, Encoded& e) const;
   bool verify(const chat::Rendered& r, const Encoded& e, const Sample& s, chat::Problem& problem) const;
+  void provenance(const chat::Rendered& r, const Encoded& e, Sample& out) const;
   bool segment_trained(const chat::Segment& g, int32_t last_turn_of_role[3]) const;
 
   const tok::Tokenizer& tok_;

@@ -23,6 +23,21 @@ enum SampleFlag : uint32_t {
   kSpecialInContent = 1u << 2,  // message text contains a special-token string, kept as text
 };
 
+// Where one token came from (compile with Options::keep_provenance): the segment holding its
+// first character (the trained one when it spans several), or "added" for tokens the
+// post-processor put there (BOS/EOS). Kinds and roles are chat::segment_kind_name /
+// chat::role_name strings.
+struct TokenProvenance {
+  std::string segment;  // scaffolding, system, user, assistant, end_of_turn, image, added
+  std::string role;     // system, user, assistant
+  int32_t turn = -1;    // message index, -1 outside any message
+  std::string text;     // the prompt text the token covers ("" for added tokens and images)
+  // [start, end) of that text in the rendered prompt (chars; an image placeholder counts as
+  // its 7 characters "<image>"); equal for added tokens.
+  uint32_t start = 0, end = 0;
+  bool shares_text = false;  // several tokens cover the same characters (byte-fallback pieces)
+};
+
 struct Sample {
   std::string id;
   std::vector<int32_t> input_ids;
@@ -31,9 +46,20 @@ struct Sample {
   uint32_t flags = 0;
   uint32_t dropped_turns = 0;  // messages dropped by truncation
   uint32_t boundary_merges = 0;
-  // The rendered prompt as (segment kind, text) pairs, kept only when asked
-  // (compile --with-segments): for tests and debugging views.
-  std::vector<std::pair<std::string, std::string>> segments;
+  // The rendered prompt as tagged pieces, kept only when asked (compile --with-segments):
+  // for tests and debugging views.
+  struct SegmentText {
+    std::string kind, text, role;
+    int32_t turn;
+  };
+  std::vector<SegmentText> segments;
+  // Per token, kept only when asked (inspect, compile --debug).
+  std::vector<TokenProvenance> provenance;
+  // Special-token strings found in message text (with kSpecialInContent).
+  std::vector<std::string> special_strings;
+  // Ids of the whole prompt encoded with Hugging Face's defaults (special tokens parsed in
+  // message text too), kept with provenance when they differ from input_ids.
+  std::vector<int32_t> reference_ids;
   uint64_t trained_tokens() const {
     uint64_t n = 0;
     for (int32_t l : labels) n += l != kIgnoreIndex;

@@ -137,10 +137,15 @@ class JsonlWriter : public SampleWriter {
     if (!s.segments.empty()) {
       line_ += ",\"segments\":[";
       for (size_t i = 0; i < s.segments.size(); ++i) {
+        const Sample::SegmentText& g = s.segments[i];
         line_ += i ? ",[" : "[";
-        append_json_string(line_, s.segments[i].first);
+        append_json_string(line_, g.kind);
         line_.push_back(',');
-        append_json_string(line_, s.segments[i].second);
+        append_json_string(line_, g.text);
+        line_.push_back(',');
+        append_json_string(line_, g.role);
+        line_.push_back(',');
+        line_ += std::to_string(g.turn);
         line_.push_back(']');
       }
       line_.push_back(']');

@@ -79,10 +79,8 @@ if (ref.length !== out.length) fail(`${out.length} samples but ${ref.length} ref
       if (l !== -100) trained.push(id);
     });
     if (o.input_ids.filter((x) => x === -200).length !== o.images.length) bad = true;
+    // Assistant text and the end-of-turn that closes it (user turns' end-of-turn is not trained).
     let want = "";
-    for (const [kind, text] of o.segments) if (kind === "assistant" || kind === "end_of_turn") want += text;
-    // end_of_turn segments of user turns are not trained: keep only those after assistant text.
-    want = "";
     let inAssistant = false;
     for (const [kind, text] of o.segments) {
       if (kind === "assistant") { want += text; inAssistant = true; }

@@ -1,0 +1,217 @@
+#include "cli/compile_setup.h"
+
+#include <cstdio>
+#include <filesystem>
+
+#include "chat/reader.h"
+#include "chat/record_stream.h"
+#include "cli/io.h"
+#include "util/error.h"
+#include "util/json_write.h"
+#include "util/sha256.h"
+
+namespace tokalign::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string json_str(std::string_view s) {
+  std::string o;
+  append_json_string(o, s);
+  return o;
+}
+
+chat::Role parse_role(const std::string& r) {
+  if (r == "assistant") return chat::Role::assistant;
+  if (r == "user") return chat::Role::user;
+  if (r == "system") return chat::Role::system;
+  throw CLI::ValidationError("--roles-to-train", "unknown role '" + r + "' (assistant, user, system)");
+}
+
+}  // namespace
+
+void CompileSetup::add_to(CLI::App& app) {
+  app.add_option("--data,-d", data, "dataset: LLaVA JSON (a list), JSONL, ShareGPT or messages records (- for stdin)");
+  app.add_option("--tokenizer,-t", tokenizer_path, "tokenizer.json, or a model folder holding one");
+  app.add_option("--template", template_name, "conversation template (tokalign compile --list-templates)");
+  app.add_option("--template-file", template_file, "a template described in JSON (docs/templates.md)");
+  app.add_option("--input-format", input_format, "auto (default), llava, sharegpt, messages, openai")
+      ->check(CLI::IsMember({"auto", "llava", "sharegpt", "messages", "openai"}));
+  app.add_option("--labels", labels,
+                 "tokalign (default: assistant text + end-of-turn), llava or llava-next (what those codebases "
+                 "intended for the template)")
+      ->check(CLI::IsMember({"tokalign", "llava", "llava-next"}));
+  app.add_flag("--train-on-prompt", train_on_prompt, "train every text token (not images or added BOS/EOS)");
+  app.add_flag("--last-turn-only", last_turn_only, "train only the last message of each trained role");
+  app.add_flag("--no-train-eos", no_train_eos, "do not train the end-of-turn string");
+  app.add_option("--roles-to-train", roles, "roles whose messages are trained (default: assistant)")->delimiter(',');
+  app.add_option("--image-tokens", image_tokens,
+                 "placeholder (default: one -200 per image, LLaVA's convention) or expand (repeat --image-token)")
+      ->check(CLI::IsMember({"placeholder", "expand"}));
+  app.add_option("--image-token-count", image_token_count, "tokens per image with --image-tokens expand (default 576)")
+      ->check(CLI::Range(1u, 1u << 20));
+  app.add_option("--image-token", image_token, "the token repeated by --image-tokens expand (default <image>)");
+  app.add_option("--max-len", max_len,
+                 "longest sample in tokens (images count as their slot length); earlier turns are dropped first, "
+                 "samples that still do not fit are quarantined (0: no limit)");
+  app.add_flag("--parse-special-in-content", parse_special_in_content,
+               "treat special-token strings typed in messages as control tokens (HF's default; unsafe)");
+  app.add_option("--image-placement", image_placement,
+                 "llava (default: a message's single <image> moves to its front, then a newline) or keep")
+      ->check(CLI::IsMember({"llava", "keep"}));
+  app.add_flag("--im-start-end", im_start_end, "wrap images in <im_start> <im_end> (LLaVA's mm_use_im_start_end)");
+  app.add_flag("--slow", slow, "tokenize as transformers' slow SentencePiece tokenizer (not implemented yet)");
+}
+
+int CompileSetup::prepare(const char* command, bool keep_segments, bool keep_provenance) {
+  auto usage = [&](const std::string& m) {
+    std::fprintf(stderr, "tokalign %s: %s\n", command, m.c_str());
+    return 2;
+  };
+  if (slow)
+    return usage("--slow (transformers' slow SentencePiece tokenizer, what LLaVA loads with use_fast=False) "
+                 "is not implemented yet; it arrives with `tokalign audit`. Compile with the tokenizer.json.");
+  if (data.empty() || tokenizer_path.empty()) return usage("--data and --tokenizer are required");
+  if (template_name.empty() == template_file.empty()) return usage("give exactly one of --template and --template-file");
+  if (!template_file.empty()) {
+    Input tf(template_file);
+    custom_.add(chat::Template::from_json(tf.read_all(), template_file));
+    tmpl = &custom_.all().front();
+  } else {
+    try {
+      tmpl = &chat::TemplateRegistry::builtin().find(template_name);
+    } catch (const Error& e) {
+      return usage(e.what());  // LLaVA would silently fall back to vicuna_v1; we stop
+    }
+  }
+  tokenizer = std::make_unique<tok::Tokenizer>(tok::Tokenizer::from_file(tokenizer_path));
+  compile::Options o;
+  o.labels = labels == "llava" ? compile::LabelMode::llava
+             : labels == "llava-next" ? compile::LabelMode::llava_next
+                                      : compile::LabelMode::tokalign;
+  o.train_on_prompt = train_on_prompt;
+  o.last_turn_only = last_turn_only;
+  o.train_eos = !no_train_eos;
+  o.roles.clear();
+  for (const std::string& r : roles) o.roles.insert(parse_role(r));
+  o.image_tokens = image_tokens == "expand" ? compile::ImageTokens::expand : compile::ImageTokens::placeholder;
+  o.image_token_count = image_token_count;
+  if (o.image_tokens == compile::ImageTokens::expand) {
+    auto id = tokenizer->token_to_id(image_token);
+    if (!id)
+      return usage("--image-tokens expand needs the image token '" + image_token +
+                   "' in the tokenizer's vocabulary (name another with --image-token)");
+    o.image_token_id = *id;
+  }
+  o.max_len = max_len;
+  o.parse_special_in_content = parse_special_in_content;
+  o.placement = image_placement == "keep" ? chat::ImagePlacement::keep : chat::ImagePlacement::llava;
+  if (im_start_end) {
+    for (const char* t : {"<im_start>", "<im_end>"})
+      if (!tokenizer->added_vocabulary().token_to_id(t))
+        return usage(std::string("--im-start-end needs '") + t +
+                     "' as an added token of the tokenizer (LLaVA adds <im_start> and <im_end> when it trains with "
+                     "mm_use_im_start_end; use the tokenizer saved with that model)");
+    o.image_start = "<im_start>";
+    o.image_end = "<im_end>";
+  }
+  o.keep_segments = keep_segments;
+  o.keep_provenance = keep_provenance;
+  compiler = std::make_unique<compile::Compiler>(*tokenizer, *tmpl, o);
+  return 0;
+}
+
+void CompileSetup::for_each(const std::function<bool(const Record&)>& fn) const {
+  Input in(data);
+  chat::RecordStream records(in.file(), in.name());
+  chat::ConversationReader reader(chat::parse_input_format(input_format));
+  std::string_view rec;
+  chat::SourcePos pos;
+  chat::Conversation conv;
+  compile::Sample sample;
+  chat::Problem problem;
+  while (records.next(rec, pos)) {
+    sample = compile::Sample{};
+    const bool ok = reader.read(rec, pos, conv, problem) && compiler->compile(conv, sample, problem);
+    if (!fn(Record{conv, pos, ok, sample, problem})) return;
+  }
+}
+
+std::string CompileSetup::options_json() const {
+  std::string s = "{";
+  auto kv = [&](const char* k, const std::string& v) {
+    if (s.size() > 1) s += ", ";
+    s += json_str(k) + ": " + v;
+  };
+  kv("input_format", json_str(input_format));
+  kv("labels", json_str(labels));
+  kv("train_on_prompt", train_on_prompt ? "true" : "false");
+  kv("last_turn_only", last_turn_only ? "true" : "false");
+  kv("train_eos", no_train_eos ? "false" : "true");
+  std::string r = "[";
+  for (size_t i = 0; i < roles.size(); ++i) r += (i ? ", " : "") + json_str(roles[i]);
+  kv("roles_to_train", r + "]");
+  kv("image_tokens", json_str(image_tokens));
+  if (image_tokens == "expand") {
+    kv("image_token", json_str(image_token));
+    kv("image_token_count", std::to_string(image_token_count));
+  }
+  kv("max_len", std::to_string(max_len));
+  kv("parse_special_in_content", parse_special_in_content ? "true" : "false");
+  kv("image_placement", json_str(image_placement));
+  kv("im_start_end", im_start_end ? "true" : "false");
+  return s + "}";
+}
+
+std::string CompileSetup::tokenizer_json() const {
+  fs::path p(tokenizer_path);
+  std::vector<fs::path> files;
+  if (fs::is_directory(p)) {
+    for (const char* n : {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"})
+      if (fs::exists(p / n)) files.push_back(p / n);
+  } else {
+    files.push_back(p);
+  }
+  std::string s = "{\"path\": " + json_str(tokenizer_path) + ", \"files\": [";
+  for (size_t i = 0; i < files.size(); ++i) {
+    uint64_t bytes = 0;
+    const std::string h = sha256_file(files[i].string(), &bytes);
+    if (i) s += ", ";
+    s += "{\"name\": " + json_str(files[i].filename().string()) + ", \"sha256\": \"" + h + "\", \"bytes\": ";
+    append_uint(s, bytes);
+    s += "}";
+  }
+  return s + "]}";
+}
+
+report::InspectItem CompileSetup::inspect_item(const Record& r) {
+  report::InspectItem it;
+  it.id = r.conv.id;
+  it.index = r.pos.index;
+  it.where = r.pos.describe();
+  it.quarantined = !r.ok;
+  if (!r.ok) {
+    it.reason = r.problem.reason;
+    it.field = r.problem.field;
+    it.message = r.problem.message;
+  }
+  it.sample = r.sample;
+  return it;
+}
+
+report::PieceOf CompileSetup::piece_of() const {
+  const tok::Tokenizer* t = tokenizer.get();
+  return [t](int32_t id) { return id < 0 ? std::string() : t->id_to_token(static_cast<uint32_t>(id)).value_or("?"); };
+}
+
+int list_templates() {
+  for (const chat::Template& t : chat::TemplateRegistry::builtin().all()) {
+    std::string names = t.name;
+    for (const std::string& a : t.aliases) names += ", " + a;
+    std::printf("%s\n    %s\n", names.c_str(), t.description.c_str());
+  }
+  return 0;
+}
+
+}  // namespace tokalign::cli

@@ -1,0 +1,80 @@
+// What compile, inspect and stats share: the dataset, tokenizer, template and the options
+// that shape ids and labels; building the compiler from them; streaming a dataset through it.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "chat/conversation.h"
+#include "chat/problem.h"
+#include "chat/template.h"
+#include "compile/compiler.h"
+#include "report/inspect_view.h"
+#include "tokenizer/tokenizer.h"
+
+namespace tokalign::cli {
+
+struct CompileSetup {
+  std::string data;
+  std::string tokenizer_path;
+  std::string template_name;
+  std::string template_file;
+  std::string input_format = "auto";
+  std::string labels = "tokalign";
+  bool train_on_prompt = false;
+  bool last_turn_only = false;
+  bool no_train_eos = false;
+  std::vector<std::string> roles{"assistant"};
+  std::string image_tokens = "placeholder";
+  uint32_t image_token_count = 576;
+  std::string image_token = "<image>";
+  size_t max_len = 0;
+  bool parse_special_in_content = false;
+  std::string image_placement = "llava";
+  bool im_start_end = false;
+  bool slow = false;
+
+  // Registers --data, --tokenizer, --template, --template-file and the label options.
+  void add_to(CLI::App& app);
+  // Loads tokenizer and template and builds the compiler. Returns 0, or the exit code after
+  // printing a usage message prefixed with `command` (2) .
+  int prepare(const char* command, bool keep_segments = false, bool keep_provenance = false);
+
+  // One record of the dataset: ok with `sample` compiled, or not with `problem` (and
+  // `sample` holding whatever was encoded before the problem).
+  struct Record {
+    const chat::Conversation& conv;
+    const chat::SourcePos& pos;
+    bool ok;
+    const compile::Sample& sample;
+    const chat::Problem& problem;
+  };
+  // Streams --data through the compiler; `fn` returns false to stop early.
+  void for_each(const std::function<bool(const Record&)>& fn) const;
+
+  // The options as a JSON object (for manifests).
+  std::string options_json() const;
+  // The tokenizer files, hashed: {"path", "files": [{"name", "sha256", "bytes"}]}.
+  std::string tokenizer_json() const;
+
+  // A record as the inspect view shows it.
+  static report::InspectItem inspect_item(const Record& r);
+  // Vocabulary pieces of the loaded tokenizer (for the inspect view).
+  report::PieceOf piece_of() const;
+
+  std::unique_ptr<tok::Tokenizer> tokenizer;
+  const chat::Template* tmpl = nullptr;
+  std::unique_ptr<compile::Compiler> compiler;
+
+ private:
+  chat::TemplateRegistry custom_;
+};
+
+// Prints the built-in templates (compile --list-templates).
+int list_templates();
+
+}  // namespace tokalign::cli
