@@ -1,6 +1,7 @@
 // libFuzzer target: arbitrary bytes as a dataset file -> RecordStream -> ConversationReader ->
 // Compiler (a template and options chosen by the first byte), with the Mistral/Llama
 // tokenizer.json from oracle/node_modules (or TOKALIGN_FUZZ_TOKENIZER).
+// With provenance kept, the inspect views are rendered too.
 // Invariants: no crash, hang or sanitizer report; a broken file is a tokalign::Error; a bad
 // record is a Problem with a reason; a compiled sample has one label per id, each label -100
 // or its id, and one placeholder per image slot.
@@ -14,6 +15,7 @@
 #include "chat/record_stream.h"
 #include "chat/template.h"
 #include "compile/compiler.h"
+#include "report/inspect_view.h"
 #include "util/error.h"
 
 using namespace tokalign;
@@ -41,6 +43,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     o.image_tokens = compile::ImageTokens::expand;
     o.image_token_count = 3;
   }
+  o.keep_provenance = (sel & 0x02) != 0;  // the inspect path: provenance and HF-default ids
   const chat::Template& tmpl = templates[sel % templates.size()];
   const compile::Compiler comp(tokenizer(), tmpl, o);
   std::string text(reinterpret_cast<const char*>(data + 1), size - 1);
@@ -67,6 +70,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
       if (o.image_tokens == compile::ImageTokens::placeholder && placeholders != s.images.size()) std::abort();
       if (s.trained_tokens() == 0) std::abort();
+      if (o.keep_provenance) {
+        if (s.provenance.size() != s.input_ids.size()) std::abort();
+        for (const auto& p : s.provenance)
+          if (p.end < p.start || p.segment.empty()) std::abort();
+        std::string view;
+        report::InspectItem it;
+        it.sample = s;
+        report::write_terminal(view, it, nullptr, true);
+        report::write_json(view, it, nullptr);
+        view = report::html_page({it}, nullptr, "fuzz");
+      }
     }
   } catch (const Error&) {
   }

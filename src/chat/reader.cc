@@ -19,7 +19,7 @@ const char* role_name(Role r) {
 
 std::string SourcePos::describe() const {
   std::string s = file;
-  if (line) s += ":" + std::to_string(line);
+  if (line) s.append(":").append(std::to_string(line));
   s += " (record " + std::to_string(index) + ", byte " + std::to_string(byte_offset) + ")";
   return s;
 }
@@ -136,7 +136,7 @@ std::string content_parts(dom::array parts, const std::string& field, std::vecto
 bool ConversationReader::read(std::string_view record, const SourcePos& pos, Conversation& out, Problem& problem) {
   out = Conversation{};
   out.pos = pos;
-  out.id = "#" + std::to_string(pos.index);
+  out.id = std::string(1, '#').append(std::to_string(pos.index));
   try {
     dom::element doc;
     auto err = impl_->parser.parse(record.data(), record.size(), true).get(doc);

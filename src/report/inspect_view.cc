@@ -150,7 +150,10 @@ void write_json(std::string& out, const InspectItem& it, const PieceOf& piece) {
   out += "]";
   if (!s.reference_ids.empty()) {
     out += ",\"reference_ids\":[";
-    for (size_t i = 0; i < s.reference_ids.size(); ++i) out += (i ? "," : "") + num(s.reference_ids[i]);
+    for (size_t i = 0; i < s.reference_ids.size(); ++i) {
+      if (i) out.push_back(',');
+      out += num(s.reference_ids[i]);
+    }
     out += "]";
   }
   out += "}\n";
@@ -216,7 +219,9 @@ table.cmp td,table.cmp th{border:1px solid #ccc;padding:2px 6px} table.cmp .diff
         ++rows;
         auto cell = [&](const std::vector<int32_t>& v) {
           if (i >= v.size()) return std::string("");
-          return num(v[i]) + (piece && v[i] >= 0 ? " " + html_escape(visible(piece(v[i]))) : "");
+          std::string c = num(v[i]);
+          if (piece && v[i] >= 0) c.append(" ").append(html_escape(visible(piece(v[i]))));
+          return c;
         };
         const bool diff = differs(i);
         h += std::string("<tr") + (diff ? " class=\"diff\"" : "") + "><td>" + num(static_cast<int64_t>(i)) + "</td><td>" +

@@ -198,8 +198,14 @@ void dist_json(std::string& o, const char* key, const std::vector<uint32_t>& v) 
   o += "\":{\"n\":" + std::to_string(d.n) + ",\"min\":" + fmt(d.min) + ",\"median\":" + fmt(d.median) + ",\"mean\":" +
        fmt(d.mean) + ",\"p95\":" + fmt(d.p95) + ",\"p99\":" + fmt(d.p99) + ",\"max\":" + fmt(d.max) + ",\"histogram\":[";
   for (size_t i = 0; i < d.histogram.size(); ++i)
-    o += (i ? "," : "") + std::string("{\"from\":") + fmt(d.histogram[i].from) + ",\"to\":" + fmt(d.histogram[i].to) +
-         ",\"count\":" + std::to_string(d.histogram[i].count) + "}";
+    o.append(i ? "," : "")
+        .append("{\"from\":")
+        .append(fmt(d.histogram[i].from))
+        .append(",\"to\":")
+        .append(fmt(d.histogram[i].to))
+        .append(",\"count\":")
+        .append(std::to_string(d.histogram[i].count))
+        .append("}");
   o += "]}";
 }
 void map_json(std::string& o, const char* key, const std::map<std::string, uint64_t>& m) {
@@ -211,7 +217,7 @@ void map_json(std::string& o, const char* key, const std::map<std::string, uint6
     if (!first) o += ",";
     first = false;
     append_json_string(o, k);
-    o += ":" + std::to_string(v);
+    o.append(":").append(std::to_string(v));
   }
   o += "}";
 }
