@@ -13,7 +13,9 @@
 //     (special tokens added unless --no-add-special); keep the first chunk's leading
 //     post-processor tokens (BOS) once, drop them from later chunks; one -200 per image.
 //     This is LLaVA's tokenizer_image_token (mm_utils.py) with the fast tokenizer.
-//   * special tokens count as control tokens only where the template wrote them
+//   * a prompt whose message text holds no special-token string is encoded as it is by the
+//     unmodified tokenizer (HF's plain whole-string encoding);
+//   * otherwise special tokens count as control tokens only where the template wrote them
 //     (kinds "scaffolding" and "end_of_turn"); typed in a message they are text. HF has no
 //     per-range switch, so the script renames every special added token to a private
 //     placeholder (U+FDD0...U+FDD1) in a copy of tokenizer.json, writes the placeholder for
@@ -87,15 +89,20 @@ async function main() {
   for (const [n, line] of lines.entries()) {
     const rec = JSON.parse(line);
     if (!Array.isArray(rec.segments)) die(`line ${n + 1}: no "segments" (compile with --with-segments)`);
+    // When no message text holds a special-token string, the prompt goes to the unmodified
+    // tokenizer as is: plain HF whole-string encoding. Otherwise the renamed copy is used.
+    const inContent = rec.segments.some(([kind, text]) =>
+      kind !== "scaffolding" && kind !== "end_of_turn" && kind !== "image" && specials.some((s) => s.content && text.includes(s.content)));
+    const tok = inContent ? renamed : orig;
     const chunks = [""];
     for (const [kind, text] of rec.segments) {
       if (kind === "image") chunks.push("");
-      else chunks[chunks.length - 1] += kind === "scaffolding" || kind === "end_of_turn" ? markSpecials(text) : text;
+      else chunks[chunks.length - 1] += inContent && (kind === "scaffolding" || kind === "end_of_turn") ? markSpecials(text) : text;
     }
     const ids = [];
     let lead = 0;
     for (let k = 0; k < chunks.length; k++) {
-      const e = await renamed.encode(chunks[k], null, { addSpecialTokens: addSpecial });
+      const e = await tok.encode(chunks[k], null, { addSpecialTokens: addSpecial });
       const cids = e.getIds();
       const mask = e.getSpecialTokensMask();
       let n0 = 0;
@@ -103,7 +110,7 @@ async function main() {
       let skip = 0;
       if (k === 0) lead = n0;
       else skip = Math.min(lead, n0);
-      for (let j = skip; j < cids.length; j++) ids.push(origId(cids[j]));
+      for (let j = skip; j < cids.length; j++) ids.push(inContent ? origId(cids[j]) : cids[j]);
       if (k + 1 < chunks.length) ids.push(-200);
     }
     out.push(JSON.stringify({ input_ids: ids }));

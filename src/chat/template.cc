@@ -235,6 +235,8 @@ void place_images(Conversation& c, ImagePlacement placement) {
   const std::string tok = kImageToken;
   for (Message& m : c.messages) {
     if (count_occurrences(m.content, tok) != 1) continue;  // several stay in place (LLaVA would merge them)
+    // LLaVA-NeXT's preprocess_multimodal leaves a message that starts with <image> as it is.
+    if (placement == ImagePlacement::llava_next && m.content.compare(0, tok.size(), tok) == 0) continue;
     // LLaVA preprocess_multimodal: remove, strip, prepend "<image>\n", strip.
     std::string s = m.content;
     s.erase(s.find(tok), tok.size());

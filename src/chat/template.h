@@ -81,8 +81,9 @@ struct Template {
 
 // Image placement before rendering (LLaVA's preprocess_multimodal).
 enum class ImagePlacement {
-  llava,  // a message's single <image> moves to its front followed by "\n"
-  keep,   // placeholders stay where they are
+  llava,       // a message's single <image> moves to its front followed by "\n" (LLaVA-1.5)
+  llava_next,  // the same, but only when it is not already at the front (LLaVA-NeXT)
+  keep,        // placeholders stay where they are
 };
 
 // Built-in templates plus any loaded from files.

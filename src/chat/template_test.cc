@@ -122,6 +122,11 @@ TEST(Template, ImagePlacementFollowsLlava) {
   EXPECT_EQ(c.messages[0].content, "<image>\nDescribe");
   EXPECT_EQ(c.messages[1].content, "<image> and <image>");  // several stay where they are
   EXPECT_EQ(c.messages[2].content, "none");
+  Conversation n;
+  n.messages = {{Role::user, "<image> Describe "}, {Role::user, "Describe <image>"}};
+  place_images(n, ImagePlacement::llava_next);
+  EXPECT_EQ(n.messages[0].content, "<image> Describe ") << "LLaVA-NeXT leaves a leading <image> alone";
+  EXPECT_EQ(n.messages[1].content, "<image>\nDescribe");
   Conversation k;
   k.messages = {{Role::user, "x <image>"}};
   place_images(k, ImagePlacement::keep);

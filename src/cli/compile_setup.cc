@@ -58,8 +58,9 @@ void CompileSetup::add_to(CLI::App& app) {
   app.add_flag("--parse-special-in-content", parse_special_in_content,
                "treat special-token strings typed in messages as control tokens (HF's default; unsafe)");
   app.add_option("--image-placement", image_placement,
-                 "llava (default: a message's single <image> moves to its front, then a newline) or keep")
-      ->check(CLI::IsMember({"llava", "keep"}));
+                 "llava (default: a message's single <image> moves to its front, then a newline, as LLaVA-1.5 "
+                 "does), llava-next (only when it is not at the front already) or keep")
+      ->check(CLI::IsMember({"llava", "llava-next", "keep"}));
   app.add_flag("--im-start-end", im_start_end, "wrap images in <im_start> <im_end> (LLaVA's mm_use_im_start_end)");
   app.add_flag("--slow", slow, "tokenize as transformers' slow SentencePiece tokenizer (not implemented yet)");
 }
@@ -106,7 +107,9 @@ int CompileSetup::prepare(const char* command, bool keep_segments, bool keep_pro
   }
   o.max_len = max_len;
   o.parse_special_in_content = parse_special_in_content;
-  o.placement = image_placement == "keep" ? chat::ImagePlacement::keep : chat::ImagePlacement::llava;
+  o.placement = image_placement == "keep"         ? chat::ImagePlacement::keep
+                : image_placement == "llava-next" ? chat::ImagePlacement::llava_next
+                                                  : chat::ImagePlacement::llava;
   if (im_start_end) {
     for (const char* t : {"<im_start>", "<im_end>"})
       if (!tokenizer->added_vocabulary().token_to_id(t))

@@ -34,20 +34,24 @@ const rendered = new Map(); // template -> Map(id -> hash)
 let failures = 0, compared = 0, skipped = 0, deviated = 0;
 for (const [k, want] of expected) {
   const [impl, template] = k.split(" ");
-  if (!rendered.has(template)) {
+  // Each implementation with its own placement rule for <image>.
+  const placement = impl === "llava-next" ? "llava-next" : "llava";
+  const key = `${template} ${placement}`;
+  if (!rendered.has(key)) {
     const m = new Map();
     for (const d of data) {
       const out = path.join(work, "render.jsonl");
       execFileSync(bin, ["compile", "--data", d, "--tokenizer", tok, "--template", template, "--format", "jsonl",
-        "--with-segments", "--out", out, "--quarantine", path.join(work, "render.quarantine.jsonl")], { stdio: ["ignore", "ignore", "ignore"] });
+        "--image-placement", placement, "--with-segments", "--out", out,
+        "--quarantine", path.join(work, "render.quarantine.jsonl")], { stdio: ["ignore", "ignore", "ignore"] });
       for (const l of fs.readFileSync(out, "utf8").split("\n").filter(Boolean)) {
         const o = JSON.parse(l);
         m.set(o.id, crypto.createHash("sha256").update(o.segments.map((s) => s[1]).join("")).digest("hex").slice(0, 16));
       }
     }
-    rendered.set(template, m);
+    rendered.set(key, m);
   }
-  const got = rendered.get(template);
+  const got = rendered.get(key);
   for (const [id, hash] of want) {
     if (!got.has(id)) { skipped++; continue; }
     if (got.get(id) === hash) { compared++; continue; }
