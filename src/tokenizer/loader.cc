@@ -2,12 +2,15 @@
 // refused with an error naming it; nothing is silently approximated.
 #include <sys/stat.h>
 
+#include <cstring>
+
 #include <map>
 #include <memory>
 
 #include "tokenizer/fast_patterns.h"
 #include "tokenizer/cache.h"
 #include "tokenizer/json.h"
+#include "tokenizer/sentencepiece/convert.h"
 #include "tokenizer/models/bpe.h"
 #include "tokenizer/models/unigram.h"
 #include "tokenizer/models/wordpiece.h"
@@ -446,12 +449,25 @@ Tokenizer Tokenizer::from_json(std::string_view json, const std::string& source)
 Tokenizer Tokenizer::from_file(const std::string& path) {
   struct stat st {};
   std::string file = path;
+  std::string text;
+  auto ends_with = [](const std::string& s, const char* suffix) {
+    const size_t n = std::strlen(suffix);
+    return s.size() >= n && s.compare(s.size() - n, n, suffix) == 0;
+  };
   if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
     file = path + "/tokenizer.json";
-    if (::stat(file.c_str(), &st) != 0)
-      throw Error(path + ": no tokenizer.json in this folder (SentencePiece tokenizer.model files are not supported yet)");
+    if (::stat(file.c_str(), &st) != 0) {
+      // A folder with only a SentencePiece model: converted as transformers 5.x converts it.
+      const std::string model = path + "/tokenizer.model";
+      if (::stat(model.c_str(), &st) != 0) throw Error(path + ": no tokenizer.json or tokenizer.model in this folder");
+      file = model;
+      text = spm::llama_tokenizer_json(model, path);
+    }
+  } else if (ends_with(path, ".model")) {
+    const size_t slash = path.find_last_of('/');
+    text = spm::llama_tokenizer_json(path, slash == std::string::npos ? "." : path.substr(0, slash));
   }
-  const std::string text = read_file(file);
+  if (text.empty()) text = read_file(file);
   const auto cache_path = cache_path_for(text);
   if (cache_path) {
     if (auto cached = cache_read(*cache_path)) {
