@@ -16,5 +16,6 @@ Run add_decode(CLI::App& app);
 Run add_compile(CLI::App& app);
 Run add_inspect(CLI::App& app);
 Run add_stats(CLI::App& app);
+Run add_export_tokenizer(CLI::App& app);
 
 }  // namespace tokalign::cli

@@ -446,7 +446,7 @@ Tokenizer Tokenizer::from_json(std::string_view json, const std::string& source)
   return TokenizerLoader(source).load(json);
 }
 
-Tokenizer Tokenizer::from_file(const std::string& path) {
+std::string Tokenizer::json_for(const std::string& path, std::string* file_out) {
   struct stat st {};
   std::string file = path;
   std::string text;
@@ -468,6 +468,13 @@ Tokenizer Tokenizer::from_file(const std::string& path) {
     text = spm::llama_tokenizer_json(path, slash == std::string::npos ? "." : path.substr(0, slash));
   }
   if (text.empty()) text = read_file(file);
+  if (file_out) *file_out = file;
+  return text;
+}
+
+Tokenizer Tokenizer::from_file(const std::string& path) {
+  std::string file;
+  const std::string text = json_for(path, &file);
   const auto cache_path = cache_path_for(text);
   if (cache_path) {
     if (auto cached = cache_read(*cache_path)) {

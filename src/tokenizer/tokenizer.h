@@ -40,10 +40,16 @@ struct EncodeOptions {
 
 class Tokenizer {
  public:
-  // Loads a tokenizer.json, or the tokenizer.json inside a model folder. Throws
+  // Loads a tokenizer.json, or the tokenizer.json inside a model folder, or a folder with a
+  // SentencePiece tokenizer.model and no tokenizer.json (see json_for). Throws
   // tokalign::Error naming the file and the problem (bad JSON, unsupported component,
   // merges naming missing tokens, ...).
   static Tokenizer from_file(const std::string& path);
+  // The tokenizer.json text from_file() reads for `path`: the file itself, the folder's
+  // tokenizer.json, or for a folder (or .model file) with only a SentencePiece tokenizer.model,
+  // the conversion transformers 5.x makes (tokenizer/sentencepiece/convert.h). `file` gets the
+  // file it came from.
+  static std::string json_for(const std::string& path, std::string* file = nullptr);
   // Loads from tokenizer.json text; `source` names it in errors.
   static Tokenizer from_json(std::string_view json, const std::string& source);
 

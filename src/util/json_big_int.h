@@ -5,8 +5,16 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 namespace tokalign {
+
+// Whether the digits of an integer literal exceed int64 (negative) or uint64 (positive).
+inline bool too_big(std::string_view digits, bool negative) {
+  const std::string_view limit = negative ? "9223372036854775808" : "18446744073709551615";
+  if (digits.size() != limit.size()) return digits.size() > limit.size();
+  return digits > limit;
+}
 
 inline std::string widen_big_integers(const std::string& json) {
   std::string out;
@@ -32,7 +40,7 @@ inline std::string widen_big_integers(const std::string& json) {
       while (j < json.size() && json[j] >= '0' && json[j] <= '9') ++j;
       const bool integer = j == json.size() || (json[j] != '.' && json[j] != 'e' && json[j] != 'E');
       out.append(json, i, j - i);
-      if (integer && j - i - (c == '-') > 19) out += ".0";
+      if (integer && too_big(std::string_view(json).substr(i + (c == '-'), j - i - (c == '-')), c == '-')) out += ".0";
       i = j;
       continue;
     }

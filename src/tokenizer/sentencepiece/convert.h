@@ -10,6 +10,10 @@
 // added_tokens_decoder. Checked id for id against transformers 5.17 on the device machine
 // (tests/spm/).
 //
+// Note what transformers 5.17 does with a config that omits add_bos_token (TinyLlama-1.1B-Chat):
+// no BOS, where transformers 4.x's LlamaTokenizer added one. A tokenizer.json, when the model
+// has one, says it explicitly and is read instead.
+//
 // Not transformers 4.x's slow SentencePiece tokenizer (what LLaVA loaded with
 // use_fast=False under its pinned 4.37): that is the audit issue's emulation.
 #pragma once
