@@ -9,17 +9,11 @@ BIN=$1 CORPUS=$2 W=$3
 S=../shared/data/tokenizers
 [[ -d $S ]] || { echo "SKIP: ../shared/data/tokenizers is absent"; exit 77; }
 command -v node >/dev/null || { echo "SKIP: node is missing"; exit 77; }
-mkdir -p "$W/yi" "$W/mistral-spm"
-ln -sf "$(realpath $S/yi-34b/tokenizer.model)" "$W/yi/tokenizer.model"
-for f in tokenizer_config.json special_tokens_map.json; do
-  ln -sf "$(realpath $S/yi-1.5-6b-chat_via-mergekit/$f)" "$W/yi/$f"
-  ln -sf "$(realpath $S/mistral-7b-instruct-v0.2/$f)" "$W/mistral-spm/$f"
-done
-ln -sf "$(realpath $S/mistral-7b-instruct-v0.2/tokenizer.model)" "$W/mistral-spm/tokenizer.model"
-declare -A DIRS=([vicuna]=$S/vicuna-7b-v1.5 [tinyllama]=$S/tinyllama-1.1b-chat-v1.0 [yi]=$W/yi [mistral-spm]=$W/mistral-spm)
+source tests/lib/spm_folders.sh
+spm_folders "$W"
 for name in vicuna tinyllama yi mistral-spm; do
-  "$BIN" encode -t "${DIRS[$name]}" --jsonl < "$CORPUS" > "$W/$name.special.jsonl" || exit 1
-  "$BIN" encode -t "${DIRS[$name]}" --jsonl --no-add-special < "$CORPUS" > "$W/$name.plain.jsonl" || exit 1
+  "$BIN" encode -t "${SPM_DIRS[$name]}" --jsonl < "$CORPUS" > "$W/$name.special.jsonl" || exit 1
+  "$BIN" encode -t "${SPM_DIRS[$name]}" --jsonl --no-add-special < "$CORPUS" > "$W/$name.plain.jsonl" || exit 1
 done
 node - "$W" tests/spm/transformers_5_17.tsv <<'JS'
 const fs = require("fs"), crypto = require("crypto"), path = require("path");

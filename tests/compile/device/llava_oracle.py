@@ -15,6 +15,7 @@ Two outputs under --out:
   zeroing.jsonl   {"impl", "tokenizer", "template", "id", "zeroed", "error", "printed"}: the
                   labels LLaVA's preprocess() produces with the real (slow where LLaVA uses
                   slow) tokenizer: whether every label is IGNORE_INDEX, and what it printed.
+  labels.jsonl    with --labels: LLaVA's input_ids and labels per sample.
 """
 import argparse
 import ast
@@ -114,6 +115,7 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--templates", nargs="*", default=[])
     ap.add_argument("--zeroing", nargs="*", default=[], help="NAME=TOKENIZER_DIR:FAST(0/1):TEMPLATE,...")
+    ap.add_argument("--labels", action="store_true", help="also write labels.jsonl: LLaVA's input_ids and labels per sample")
     a = ap.parse_args()
     conv_lib, ns = load_llava(a.llava)
     recs = list(llava_records(a.data))
@@ -160,6 +162,10 @@ def main():
                     zeroed += bool(z)
                     f.write(json.dumps({"impl": a.impl, "tokenizer": name, "template": t, "id": str(r.get("id")),
                                         "zeroed": z, "error": err, "printed": buf.getvalue().strip()[:300]}) + "\n")
+                    if a.labels and err is None:
+                        with open(os.path.join(a.out, "labels.jsonl"), "a") as lf:
+                            lf.write(json.dumps({"impl": a.impl, "tokenizer": name, "template": t, "id": str(r.get("id")),
+                                                 "input_ids": out["input_ids"][0].tolist(), "labels": lab.tolist()}) + "\n")
                 print(f"{a.impl} {name} {t}: {zeroed}/{len(recs)} zeroed", file=sys.stderr)
 
 

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# compile --labels llava / llava-next against LLaVA's own preprocess() output: for the
+# combinations where LLaVA zeroes nothing (Vicuna v1/llava_v1, Mistral mistral_instruct/
+# llava_llama_2, Yi chatml_direct under LLaVA-NeXT), the ids AND labels tokalign writes equal
+# LLaVA's, sample for sample (hashes in tests/compile/llava_labels.tsv, made on the device
+# machine with transformers 5.17, which loads these tokenizer.model folders as tokalign does).
+# Usage: llava_labels.sh TOKALIGN WORKDIR. Exit 77 without node or ../shared.
+set -uo pipefail
+BIN=$1 W=$2
+command -v node >/dev/null || { echo "SKIP: node is missing"; exit 77; }
+[[ -d ../shared/data/tokenizers && -d ../shared/data/llava-samples ]] || { echo "SKIP: ../shared/data is absent"; exit 77; }
+mkdir -p "$W"
+source tests/lib/spm_folders.sh
+spm_folders "$W"
+node tests/compile/make_dataset.js ../shared/data/llava-samples > "$W/llava.json"
+rc=0
+while IFS=$'\t' read -r impl tok tmpl; do
+  labels=llava; place=llava
+  [[ $impl == llava-next ]] && { labels=llava-next; place=llava-next; }
+  out=$W/$impl-$tok-$tmpl.jsonl
+  "$BIN" compile --data "$W/llava.json" --tokenizer "${SPM_DIRS[$tok]}" --template "$tmpl" --labels $labels \
+    --image-placement $place --format jsonl --out "$out" --quarantine "$W/q.jsonl" 2>/dev/null || rc=1
+done < <(grep -v '^#' tests/compile/llava_labels.tsv | cut -f1-3 | sort -u)
+node - "$W" tests/compile/llava_labels.tsv <<'JS' || rc=1
+const fs = require("fs"), crypto = require("crypto"), path = require("path");
+const [w, tsv] = process.argv.slice(2);
+const h = (v) => crypto.createHash("sha256").update(JSON.stringify(v)).digest("hex").slice(0, 16);
+const ours = new Map();
+let ids = 0, labels = 0, n = 0;
+const fails = [];
+for (const l of fs.readFileSync(tsv, "utf8").split("\n")) {
+  if (!l || l.startsWith("#")) continue;
+  const [impl, tok, tmpl, id, hi, hl] = l.split("\t");
+  const key = `${impl}-${tok}-${tmpl}`;
+  if (!ours.has(key)) {
+    const m = new Map();
+    for (const x of fs.readFileSync(path.join(w, key + ".jsonl"), "utf8").split("\n").filter(Boolean)) {
+      const o = JSON.parse(x);
+      m.set(o.id, o);
+    }
+    ours.set(key, m);
+  }
+  n++;
+  const o = ours.get(key).get(id);
+  if (o && h(o.input_ids) === hi) ids++;
+  else if (fails.length < 10) fails.push(`${key} ${id}: ids differ from LLaVA's`);
+  if (o && h(o.labels) === hl) labels++;
+  else if (fails.length < 10) fails.push(`${key} ${id}: labels differ from LLaVA's`);
+}
+console.log(`compile --labels llava/llava-next vs LLaVA's own preprocess(): ids equal ${ids}/${n}, labels equal ${labels}/${n}`);
+for (const f of fails) console.log("FAIL " + f);
+process.exit(ids === n && labels === n && n > 0 ? 0 : 1);
+JS
+exit $rc
