@@ -111,11 +111,13 @@ int CompileSetup::prepare(const char* command, bool keep_segments, bool keep_pro
                 : image_placement == "llava-next" ? chat::ImagePlacement::llava_next
                                                   : chat::ImagePlacement::llava;
   if (im_start_end) {
-    for (const char* t : {"<im_start>", "<im_end>"})
-      if (!tokenizer->added_vocabulary().token_to_id(t))
-        return usage(std::string("--im-start-end needs '") + t +
-                     "' as an added token of the tokenizer (LLaVA adds <im_start> and <im_end> when it trains with "
-                     "mm_use_im_start_end; use the tokenizer saved with that model)");
+    // LLaVA's initialize_vision_tokenizer adds them as special tokens when the tokenizer lacks
+    // them (new ids at the end of the vocabulary); a tokenizer saved after training has them.
+    const bool had = tokenizer->token_to_id("<im_start>") && tokenizer->token_to_id("<im_end>");
+    const std::vector<uint32_t> ids = tokenizer->add_special_tokens({"<im_start>", "<im_end>"});
+    if (!had)
+      std::fprintf(stderr, "tokalign %s: the tokenizer has no <im_start>/<im_end>; added them as ids %u and %u, as LLaVA does\n",
+                   command, ids[0], ids[1]);
     o.image_start = "<im_start>";
     o.image_end = "<im_end>";
   }

@@ -182,6 +182,25 @@ std::optional<std::string> Tokenizer::id_to_token(uint32_t id) const {
   return std::nullopt;
 }
 
+std::vector<uint32_t> Tokenizer::add_special_tokens(const std::vector<std::string>& contents) {
+  std::vector<AddedToken> tokens = added_->tokens();
+  std::vector<uint32_t> ids;
+  for (const std::string& c : contents) {
+    if (auto id = token_to_id(c)) {
+      ids.push_back(*id);
+      continue;
+    }
+    AddedToken t;
+    t.id = static_cast<uint32_t>(vocab_size());
+    t.content = c;
+    t.special = true;
+    tokens.push_back(t);
+    ids.push_back(t.id);
+    added_ = std::make_unique<AddedVocabulary>(tokens, normalizer_.get());
+  }
+  return ids;
+}
+
 size_t Tokenizer::vocab_size() const {
   size_t n = model_->vocab_size();
   for (const AddedToken& t : added_->tokens())

@@ -65,6 +65,11 @@ class Tokenizer {
 
   std::string decode(std::span<const uint32_t> ids, bool skip_special_tokens = false) const;
 
+  // Adds special tokens that are not in the vocabulary yet, each with the next id
+  // (vocab_size()), as transformers' tokenizer.add_tokens(..., special_tokens=True) does;
+  // returns the ids of all of them (existing ones keep theirs).
+  std::vector<uint32_t> add_special_tokens(const std::vector<std::string>& contents);
+
   std::optional<uint32_t> token_to_id(std::string_view token) const;
   std::optional<std::string> id_to_token(uint32_t id) const;
   // Model vocab plus added tokens not in it (HF get_vocab_size(with_added_tokens=true)).

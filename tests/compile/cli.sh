@@ -37,4 +37,9 @@ check stdin-jsonl 0 "" -- bash -c "\"$BIN\" compile --tokenizer $TOK --template 
 [[ $(wc -l < "$W/o.jsonl") == 2 && $(wc -l < "$W/q.jsonl") == 1 ]] || { echo "FAIL stdin-jsonl: wrong line counts"; fails=$((fails + 1)); }
 check bad-template-file 3 "t.json: template field \"user\": needs exactly one \{content\}" -- bash -c \
   "echo '{\"name\": \"t\", \"user\": \"U\", \"assistant\": \"{content}\"}' > $W/t.json; \"$BIN\" compile --tokenizer $TOK --template-file $W/t.json --data $W/data.jsonl --out $W/s9"
+# --im-start-end on a tokenizer without the tokens adds them at the end of the vocabulary, as
+# LLaVA's initialize_vision_tokenizer does (Mistral's vocabulary: 32000 and 32001).
+printf '%s\n' '{"id": "i", "image": "x.png", "conversations": [{"from": "human", "value": "<image>\nWhat?"}, {"from": "gpt", "value": "A cat."}]}' > "$W/img.jsonl"
+check im-start-end 0 "added them as ids 32000 and 32001" -- "${C[@]}" --data "$W/img.jsonl" --template v1 --format jsonl --out "$W/ise.jsonl" --im-start-end
+grep -q '32000,-200,32001' "$W/ise.jsonl" || { echo "FAIL im-start-end: ids do not wrap the image"; fails=$((fails + 1)); }
 exit $((fails > 0))
