@@ -115,6 +115,7 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--templates", nargs="*", default=[])
     ap.add_argument("--zeroing", nargs="*", default=[], help="NAME=TOKENIZER_DIR:FAST(0/1):TEMPLATE,...")
+    ap.add_argument("--pad-rule", default="train", choices=["train", "own"])
     ap.add_argument("--labels", action="store_true", help="also write labels.jsonl: LLaVA's input_ids and labels per sample")
     a = ap.parse_args()
     conv_lib, ns = load_llava(a.llava)
@@ -143,8 +144,14 @@ def main():
                 print(f"{name}: cannot load tokenizer: {e}", file=sys.stderr)
                 continue
             tok.model_max_length = 2048  # train(): model_max_length from the training arguments
-            if tok.pad_token is None and tok.unk_token is not None:
-                tok.pad_token = tok.unk_token  # train(): pad = unk
+            # train()'s pad rule: LLaVA-1.5 sets pad = unk unconditionally (None when there is no
+            # unk); LLaVA-NeXT only when there is an unk token. --pad-rule own keeps the
+            # tokenizer's pad when it has one (what earlier measurements used).
+            if a.pad_rule == "own":
+                if tok.pad_token is None and tok.unk_token is not None:
+                    tok.pad_token = tok.unk_token
+            elif a.impl == "llava" or tok.unk_token is not None:
+                tok.pad_token = tok.unk_token
             for t in templates.split(","):
                 zeroed = 0
                 for r in recs:
@@ -160,8 +167,12 @@ def main():
                     except Exception as e:
                         err = f"{type(e).__name__}: {e}"
                     zeroed += bool(z)
+                    total = None
+                    if err is None and tok.pad_token_id is not None:
+                        total = int((out["input_ids"][0] != tok.pad_token_id).sum())
                     f.write(json.dumps({"impl": a.impl, "tokenizer": name, "template": t, "id": str(r.get("id")),
-                                        "zeroed": z, "error": err, "printed": buf.getvalue().strip()[:300]}) + "\n")
+                                        "zeroed": z, "error": err, "printed": buf.getvalue().strip()[:300],
+                                        "total_len": total}) + "\n")
                     if a.labels and err is None:
                         with open(os.path.join(a.out, "labels.jsonl"), "a") as lf:
                             lf.write(json.dumps({"impl": a.impl, "tokenizer": name, "template": t, "id": str(r.get("id")),

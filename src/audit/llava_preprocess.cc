@@ -1,0 +1,259 @@
+#include "audit/llava_preprocess.h"
+
+#include <simdjson.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "chat/template.h"
+#include "util/error.h"
+#include "util/file.h"
+#include "util/json_big_int.h"
+
+namespace tokalign::audit {
+
+namespace {
+
+constexpr int32_t kIgnore = -100, kImage = -200;
+const std::string kImageTok = "<image>";
+
+namespace fs = std::filesystem;
+namespace dom = simdjson::dom;
+
+std::optional<std::string> token_content(dom::element e) {
+  std::string_view s;
+  if (e.get(s) == simdjson::SUCCESS) return std::string(s);
+  if (e["content"].get(s) == simdjson::SUCCESS) return std::string(s);
+  return std::nullopt;
+}
+
+struct Raised {
+  std::string what;
+};
+
+std::string replace_all(std::string s, const std::string& from, const std::string& to) {
+  for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) s.replace(at, from.size(), to);
+  return s;
+}
+
+// preprocess_multimodal with data_args.is_multimodal and no mm_use_im_start_end.
+void preprocess_multimodal(LlavaSample& s, Impl impl, const LlavaConv& conv) {
+  const bool mmtag = conv.version.find("mmtag") != std::string::npos;
+  for (auto& [from, v] : s.sentences) {
+    if (impl == Impl::llava) {
+      if (v.find(kImageTok) != std::string::npos) {
+        v = std::string(chat::py_strip(replace_all(v, kImageTok, "")));
+        v = std::string(chat::py_strip(kImageTok + "\n" + v));
+        if (mmtag) v = replace_all(v, kImageTok, "<Image>" + kImageTok + "</Image>");
+      }
+    } else {
+      if (chat::count_occurrences(v, kImageTok) == 1 && v.compare(0, kImageTok.size(), kImageTok) != 0) {
+        v = std::string(chat::py_strip(replace_all(v, kImageTok, "")));
+        v = std::string(chat::py_strip(kImageTok + "\n" + v));
+        if (mmtag) v = replace_all(v, kImageTok, "<Image>" + kImageTok + "</Image>");
+      }
+      v = replace_all(v, "QA_GT_caption_based_noisy", "");
+    }
+  }
+}
+
+}  // namespace
+
+LlavaTokenizer LlavaTokenizer::load(const tok::Tokenizer& t, const std::string& path, PadRule pad) {
+  LlavaTokenizer lt;
+  lt.tok = &t;
+  const fs::path dir = fs::is_directory(path) ? fs::path(path) : fs::path(path).parent_path();
+  const bool from_model = fs::is_directory(path) && !fs::exists(dir / "tokenizer.json");
+  std::optional<std::string> bos, unk, padtok;
+  std::string cls = from_model ? "LlamaTokenizer" : "PreTrainedTokenizerFast";
+  std::optional<bool> legacy;
+  dom::parser parser;
+  for (const char* name : {"special_tokens_map.json", "tokenizer_config.json"}) {
+    const fs::path p = dir / name;
+    if (!fs::exists(p)) continue;
+    const std::string text = widen_big_integers(read_file(p.string()));
+    dom::element d;
+    if (parser.parse(text).get(d)) throw Error(p.string() + ": not valid JSON");
+    dom::element e;
+    if (d["bos_token"].get(e) == simdjson::SUCCESS) bos = e.is_null() ? std::nullopt : token_content(e);
+    if (d["unk_token"].get(e) == simdjson::SUCCESS) unk = e.is_null() ? std::nullopt : token_content(e);
+    if (d["pad_token"].get(e) == simdjson::SUCCESS) padtok = e.is_null() ? std::nullopt : token_content(e);
+    std::string_view c;
+    if (d["tokenizer_class"].get(c) == simdjson::SUCCESS) cls = std::string(c);
+    bool b;
+    if (d["legacy"].get(b) == simdjson::SUCCESS) legacy = b;
+  }
+  lt.class_name = cls;
+  // transformers 5.x: LlamaTokenizer (LlamaTokenizerFast is an alias) has `legacy`, False by
+  // default; Qwen2Tokenizer and PreTrainedTokenizerFast have none.
+  if (cls == "LlamaTokenizer" || cls == "LlamaTokenizerFast") lt.legacy = legacy.value_or(false);
+  auto id_of = [&](const std::optional<std::string>& s) -> std::optional<uint32_t> {
+    if (!s) return std::nullopt;
+    return t.token_to_id(*s);
+  };
+  lt.bos_id = id_of(bos);
+  const auto unk_id = id_of(unk);
+  lt.pad_id = pad == PadRule::unk ? unk_id : (unk_id ? unk_id : id_of(padtok));
+  return lt;
+}
+
+std::vector<int32_t> LlavaTokenizer::call(const std::string& text) const {
+  const tok::Encoding e = tok->encode(text);
+  return std::vector<int32_t>(e.ids.begin(), e.ids.end());
+}
+
+std::vector<int32_t> LlavaTokenizer::image_token(const std::string& prompt) const {
+  std::vector<std::vector<int32_t>> chunks;
+  for (const std::string& c : py_split(prompt, kImageTok)) chunks.push_back(call(c));
+  std::vector<int32_t> ids;
+  size_t offset = 0;
+  if (!chunks.empty() && !chunks[0].empty() && bos_id && chunks[0][0] == static_cast<int32_t>(*bos_id)) {
+    offset = 1;
+    ids.push_back(chunks[0][0]);
+  }
+  for (size_t k = 0; k < chunks.size(); ++k) {
+    if (k) ids.push_back(kImage);  // the separator [-200] * (offset + 1), cut to [offset:]: one -200
+    for (size_t j = offset; j < chunks[k].size(); ++j) ids.push_back(chunks[k][j]);
+  }
+  return ids;
+}
+
+Outcome llava_preprocess(const LlavaConv& conv, Impl impl, LlavaSample s, const LlavaTokenizer& t) {
+  Outcome o;
+  try {
+    if (s.has_image) preprocess_multimodal(s, impl, conv);
+    const int dispatch = conv.style == SepStyle::plain      ? 0
+                         : conv.style == SepStyle::llama_2  ? 1
+                         : conv.version.rfind("v1", 0) == 0 ? 2
+                         : conv.version == "mpt"            ? 3
+                                                            : -1;
+    if (dispatch < 0)
+      throw Raised{"not emulated: LLaVA dispatches version '" + conv.version + "' to a preprocessor tokalign does not emulate yet"};
+    o.preprocessor = dispatch == 0 ? "preprocess_plain" : dispatch == 1 ? "preprocess_llama_2" : dispatch == 2 ? "preprocess_v1" : "preprocess_mpt";
+    if (dispatch == 0) {
+      if (s.sentences.size() != 2) throw Raised{"AssertionError"};
+      if (s.sentences[0].second.find(kImageTok) == std::string::npos) throw Raised{"AssertionError"};
+      const std::string conversation = kImageTok + s.sentences[1].second + conv.sep;
+      o.input_ids = t.image_token(conversation);
+      o.labels = o.input_ids;
+      const size_t n = std::min(o.labels.size(), t.image_token(kImageTok).size());
+      std::fill(o.labels.begin(), o.labels.begin() + static_cast<long>(n), kIgnore);
+      o.zeroed = std::all_of(o.labels.begin(), o.labels.end(), [](int32_t l) { return l == kIgnore; });
+      return o;
+    }
+    // Roles and the prompt, as each preprocess_* builds them.
+    auto role_of = [&](const std::string& from) -> const std::string& {
+      if (from == "human") return conv.roles[0];
+      if (from == "gpt") return conv.roles[1];
+      throw Raised{"KeyError: '" + from + "'"};
+    };
+    auto& src = s.sentences;
+    if (src.empty()) throw Raised{"IndexError: list index out of range"};
+    size_t first = role_of(src[0].first) != conv.roles[0] ? 1 : 0;
+    std::vector<std::pair<std::string, std::string>> msgs;
+    for (size_t j = first; j < src.size(); ++j) {
+      const std::string& role = role_of(src[j].first);
+      if (role != conv.roles[(j - first) % 2]) throw Raised{"AssertionError: 0"};
+      msgs.emplace_back(role, src[j].second);
+    }
+    std::string conversation;
+    try {
+      conversation = get_prompt(conv, msgs);
+    } catch (const Error& e) {
+      throw Raised{e.what()};
+    }
+    auto tok_len = [&](const std::string& x) { return s.has_image ? t.image_token(x).size() : t.call(x).size(); };
+    if (s.has_image) {
+      o.input_ids = t.image_token(conversation);
+    } else {
+      if (!t.pad_id)
+        throw Raised{"ValueError: Asking to pad but the tokenizer does not have a padding token."};
+      o.input_ids = t.call(conversation);
+      if (o.input_ids.size() > t.model_max_length) o.input_ids.resize(t.model_max_length);
+    }
+    if (!t.pad_id) throw Raised{"TypeError: ne() received an invalid combination of arguments - got (NoneType)"};
+    int64_t total = 0;
+    for (int32_t id : o.input_ids) total += id != static_cast<int32_t>(*t.pad_id);
+    std::vector<int32_t>& target = o.labels;
+    target = o.input_ids;
+    auto mask = [&](int64_t a, int64_t b) {
+      a = std::clamp<int64_t>(a, 0, static_cast<int64_t>(target.size()));
+      b = std::clamp<int64_t>(b, a, static_cast<int64_t>(target.size()));
+      std::fill(target.begin() + a, target.begin() + b, kIgnore);
+    };
+    int64_t cur = 0;
+    if (dispatch == 1 || dispatch == 2) {
+      const std::string sep = dispatch == 1 ? "[/INST] " : conv.sep + conv.roles[1] + ": ";
+      cur = 1;
+      mask(0, cur);
+      const std::vector<std::string> rounds = py_split(conversation, conv.sep2);
+      for (size_t i = 0; i < rounds.size(); ++i) {
+        const std::string& rou = rounds[i];
+        if (rou.empty()) break;
+        std::vector<std::string> parts = py_split(rou, sep);
+        if (parts.size() != 2) break;
+        parts[0] += sep;
+        int64_t round_len = static_cast<int64_t>(tok_len(rou));
+        int64_t instruction_len = static_cast<int64_t>(tok_len(parts[0])) - 2;
+        if (dispatch == 2 && i != 0) {
+          if (!t.legacy) throw Raised{"AttributeError: " + t.class_name + " has no attribute legacy"};
+          if (!*t.legacy) {  // IS_TOKENIZER_GREATER_THAN_0_14
+            round_len -= 1;
+            instruction_len -= 1;
+          }
+        }
+        mask(cur, cur + instruction_len);
+        cur += round_len;
+      }
+    } else {  // preprocess_mpt
+      const std::string sep = conv.sep + conv.roles[1];
+      const std::vector<std::string> rounds = py_split(conversation, conv.sep);
+      auto join = [&](size_t a, size_t b) {
+        std::string r;
+        for (size_t k = a; k < std::min(b, rounds.size()); ++k) r += (k > a ? conv.sep : "") + rounds[k];
+        return r;
+      };
+      std::vector<std::string> re_rounds{join(0, 3)};
+      for (size_t k = 3; k < rounds.size(); k += 2) re_rounds.push_back(join(k, k + 2));
+      cur = impl == Impl::llava_next ? 1 : 0;
+      mask(0, cur);
+      for (size_t i = 0; i < re_rounds.size(); ++i) {
+        const std::string& rou = re_rounds[i];
+        if (rou.empty()) break;
+        std::vector<std::string> parts = py_split(rou, sep);
+        if (parts.size() != 2) break;
+        parts[0] += sep;
+        int64_t round_len = static_cast<int64_t>(tok_len(rou));
+        int64_t instruction_len = static_cast<int64_t>(tok_len(parts[0])) - 1;
+        if (i != 0 && t.legacy.value_or(false)) {
+          round_len += 1;
+          instruction_len += 1;
+        }
+        mask(cur, cur + instruction_len);
+        cur += round_len;
+      }
+      o.mismatch = false;
+      if (static_cast<size_t>(cur) < t.model_max_length && cur != total) {
+        o.mismatch = true;
+        o.warning = "WARNING: tokenization mismatch: " + std::to_string(cur) + " vs. " + std::to_string(total) + "." +
+                    (impl == Impl::llava_next ? "(#turns=" + std::to_string(re_rounds.size()) + " ignored)" : " (ignored)");
+      }
+    }
+    mask(cur, static_cast<int64_t>(target.size()));
+    if (dispatch != 3 && static_cast<size_t>(cur) < t.model_max_length && cur != total) {
+      o.mismatch = true;
+      o.warning = "WARNING: tokenization mismatch: " + std::to_string(cur) + " vs. " + std::to_string(total) + ". (ignored)";
+    }
+    if (o.mismatch) std::fill(target.begin(), target.end(), kIgnore);
+    o.cur_len = cur;
+    o.total_len = total;
+    o.zeroed = std::all_of(target.begin(), target.end(), [](int32_t l) { return l == kIgnore; });
+  } catch (const Raised& r) {
+    o.error = r.what;
+    o.input_ids.clear();
+    o.labels.clear();
+  }
+  return o;
+}
+
+}  // namespace tokalign::audit

@@ -1,0 +1,60 @@
+// LLaVA's label preprocessing, emulated: preprocess_multimodal, tokenizer_image_token and the
+// preprocess_v1 / preprocess_llama_2 / preprocess_mpt / preprocess_plain arithmetic of
+// llava/train/train.py (LLaVA-1.5 and LLaVA-NeXT: NeXT's mpt starts cur_len at 1 and words
+// its warning differently), with the tokenizer as transformers 5.x loads it (a tokenizer.json,
+// or a tokenizer.model folder converted the same way). Outcomes are LLaVA's: the cur_len and
+// total_len it compares, the warning it prints, whether it zeroes the sample, or the
+// exception it raises. NeXT's qwen / gemma / llama3 preprocessors and transformers 4.x's slow
+// SentencePiece tokenizer are not emulated yet.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "audit/llava_conv.h"
+#include "tokenizer/tokenizer.h"
+
+namespace tokalign::audit {
+
+// The tokenizer as LLaVA's train() leaves it.
+struct LlavaTokenizer {
+  const tok::Tokenizer* tok = nullptr;
+  std::optional<uint32_t> bos_id;  // tokenizer.bos_token_id
+  std::optional<uint32_t> pad_id;  // tokenizer.pad_token_id after train() set it
+  std::optional<bool> legacy;      // nullopt: the tokenizer class has no `legacy` attribute
+  std::string class_name;
+  size_t model_max_length = 2048;
+
+  enum class PadRule {
+    unk,          // LLaVA-1.5 train(): pad_token = unk_token, even when there is none
+    unk_or_own,   // pad = unk when the tokenizer has one, else its own pad token
+  };
+  // Reads tokenizer_config.json / special_tokens_map.json beside `path` (a folder or a
+  // tokenizer.json) for the class, legacy, bos, unk and pad tokens.
+  static LlavaTokenizer load(const tok::Tokenizer& t, const std::string& path, PadRule pad);
+
+  std::vector<int32_t> call(const std::string& text) const;          // tokenizer(text).input_ids
+  std::vector<int32_t> image_token(const std::string& prompt) const;  // tokenizer_image_token(prompt)
+};
+
+// One LLaVA record: its conversations as ("from", "value") and whether it has an image.
+struct LlavaSample {
+  std::vector<std::pair<std::string, std::string>> sentences;
+  bool has_image = false;
+};
+
+struct Outcome {
+  std::optional<int64_t> cur_len, total_len;  // absent for plain (no check) and errors
+  bool mismatch = false;
+  bool zeroed = false;
+  std::string warning;  // what LLaVA prints, empty when nothing
+  std::string error;    // the exception LLaVA raises ("KeyError: 'system'"), empty when none
+  std::string preprocessor;
+  std::vector<int32_t> input_ids, labels;
+};
+
+Outcome llava_preprocess(const LlavaConv& conv, Impl impl, LlavaSample sample, const LlavaTokenizer& t);
+
+}  // namespace tokalign::audit
