@@ -9,7 +9,10 @@
 
 #include "audit/llava_conv.h"
 #include "audit/llava_preprocess.h"
+#include "chat/reader.h"
 #include "chat/record_stream.h"
+#include "chat/template.h"
+#include "compile/compiler.h"
 #include "cli/commands.h"
 #include "cli/io.h"
 #include "util/error.h"
@@ -41,6 +44,20 @@ int run(const AuditArgs& a) {
   audit::LlavaTokenizer lt = audit::LlavaTokenizer::load(t, a.tokenizer, pad_rule);
   lt.model_max_length = a.model_max_length;
 
+  // tokalign's own compile of the same sample, for "are LLaVA's labels right where it does not
+  // zero?": the template of the same name, the labels that implementation intended.
+  std::unique_ptr<compile::Compiler> compiler;
+  try {
+    compile::Options co;
+    co.labels = impl == audit::Impl::llava_next ? compile::LabelMode::llava_next : compile::LabelMode::llava;
+    co.placement = impl == audit::Impl::llava_next ? chat::ImagePlacement::llava_next : chat::ImagePlacement::llava;
+    compiler = std::make_unique<compile::Compiler>(t, chat::TemplateRegistry::builtin().find(conv->name), co);
+  } catch (const Error&) {
+  }
+  chat::ConversationReader reader;
+  std::vector<audit::LlavaSample> kept;  // the first samples, to try other versions on
+  uint64_t labels_differ = 0;
+
   Input in(a.data);
   chat::RecordStream records(in.file(), in.name());
   Output out(a.out);
@@ -57,13 +74,18 @@ int run(const AuditArgs& a) {
     audit::Outcome o;
     simdjson::dom::element d;
     simdjson::dom::array convs;
-    if (parser.parse(rec.data(), rec.size(), true).get(d) || d["conversations"].get(convs)) {
-      o.error = "not a LLaVA record (no \"conversations\" list)";
-    } else {
+    const bool parsed = !parser.parse(rec.data(), rec.size(), true).get(d);
+    if (parsed) {
       std::string_view sv;
       int64_t iv;
       if (!d["id"].get(sv)) id = std::string(sv);
       else if (!d["id"].get(iv)) id = std::to_string(iv);
+    }
+    if (!parsed) {
+      o.error = "JSONDecodeError (json.load fails on the whole file)";
+    } else if (d["conversations"].get(convs)) {
+      o.error = "KeyError: 'conversations' (not a LLaVA record)";
+    } else {
       simdjson::dom::element img;
       s.has_image = d["image"].get(img) == simdjson::SUCCESS;
       for (simdjson::dom::element m : convs) {
@@ -72,8 +94,28 @@ int run(const AuditArgs& a) {
         if (m["value"].get(value)) value = "";
         s.sentences.emplace_back(std::string(from), std::string(value));
       }
-      o = audit::llava_preprocess(*conv, impl, std::move(s), lt);
+      if (kept.size() < 200) kept.push_back(s);
+      o = audit::llava_preprocess(*conv, impl, s, lt);
     }
+    // Where LLaVA trains the sample, compare its labels with tokalign's for the same template.
+    std::string differ;
+    if (compiler && o.error.empty() && !o.zeroed && !o.input_ids.empty()) {
+      chat::Conversation c;
+      chat::Problem p;
+      compile::Sample cs;
+      if (reader.read(rec, pos, c, p) && compiler->compile(c, cs, p)) {
+        size_t k = 0;
+        if (cs.input_ids != o.input_ids) {
+          while (k < cs.input_ids.size() && k < o.input_ids.size() && cs.input_ids[k] == o.input_ids[k]) ++k;
+          differ = "ids differ from tokalign's from position " + std::to_string(k);
+        } else if (cs.labels != o.labels) {
+          while (k < cs.labels.size() && cs.labels[k] == o.labels[k]) ++k;
+          differ = "labels differ from tokalign's at position " + std::to_string(k) + " (LLaVA " + std::to_string(o.labels[k]) +
+                   ", tokalign " + std::to_string(cs.labels[k]) + ")";
+        }
+      }
+    }
+    labels_differ += !differ.empty();
     zeroed += o.zeroed;
     mismatched += o.mismatch;
     if (!o.error.empty()) {
@@ -97,6 +139,10 @@ int run(const AuditArgs& a) {
         line += ",\"error\":";
         append_json_string(line, o.error);
       }
+      if (!differ.empty()) {
+        line += ",\"labels_differ\":";
+        append_json_string(line, differ);
+      }
       line += "}\n";
       out.write(line);
     }
@@ -107,7 +153,31 @@ int run(const AuditArgs& a) {
                static_cast<unsigned long long>(n), static_cast<unsigned long long>(zeroed),
                static_cast<unsigned long long>(mismatched), static_cast<unsigned long long>(errors));
   for (const auto& [k, v] : error_kinds) std::fprintf(stderr, "  raises %s: %llu\n", k.c_str(), static_cast<unsigned long long>(v));
-  return zeroed || errors ? 1 : 0;
+  if (labels_differ)
+    std::fprintf(stderr, "  %llu samples LLaVA trains get other labels than its template intends (labels_differ in the JSONL)\n",
+                 static_cast<unsigned long long>(labels_differ));
+  if (!zeroed && !errors) return 0;
+  // What would work: every version of this implementation tried on the first samples.
+  std::vector<std::string> working;
+  for (const std::string& name : audit::conv_names(impl)) {
+    const auto c = audit::find_conv(impl, name);
+    bool ok = true;
+    for (const audit::LlavaSample& s : kept) {
+      const audit::Outcome x = audit::llava_preprocess(*c, impl, s, lt);
+      if (x.zeroed || !x.error.empty()) {
+        ok = false;
+        break;
+      }
+    }
+    if (ok && !kept.empty()) working.push_back(name);
+  }
+  std::string list;
+  for (const std::string& w : working) list += (list.empty() ? "" : ", ") + w;
+  std::fprintf(stderr, "  versions of %s that train all of the first %zu samples with this tokenizer: %s\n", a.impl.c_str(),
+               kept.size(), list.empty() ? "none" : list.c_str());
+  std::fprintf(stderr, "  labels that are right whatever the tokenizer: tokalign compile --data %s --tokenizer %s --template %s --out shard/\n",
+               a.data.c_str(), a.tokenizer.c_str(), conv->name.c_str());
+  return 1;
 }
 
 }  // namespace
