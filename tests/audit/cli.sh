@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The audit command's contract: exit 0 when LLaVA would train every sample, 1 when one is zeroed
+# or raises; an unknown --version is reported as LLaVA's silent vicuna_v1 fallback; samples LLaVA
+# trains with other labels than intended are named (a Japanese answer after "ASSISTANT: " keeps
+# its space token trained); the summary proposes versions and the compile command.
+# Usage: cli.sh TOKALIGN WORKDIR (exit 77 without ../shared).
+set -uo pipefail
+BIN=$1 W=$2
+V=../shared/data/tokenizers/vicuna-7b-v1.5
+[[ -d $V ]] || { echo "SKIP: $V is absent"; exit 77; }
+mkdir -p "$W"
+fails=0
+fail() { echo "FAIL $*"; fails=$((fails + 1)); }
+printf '%s\n' '{"id": "a", "image": "x.png", "conversations": [{"from": "human", "value": "<image>\nWhat?"}, {"from": "gpt", "value": "A cat."}]}' \
+  '{"id": "b", "conversations": [{"from": "human", "value": "Hi"}, {"from": "gpt", "value": "Hello!"}, {"from": "human", "value": "Bye"}, {"from": "gpt", "value": "Bye."}]}' > "$W/ok.jsonl"
+"$BIN" audit --data "$W/ok.jsonl" -t $V --version v1 2> "$W/err"; [[ $? == 0 ]] || { fail "clean data: exit $?"; cat "$W/err"; }
+grep -q "2 samples, 0 zeroed (0 mismatches), 0 raise" "$W/err" || fail "clean summary: $(cat "$W/err")"
+"$BIN" audit --data "$W/ok.jsonl" -t $V --version vicuna 2> "$W/err"; [[ $? == 0 ]] || fail "fallback: exit"
+grep -q "not one of llava's conversation templates; its train() silently uses vicuna_v1" "$W/err" || fail "no fallback warning"
+"$BIN" audit --data examples/llava_demo.json -t $V --version llava_v1 --format jsonl --out "$W/demo.jsonl" 2> "$W/err"; rc=$?
+[[ $rc == 1 ]] || fail "demo: exit $rc, want 1"
+grep -q '"id":"demo-3-eos-in-answer".*"zeroed":true.*"warning":"WARNING: tokenization mismatch: 77 vs. 100. (ignored)"' "$W/demo.jsonl" || fail "demo-3 line"
+grep -q '"id":"demo-4-text-only".*"labels_differ":"labels differ from tokalign.s at position 48' "$W/demo.jsonl" || fail "demo-4 labels_differ"
+grep -q "tokalign compile --data examples/llava_demo.json" "$W/err" || fail "no compile suggestion"
+echo "audit cli: $fails failure(s)"
+exit $((fails > 0))
