@@ -185,8 +185,10 @@ Outcome llava_preprocess(const LlavaConv& conv, Impl impl, LlavaSample s, const 
     if (dispatch == 1 || dispatch == 2) {
       const std::string sep = dispatch == 1 ? "[/INST] " : conv.sep + conv.roles[1] + ": ";
       cur = 1;
+      o.cur_start = cur;
       mask(0, cur);
       const std::vector<std::string> rounds = py_split(conversation, conv.sep2);
+      o.rounds_split = rounds.size();
       for (size_t i = 0; i < rounds.size(); ++i) {
         const std::string& rou = rounds[i];
         if (rou.empty()) break;
@@ -200,10 +202,12 @@ Outcome llava_preprocess(const LlavaConv& conv, Impl impl, LlavaSample s, const 
           if (!*t.legacy) {  // IS_TOKENIZER_GREATER_THAN_0_14
             round_len -= 1;
             instruction_len -= 1;
+            o.legacy_adjust -= 1;
           }
         }
         mask(cur, cur + instruction_len);
         cur += round_len;
+        o.round_lens.push_back(round_len);
       }
     } else {  // preprocess_mpt
       const std::string sep = conv.sep + conv.roles[1];
@@ -216,6 +220,8 @@ Outcome llava_preprocess(const LlavaConv& conv, Impl impl, LlavaSample s, const 
       std::vector<std::string> re_rounds{join(0, 3)};
       for (size_t k = 3; k < rounds.size(); k += 2) re_rounds.push_back(join(k, k + 2));
       cur = impl == Impl::llava_next ? 1 : 0;
+      o.cur_start = cur;
+      o.rounds_split = re_rounds.size();
       mask(0, cur);
       for (size_t i = 0; i < re_rounds.size(); ++i) {
         const std::string& rou = re_rounds[i];
@@ -228,9 +234,11 @@ Outcome llava_preprocess(const LlavaConv& conv, Impl impl, LlavaSample s, const 
         if (i != 0 && t.legacy.value_or(false)) {
           round_len += 1;
           instruction_len += 1;
+          o.legacy_adjust += 1;
         }
         mask(cur, cur + instruction_len);
         cur += round_len;
+        o.round_lens.push_back(round_len);
       }
       o.mismatch = false;
       if (static_cast<size_t>(cur) < t.model_max_length && cur != total) {
@@ -254,6 +262,38 @@ Outcome llava_preprocess(const LlavaConv& conv, Impl impl, LlavaSample s, const 
     o.labels.clear();
   }
   return o;
+}
+
+}  // namespace tokalign::audit
+
+namespace tokalign::audit {
+
+std::string explain(const Outcome& o, const LlavaConv& conv, const LlavaTokenizer& t) {
+  if (!o.mismatch || !o.cur_len || !o.total_len) return {};
+  const std::string sep = o.preprocessor == "preprocess_mpt" ? conv.sep : conv.sep2;
+  const bool bos = !t.call("").empty();
+  tok::EncodeOptions plain;
+  plain.add_special_tokens = false;
+  const size_t k = t.tok->encode(sep, plain).ids.size();
+  std::string e;
+  e += "cur_len " + std::to_string(*o.cur_len) + " = start " + std::to_string(o.cur_start);
+  for (int64_t r : o.round_lens) e += " + " + std::to_string(r);
+  e += " (" + std::to_string(o.round_lens.size()) + " round(s), each tokenized on its own";
+  e += bos ? ", with a BOS standing in for the removed '" + sep + "')" : ", with no BOS: this tokenizer adds none)";
+  if (o.legacy_adjust) e += ", legacy adjustment " + std::to_string(o.legacy_adjust);
+  e += "; total_len " + std::to_string(*o.total_len) + ". ";
+  if (o.round_lens.size() + 1 < o.rounds_split || o.round_lens.empty())
+    e += "The count stopped early: a round did not split into instruction and answer (an empty answer, or a "
+         "separator or role marker typed in the text). ";
+  if (k != 1)
+    e += "The separator '" + sep + "' is not one token for this tokenizer but " + std::to_string(k) +
+         " (it is text, not a special token), so each removed separator costs more than the 1 LLaVA assumes. ";
+  if (o.cur_start == 1 && !bos && o.preprocessor != "preprocess_mpt")
+    e += "cur_len starts at 1 for a BOS this tokenizer does not add. ";
+  if (o.preprocessor == "preprocess_mpt" && o.cur_start == 0)
+    e += "LLaVA-1.5's preprocess_mpt starts at 0 and never counts the last round's separator (LLaVA-NeXT starts at 1). ";
+  e += "Off by " + std::to_string(*o.total_len - *o.cur_len) + ".";
+  return e;
 }
 
 }  // namespace tokalign::audit

@@ -53,7 +53,15 @@ struct Outcome {
   std::string error;    // the exception LLaVA raises ("KeyError: 'system'"), empty when none
   std::string preprocessor;
   std::vector<int32_t> input_ids, labels;
+  // The terms of LLaVA's count, for explaining a mismatch.
+  int64_t cur_start = 0;               // where cur_len starts (1 assumes a BOS; mpt: 0 or 1)
+  std::vector<int64_t> round_lens;     // round_len as counted, after the legacy adjustment
+  int64_t legacy_adjust = 0;           // total added by the legacy branch
+  size_t rounds_split = 0;             // pieces the prompt split into (an early break stops short)
 };
+
+// A few sentences saying which term of LLaVA's arithmetic was off for a mismatched sample.
+std::string explain(const Outcome& o, const LlavaConv& conv, const LlavaTokenizer& t);
 
 Outcome llava_preprocess(const LlavaConv& conv, Impl impl, LlavaSample sample, const LlavaTokenizer& t);
 

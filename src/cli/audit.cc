@@ -57,6 +57,7 @@ int run(const AuditArgs& a) {
   chat::ConversationReader reader;
   std::vector<audit::LlavaSample> kept;  // the first samples, to try other versions on
   uint64_t labels_differ = 0;
+  std::vector<std::string> explanations;  // for the first few mismatches
 
   Input in(a.data);
   chat::RecordStream records(in.file(), in.name());
@@ -118,6 +119,7 @@ int run(const AuditArgs& a) {
     labels_differ += !differ.empty();
     zeroed += o.zeroed;
     mismatched += o.mismatch;
+    if (o.mismatch && explanations.size() < 3) explanations.push_back(id + ": " + audit::explain(o, *conv, lt));
     if (!o.error.empty()) {
       ++errors;
       ++error_kinds[o.error.substr(0, o.error.find(':'))];
@@ -153,6 +155,7 @@ int run(const AuditArgs& a) {
                static_cast<unsigned long long>(n), static_cast<unsigned long long>(zeroed),
                static_cast<unsigned long long>(mismatched), static_cast<unsigned long long>(errors));
   for (const auto& [k, v] : error_kinds) std::fprintf(stderr, "  raises %s: %llu\n", k.c_str(), static_cast<unsigned long long>(v));
+  for (const std::string& x : explanations) std::fprintf(stderr, "  why, %s\n", x.c_str());
   if (labels_differ)
     std::fprintf(stderr, "  %llu samples LLaVA trains get other labels than its template intends (labels_differ in the JSONL)\n",
                  static_cast<unsigned long long>(labels_differ));

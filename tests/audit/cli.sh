@@ -22,5 +22,6 @@ grep -q "not one of llava's conversation templates; its train() silently uses vi
 grep -q '"id":"demo-3-eos-in-answer".*"zeroed":true.*"warning":"WARNING: tokenization mismatch: 77 vs. 100. (ignored)"' "$W/demo.jsonl" || fail "demo-3 line"
 grep -q '"id":"demo-4-text-only".*"labels_differ":"labels differ from tokalign.s at position 48' "$W/demo.jsonl" || fail "demo-4 labels_differ"
 grep -q "tokalign compile --data examples/llava_demo.json" "$W/err" || fail "no compile suggestion"
+grep -q "why, demo-3-eos-in-answer: cur_len 77 = start 1 + .*The count stopped early" "$W/err" || fail "no explanation for demo-3: $(grep why "$W/err")"
 echo "audit cli: $fails failure(s)"
 exit $((fails > 0))
