@@ -28,8 +28,9 @@ a=$("${I[@]}" --filter random --seed 3 --limit 4 --json | node -e 'let s="";proc
 b=$("${I[@]}" --filter random --seed 3 --limit 4 --json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(s.split("\n").filter(Boolean).map(l=>JSON.parse(l).id).join(",")))')
 [[ -n $a && $a == "$b" && $(tr ',' '\n' <<< "$a" | wc -l) == 4 ]] || { echo "FAIL random choice: '$a' then '$b'"; rc=1; }
 "${I[@]}" --id qa90-1 --id nope > "$W/o" 2> "$W/e"; [[ $? == 1 ]] && grep -q "no sample nope" "$W/e" && grep -q "sample qa90-1" "$W/o" || { echo "FAIL missing id"; rc=1; }
-"${I[@]}" --index 0 --color always | grep -q $'\x1b\[' || { echo "FAIL --color always has no colours"; rc=1; }
-"${I[@]}" --index 0 | grep -q $'\x1b\[' && { echo "FAIL colours in a pipe"; rc=1; }
+# Output goes to files first: grep -q quitting early would SIGPIPE the writer under pipefail.
+"${I[@]}" --index 0 --color always > "$W/color.txt"; grep -q $'\x1b\[' "$W/color.txt" || { echo "FAIL --color always has no colours"; rc=1; }
+"${I[@]}" --index 0 > "$W/plain.txt"; grep -q $'\x1b\[' "$W/plain.txt" && { echo "FAIL colours in a pipe"; rc=1; }
 "${I[@]}" --filter longest --limit 2 --json | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const n=s.split("\n").filter(Boolean).map(l=>JSON.parse(l).tokens.length);process.exit(n.length==2&&n[0]>=n[1]?0:1)})' || { echo "FAIL longest"; rc=1; }
 "$BIN" inspect --shard "$W" --data x 2> /dev/null; [[ $? == 2 ]] || { echo "FAIL --shard with --data"; rc=1; }
 [[ $rc == 0 ]] && echo "inspect command checks: ok"
