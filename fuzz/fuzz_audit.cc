@@ -3,8 +3,6 @@
 // byte), with the Mistral/Llama tokenizer.json from oracle/node_modules.
 // Invariants: no crash, hang or sanitizer report; an outcome has labels only beside ids of the
 // same length, and cur_len/total_len only without an exception.
-#include <simdjson.h>
-
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -43,24 +41,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string text(reinterpret_cast<const char*>(data + 1), size - 1);
   FILE* f = text.empty() ? std::tmpfile() : fmemopen(text.data(), text.size(), "rb");
   if (!f) return 0;
-  simdjson::dom::parser parser;
   try {
     chat::RecordStream rs(f, "fuzz");
     std::string_view rec;
     chat::SourcePos pos;
     while (rs.next(rec, pos)) {
-      simdjson::dom::element d;
-      simdjson::dom::array convs;
-      if (parser.parse(rec.data(), rec.size(), true).get(d) || d["conversations"].get(convs)) continue;
       audit::LlavaSample s;
-      simdjson::dom::element img;
-      s.has_image = d["image"].get(img) == simdjson::SUCCESS;
-      for (simdjson::dom::element m : convs) {
-        std::string_view from, value;
-        if (m["from"].get(from)) from = "";
-        if (m["value"].get(value)) value = "";
-        s.sentences.emplace_back(std::string(from), std::string(value));
-      }
+      std::string id, error;
+      if (!audit::read_llava_record(rec, s, id, error)) continue;
       const audit::Outcome o = audit::llava_preprocess(*conv, impl, s, lt);
       if (o.labels.size() != o.input_ids.size() && !o.labels.empty()) std::abort();
       if (!o.error.empty() && (o.cur_len || o.total_len)) std::abort();

@@ -118,6 +118,34 @@ std::vector<int32_t> LlavaTokenizer::image_token(const std::string& prompt) cons
   return ids;
 }
 
+bool read_llava_record(std::string_view record, LlavaSample& out, std::string& id, std::string& error) {
+  thread_local dom::parser parser;
+  out = LlavaSample{};
+  dom::element d;
+  if (parser.parse(record.data(), record.size(), true).get(d)) {
+    error = "JSONDecodeError (json.load fails on the whole file)";
+    return false;
+  }
+  std::string_view sv;
+  int64_t iv;
+  if (!d["id"].get(sv)) id = std::string(sv);
+  else if (!d["id"].get(iv)) id = std::to_string(iv);
+  dom::array convs;
+  if (d["conversations"].get(convs)) {
+    error = "KeyError: 'conversations' (not a LLaVA record)";
+    return false;
+  }
+  dom::element img;
+  out.has_image = d["image"].get(img) == simdjson::SUCCESS;
+  for (dom::element m : convs) {
+    std::string_view from, value;
+    if (m["from"].get(from)) from = "";
+    if (m["value"].get(value)) value = "";
+    out.sentences.emplace_back(std::string(from), std::string(value));
+  }
+  return true;
+}
+
 Outcome llava_preprocess(const LlavaConv& conv, Impl impl, LlavaSample s, const LlavaTokenizer& t) {
   Outcome o;
   try {

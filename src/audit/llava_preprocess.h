@@ -63,6 +63,11 @@ struct Outcome {
 // A few sentences saying which term of LLaVA's arithmetic was off for a mismatched sample.
 std::string explain(const Outcome& o, const LlavaConv& conv, const LlavaTokenizer& t);
 
+// Reads one dataset record as LLaVA's LazySupervisedDataset sees it. Returns false with
+// `error` set to what LLaVA would raise when it cannot (not JSON, no "conversations"); `id` is
+// the record's id when it has one.
+bool read_llava_record(std::string_view record, LlavaSample& out, std::string& id, std::string& error);
+
 Outcome llava_preprocess(const LlavaConv& conv, Impl impl, LlavaSample sample, const LlavaTokenizer& t);
 
 }  // namespace tokalign::audit

@@ -1,8 +1,6 @@
 // tokalign audit: what LLaVA's own preprocessing does to a dataset, sample by sample.
 // (First part: LLaVA-1.5 / LLaVA-NeXT v1, llama_2, mpt and plain preprocessors with the
 // tokenizer as transformers 5.x loads it; see src/audit/.)
-#include <simdjson.h>
-
 #include <cstdio>
 #include <map>
 #include <string>
@@ -62,7 +60,6 @@ int run(const AuditArgs& a) {
   Input in(a.data);
   chat::RecordStream records(in.file(), in.name());
   Output out(a.out);
-  simdjson::dom::parser parser;
   std::string_view rec;
   chat::SourcePos pos;
   uint64_t n = 0, zeroed = 0, errors = 0, mismatched = 0;
@@ -73,28 +70,7 @@ int run(const AuditArgs& a) {
     audit::LlavaSample s;
     std::string id = "#" + std::to_string(pos.index);
     audit::Outcome o;
-    simdjson::dom::element d;
-    simdjson::dom::array convs;
-    const bool parsed = !parser.parse(rec.data(), rec.size(), true).get(d);
-    if (parsed) {
-      std::string_view sv;
-      int64_t iv;
-      if (!d["id"].get(sv)) id = std::string(sv);
-      else if (!d["id"].get(iv)) id = std::to_string(iv);
-    }
-    if (!parsed) {
-      o.error = "JSONDecodeError (json.load fails on the whole file)";
-    } else if (d["conversations"].get(convs)) {
-      o.error = "KeyError: 'conversations' (not a LLaVA record)";
-    } else {
-      simdjson::dom::element img;
-      s.has_image = d["image"].get(img) == simdjson::SUCCESS;
-      for (simdjson::dom::element m : convs) {
-        std::string_view from, value;
-        if (m["from"].get(from)) from = "";
-        if (m["value"].get(value)) value = "";
-        s.sentences.emplace_back(std::string(from), std::string(value));
-      }
+    if (audit::read_llava_record(rec, s, id, o.error)) {
       if (kept.size() < 200) kept.push_back(s);
       o = audit::llava_preprocess(*conv, impl, s, lt);
     }
