@@ -72,7 +72,8 @@ int CompileSetup::prepare(const char* command, bool keep_segments, bool keep_pro
   };
   if (slow)
     return usage("--slow (transformers' slow SentencePiece tokenizer, what LLaVA loads with use_fast=False) "
-                 "is not implemented yet; it arrives with `tokalign audit`. Compile with the tokenizer.json.");
+                 "is not implemented yet; it arrives with the audit's transformers 4.37 emulation. Today a tokenizer.json, "
+                 "or a tokenizer.model folder converted as transformers 5.x converts it, is used.");
   if (data.empty() || tokenizer_path.empty()) return usage("--data and --tokenizer are required");
   if (template_name.empty() == template_file.empty()) return usage("give exactly one of --template and --template-file");
   if (!template_file.empty()) {
