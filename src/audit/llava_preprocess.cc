@@ -7,8 +7,7 @@
 
 #include "chat/template.h"
 #include "util/error.h"
-#include "util/file.h"
-#include "util/json_big_int.h"
+#include "tokenizer/tokenizer_config.h"
 
 namespace tokalign::audit {
 
@@ -19,13 +18,6 @@ const std::string kImageTok = "<image>";
 
 namespace fs = std::filesystem;
 namespace dom = simdjson::dom;
-
-std::optional<std::string> token_content(dom::element e) {
-  std::string_view s;
-  if (e.get(s) == simdjson::SUCCESS) return std::string(s);
-  if (e["content"].get(s) == simdjson::SUCCESS) return std::string(s);
-  return std::nullopt;
-}
 
 struct Raised {
   std::string what;
@@ -64,36 +56,19 @@ LlavaTokenizer LlavaTokenizer::load(const tok::Tokenizer& t, const std::string& 
   lt.tok = &t;
   const fs::path dir = fs::is_directory(path) ? fs::path(path) : fs::path(path).parent_path();
   const bool from_model = fs::is_directory(path) && !fs::exists(dir / "tokenizer.json");
-  std::optional<std::string> bos, unk, padtok;
-  std::string cls = from_model ? "LlamaTokenizer" : "PreTrainedTokenizerFast";
-  std::optional<bool> legacy;
-  dom::parser parser;
-  for (const char* name : {"special_tokens_map.json", "tokenizer_config.json"}) {
-    const fs::path p = dir / name;
-    if (!fs::exists(p)) continue;
-    const std::string text = widen_big_integers(read_file(p.string()));
-    dom::element d;
-    if (parser.parse(text).get(d)) throw Error(p.string() + ": not valid JSON");
-    dom::element e;
-    if (d["bos_token"].get(e) == simdjson::SUCCESS) bos = e.is_null() ? std::nullopt : token_content(e);
-    if (d["unk_token"].get(e) == simdjson::SUCCESS) unk = e.is_null() ? std::nullopt : token_content(e);
-    if (d["pad_token"].get(e) == simdjson::SUCCESS) padtok = e.is_null() ? std::nullopt : token_content(e);
-    std::string_view c;
-    if (d["tokenizer_class"].get(c) == simdjson::SUCCESS) cls = std::string(c);
-    bool b;
-    if (d["legacy"].get(b) == simdjson::SUCCESS) legacy = b;
-  }
+  const tok::TokenizerConfig tc = tok::TokenizerConfig::read(dir.string());
+  const std::string cls = tc.tokenizer_class.value_or(from_model ? "LlamaTokenizer" : "PreTrainedTokenizerFast");
   lt.class_name = cls;
   // transformers 5.x: LlamaTokenizer (LlamaTokenizerFast is an alias) has `legacy`, False by
   // default; Qwen2Tokenizer and PreTrainedTokenizerFast have none.
-  if (cls == "LlamaTokenizer" || cls == "LlamaTokenizerFast") lt.legacy = legacy.value_or(false);
+  if (cls == "LlamaTokenizer" || cls == "LlamaTokenizerFast") lt.legacy = tc.legacy.value_or(false);
   auto id_of = [&](const std::optional<std::string>& s) -> std::optional<uint32_t> {
     if (!s) return std::nullopt;
     return t.token_to_id(*s);
   };
-  lt.bos_id = id_of(bos);
-  const auto unk_id = id_of(unk);
-  lt.pad_id = pad == PadRule::unk ? unk_id : (unk_id ? unk_id : id_of(padtok));
+  lt.bos_id = id_of(tc.bos_token);
+  const auto unk_id = id_of(tc.unk_token);
+  lt.pad_id = pad == PadRule::unk ? unk_id : (unk_id ? unk_id : id_of(tc.pad_token));
   return lt;
 }
 
@@ -209,76 +184,63 @@ Outcome llava_preprocess(const LlavaConv& conv, Impl impl, LlavaSample s, const 
       b = std::clamp<int64_t>(b, a, static_cast<int64_t>(target.size()));
       std::fill(target.begin() + a, target.begin() + b, kIgnore);
     };
-    int64_t cur = 0;
-    if (dispatch == 1 || dispatch == 2) {
-      const std::string sep = dispatch == 1 ? "[/INST] " : conv.sep + conv.roles[1] + ": ";
-      cur = 1;
-      o.cur_start = cur;
-      mask(0, cur);
-      const std::vector<std::string> rounds = py_split(conversation, conv.sep2);
-      o.rounds_split = rounds.size();
-      for (size_t i = 0; i < rounds.size(); ++i) {
-        const std::string& rou = rounds[i];
-        if (rou.empty()) break;
-        std::vector<std::string> parts = py_split(rou, sep);
-        if (parts.size() != 2) break;
-        parts[0] += sep;
-        int64_t round_len = static_cast<int64_t>(tok_len(rou));
-        int64_t instruction_len = static_cast<int64_t>(tok_len(parts[0])) - 2;
-        if (dispatch == 2 && i != 0) {
-          if (!t.legacy) throw Raised{"AttributeError: " + t.class_name + " has no attribute legacy"};
-          if (!*t.legacy) {  // IS_TOKENIZER_GREATER_THAN_0_14
-            round_len -= 1;
-            instruction_len -= 1;
-            o.legacy_adjust -= 1;
-          }
-        }
-        mask(cur, cur + instruction_len);
-        cur += round_len;
-        o.round_lens.push_back(round_len);
-      }
-    } else {  // preprocess_mpt
-      const std::string sep = conv.sep + conv.roles[1];
-      const std::vector<std::string> rounds = py_split(conversation, conv.sep);
+    // The rounds each preprocessor counts, and its constants: v1 and llama_2 split on sep2
+    // and subtract 2 (BOS + the space that merges into the answer); mpt splits on sep, regroups
+    // system + user + gpt, then user + gpt, and subtracts 1.
+    const bool mpt = dispatch == 3;
+    std::vector<std::string> rounds;
+    std::string sep;
+    int64_t minus;
+    if (!mpt) {
+      rounds = py_split(conversation, conv.sep2);
+      sep = dispatch == 1 ? "[/INST] " : conv.sep + conv.roles[1] + ": ";
+      minus = 2;
+      o.cur_start = 1;
+    } else {
+      const std::vector<std::string> pieces = py_split(conversation, conv.sep);
       auto join = [&](size_t a, size_t b) {
         std::string r;
-        for (size_t k = a; k < std::min(b, rounds.size()); ++k) r += (k > a ? conv.sep : "") + rounds[k];
+        for (size_t k = a; k < std::min(b, pieces.size()); ++k) r += (k > a ? conv.sep : "") + pieces[k];
         return r;
       };
-      std::vector<std::string> re_rounds{join(0, 3)};
-      for (size_t k = 3; k < rounds.size(); k += 2) re_rounds.push_back(join(k, k + 2));
-      cur = impl == Impl::llava_next ? 1 : 0;
-      o.cur_start = cur;
-      o.rounds_split = re_rounds.size();
-      mask(0, cur);
-      for (size_t i = 0; i < re_rounds.size(); ++i) {
-        const std::string& rou = re_rounds[i];
-        if (rou.empty()) break;
-        std::vector<std::string> parts = py_split(rou, sep);
-        if (parts.size() != 2) break;
-        parts[0] += sep;
-        int64_t round_len = static_cast<int64_t>(tok_len(rou));
-        int64_t instruction_len = static_cast<int64_t>(tok_len(parts[0])) - 1;
-        if (i != 0 && t.legacy.value_or(false)) {
-          round_len += 1;
-          instruction_len += 1;
-          o.legacy_adjust += 1;
-        }
-        mask(cur, cur + instruction_len);
-        cur += round_len;
-        o.round_lens.push_back(round_len);
+      rounds.push_back(join(0, 3));
+      for (size_t k = 3; k < pieces.size(); k += 2) rounds.push_back(join(k, k + 2));
+      sep = conv.sep + conv.roles[1];
+      minus = 1;
+      o.cur_start = impl == Impl::llava_next ? 1 : 0;
+    }
+    o.rounds_split = rounds.size();
+    int64_t cur = o.cur_start;
+    mask(0, cur);
+    for (size_t i = 0; i < rounds.size(); ++i) {
+      const std::string& rou = rounds[i];
+      if (rou.empty()) break;
+      std::vector<std::string> parts = py_split(rou, sep);
+      if (parts.size() != 2) break;
+      parts[0] += sep;
+      int64_t round_len = static_cast<int64_t>(tok_len(rou));
+      int64_t instruction_len = static_cast<int64_t>(tok_len(parts[0])) - minus;
+      // The legacy branches (IS_TOKENIZER_GREATER_THAN_0_14 holds): v1 reads tokenizer.legacy
+      // (raising without it) and subtracts for non-legacy; mpt uses getattr(..., False) and adds.
+      int64_t adjust = 0;
+      if (i != 0 && dispatch == 2) {
+        if (!t.legacy) throw Raised{"AttributeError: " + t.class_name + " has no attribute legacy"};
+        adjust = *t.legacy ? 0 : -1;
+      } else if (i != 0 && mpt) {
+        adjust = t.legacy.value_or(false) ? 1 : 0;
       }
-      o.mismatch = false;
-      if (static_cast<size_t>(cur) < t.model_max_length && cur != total) {
-        o.mismatch = true;
-        o.warning = "WARNING: tokenization mismatch: " + std::to_string(cur) + " vs. " + std::to_string(total) + "." +
-                    (impl == Impl::llava_next ? "(#turns=" + std::to_string(re_rounds.size()) + " ignored)" : " (ignored)");
-      }
+      round_len += adjust;
+      instruction_len += adjust;
+      o.legacy_adjust += adjust;
+      mask(cur, cur + instruction_len);
+      cur += round_len;
+      o.round_lens.push_back(round_len);
     }
     mask(cur, static_cast<int64_t>(target.size()));
-    if (dispatch != 3 && static_cast<size_t>(cur) < t.model_max_length && cur != total) {
+    if (static_cast<size_t>(cur) < t.model_max_length && cur != total) {
       o.mismatch = true;
-      o.warning = "WARNING: tokenization mismatch: " + std::to_string(cur) + " vs. " + std::to_string(total) + ". (ignored)";
+      o.warning = "WARNING: tokenization mismatch: " + std::to_string(cur) + " vs. " + std::to_string(total) + "." +
+                  (mpt && impl == Impl::llava_next ? "(#turns=" + std::to_string(rounds.size()) + " ignored)" : " (ignored)");
     }
     if (o.mismatch) std::fill(target.begin(), target.end(), kIgnore);
     o.cur_len = cur;

@@ -1,104 +1,39 @@
 #include "tokenizer/sentencepiece/convert.h"
 
-#include <simdjson.h>
-
 #include <algorithm>
-#include <filesystem>
 #include <map>
 #include <optional>
 #include <unordered_map>
 
 #include "tokenizer/sentencepiece/model_proto.h"
+#include "tokenizer/tokenizer_config.h"
 #include "unicode/utf8.h"
 #include "util/error.h"
 #include "util/file.h"
-#include "util/json_big_int.h"
 #include "util/json_write.h"
 
 namespace tokalign::tok::spm {
 
 namespace {
 
-namespace fs = std::filesystem;
-namespace dom = simdjson::dom;
+using Added = TokenizerConfig::Added;
 
-struct Added {
-  std::string content;
-  bool special = true, lstrip = false, rstrip = false, normalized = false, single_word = false;
-};
-
+// What transformers 5.17's LlamaTokenizer makes of the folder's configuration.
 struct Config {
-  bool legacy = false;          // LlamaTokenizer(legacy=False)
-  bool add_bos = false;         // transformers 5.17 reads an absent add_bos_token as false
-  bool add_eos = false;
-  bool add_prefix_space = true;
-  std::string bos = "<s>", eos = "</s>";
+  bool legacy, add_bos, add_eos, add_prefix_space;
+  std::string bos, eos;
   std::map<uint32_t, Added> added;  // added_tokens_decoder
 };
 
-// A token given as a string or as {"content": ...}.
-std::optional<std::string> token_content(dom::element e) {
-  std::string_view s;
-  if (e.get(s) == simdjson::SUCCESS) return std::string(s);
-  if (e["content"].get(s) == simdjson::SUCCESS) return std::string(s);
-  return std::nullopt;
-}
-
 Config read_config(const std::string& folder) {
-  Config c;
-  dom::parser parser;
-  const fs::path stm = fs::path(folder) / "special_tokens_map.json";
-  if (fs::exists(stm)) {
-    const std::string text = widen_big_integers(read_file(stm.string()));
-    dom::element d;
-    if (parser.parse(text).get(d)) throw Error(stm.string() + ": not valid JSON");
-    dom::element e;
-    if (d["bos_token"].get(e) == simdjson::SUCCESS)
-      if (auto s = token_content(e)) c.bos = *s;
-    if (d["eos_token"].get(e) == simdjson::SUCCESS)
-      if (auto s = token_content(e)) c.eos = *s;
-  }
-  const fs::path tc = fs::path(folder) / "tokenizer_config.json";
-  if (!fs::exists(tc)) return c;
-  const std::string path = tc.string();
-  const std::string text = widen_big_integers(read_file(path));
-  dom::element d;
-  if (auto err = parser.parse(text).get(d)) throw Error(path + ": not valid JSON (" + simdjson::error_message(err) + ")");
-  std::string_view cls;
-  if (d["tokenizer_class"].get(cls) == simdjson::SUCCESS && cls != "LlamaTokenizer" && cls != "LlamaTokenizerFast")
-    throw Error(path + ": tokenizer_class " + std::string(cls) +
+  const TokenizerConfig tc = TokenizerConfig::read(folder);
+  if (tc.tokenizer_class && *tc.tokenizer_class != "LlamaTokenizer" && *tc.tokenizer_class != "LlamaTokenizerFast")
+    throw Error(folder + "/tokenizer_config.json: tokenizer_class " + *tc.tokenizer_class +
                 " from a tokenizer.model is not supported (only LlamaTokenizer; give a tokenizer.json)");
-  bool b;
-  if (d["legacy"].get(b) == simdjson::SUCCESS) c.legacy = b;
-  if (d["add_bos_token"].get(b) == simdjson::SUCCESS) c.add_bos = b;
-  if (d["add_eos_token"].get(b) == simdjson::SUCCESS) c.add_eos = b;
-  if (d["add_prefix_space"].get(b) == simdjson::SUCCESS) c.add_prefix_space = b;
-  dom::element e;
-  if (d["bos_token"].get(e) == simdjson::SUCCESS)
-    if (auto s = token_content(e)) c.bos = *s;
-  if (d["eos_token"].get(e) == simdjson::SUCCESS)
-    if (auto s = token_content(e)) c.eos = *s;
-  dom::object atd;
-  if (d["added_tokens_decoder"].get(atd) == simdjson::SUCCESS) {
-    for (auto [k, v] : atd) {
-      char* end = nullptr;
-      const std::string key(k);
-      const unsigned long id = std::strtoul(key.c_str(), &end, 10);
-      std::string_view content;
-      if (!end || *end || v["content"].get(content))
-        throw Error(path + ": added_tokens_decoder entry \"" + key + "\" is malformed");
-      Added a;
-      a.content = std::string(content);
-      bool f;
-      if (v["special"].get(f) == simdjson::SUCCESS) a.special = f;
-      if (v["lstrip"].get(f) == simdjson::SUCCESS) a.lstrip = f;
-      if (v["rstrip"].get(f) == simdjson::SUCCESS) a.rstrip = f;
-      if (v["normalized"].get(f) == simdjson::SUCCESS) a.normalized = f;
-      if (v["single_word"].get(f) == simdjson::SUCCESS) a.single_word = f;
-      c.added[static_cast<uint32_t>(id)] = a;
-    }
-  }
-  return c;
+  // LlamaTokenizer(legacy=False); transformers 5.17 reads an absent add_bos_token as false.
+  return Config{tc.legacy.value_or(false), tc.add_bos_token.value_or(false), tc.add_eos_token.value_or(false),
+                tc.add_prefix_space.value_or(true), tc.bos_token.value_or("<s>"), tc.eos_token.value_or("</s>"),
+                tc.added_tokens_decoder};
 }
 
 size_t code_points(std::string_view s) {
