@@ -31,12 +31,6 @@ struct CompileArgs {
   int debug = -1;  // -1: off; N: inspect view of the first N samples and every quarantined one
 };
 
-std::string json_str(std::string_view s) {
-  std::string o;
-  append_json_string(o, s);
-  return o;
-}
-
 int run(CompileArgs& a) {
   if (a.list_templates) return list_templates();
   auto usage = [](const std::string& m) {
@@ -85,11 +79,11 @@ int run(CompileArgs& a) {
 
   shard::RunInfo info;
   info.tokenizer_json = s.tokenizer_json();
-  info.template_json = "{\"name\": " + json_str(s.tmpl->name) + ", \"sha256\": \"" + sha256_hex(s.tmpl->json) + "\"}";
+  info.template_json = "{\"name\": " + json_quoted(s.tmpl->name) + ", \"sha256\": \"" + sha256_hex(s.tmpl->json) + "\"}";
   info.options_json = s.options_json();
   uint64_t bytes = 0;
   const std::string data_hash = s.data == "-" ? std::string() : sha256_file(s.data, &bytes);
-  info.sources_json = "[{\"path\": " + json_str(s.data) + ", \"sha256\": " + (data_hash.empty() ? "null" : "\"" + data_hash + "\"") +
+  info.sources_json = "[{\"path\": " + json_quoted(s.data) + ", \"sha256\": " + (data_hash.empty() ? "null" : "\"" + data_hash + "\"") +
                       ", \"bytes\": " + std::to_string(bytes) + "}]";
   w->finish(info);
 

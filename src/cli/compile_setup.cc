@@ -16,12 +16,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string json_str(std::string_view s) {
-  std::string o;
-  append_json_string(o, s);
-  return o;
-}
-
 chat::Role parse_role(const std::string& r) {
   if (r == "assistant") return chat::Role::assistant;
   if (r == "user") return chat::Role::user;
@@ -148,24 +142,24 @@ std::string CompileSetup::options_json() const {
   std::string s = "{";
   auto kv = [&](const char* k, const std::string& v) {
     if (s.size() > 1) s += ", ";
-    s += json_str(k) + ": " + v;
+    s += json_quoted(k) + ": " + v;
   };
-  kv("input_format", json_str(input_format));
-  kv("labels", json_str(labels));
+  kv("input_format", json_quoted(input_format));
+  kv("labels", json_quoted(labels));
   kv("train_on_prompt", train_on_prompt ? "true" : "false");
   kv("last_turn_only", last_turn_only ? "true" : "false");
   kv("train_eos", no_train_eos ? "false" : "true");
   std::string r = "[";
-  for (size_t i = 0; i < roles.size(); ++i) r += (i ? ", " : "") + json_str(roles[i]);
+  for (size_t i = 0; i < roles.size(); ++i) r += (i ? ", " : "") + json_quoted(roles[i]);
   kv("roles_to_train", r + "]");
-  kv("image_tokens", json_str(image_tokens));
+  kv("image_tokens", json_quoted(image_tokens));
   if (image_tokens == "expand") {
-    kv("image_token", json_str(image_token));
+    kv("image_token", json_quoted(image_token));
     kv("image_token_count", std::to_string(image_token_count));
   }
   kv("max_len", std::to_string(max_len));
   kv("parse_special_in_content", parse_special_in_content ? "true" : "false");
-  kv("image_placement", json_str(image_placement));
+  kv("image_placement", json_quoted(image_placement));
   kv("im_start_end", im_start_end ? "true" : "false");
   return s + "}";
 }
@@ -179,12 +173,12 @@ std::string CompileSetup::tokenizer_json() const {
   } else {
     files.push_back(p);
   }
-  std::string s = "{\"path\": " + json_str(tokenizer_path) + ", \"files\": [";
+  std::string s = "{\"path\": " + json_quoted(tokenizer_path) + ", \"files\": [";
   for (size_t i = 0; i < files.size(); ++i) {
     uint64_t bytes = 0;
     const std::string h = sha256_file(files[i].string(), &bytes);
     if (i) s += ", ";
-    s += "{\"name\": " + json_str(files[i].filename().string()) + ", \"sha256\": \"" + h + "\", \"bytes\": ";
+    s += "{\"name\": " + json_quoted(files[i].filename().string()) + ", \"sha256\": \"" + h + "\", \"bytes\": ";
     append_uint(s, bytes);
     s += "}";
   }

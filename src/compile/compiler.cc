@@ -28,6 +28,22 @@ struct SegSpan {
   uint32_t char_start, char_end;
 };
 
+// Encodes text chunks as LLaVA's tokenizer_image_token does: each chunk on its own, the first
+// chunk's leading post-processor tokens (BOS) kept once and dropped from later chunks. Calls
+// emit(chunk index, encoding, index of its first kept token).
+template <class Options, class Emit>
+void encode_chunks(const tok::Tokenizer& t, size_t chunks, const Options& options_of, const Emit& emit) {
+  size_t lead = 0;
+  for (size_t k = 0; k < chunks; ++k) {
+    auto [text, o] = options_of(k);
+    const tok::Encoding en = t.encode(text, o);
+    size_t n_lead = 0;
+    while (n_lead < en.ids.size() && en.special_mask[n_lead]) ++n_lead;
+    if (k == 0) lead = n_lead;
+    emit(k, en, k == 0 ? 0 : std::min(lead, n_lead));
+  }
+}
+
 }  // namespace
 
 struct Compiler::Encoded {
@@ -56,10 +72,10 @@ Compiler::Compiler(const tok::Tokenizer& tokenizer, const chat::Template& tmpl, 
     : tok_(tokenizer), tmpl_(tmpl), opts_(std::move(options)), wrapped_(tmpl) {
   wrapped_.image_before = tmpl.image_before + opts_.image_start;
   wrapped_.image_after = opts_.image_end + tmpl.image_after;
-  const chat::LlavaLabels* ll = opts_.labels == LabelMode::llava ? &tmpl_.llava
-                                : opts_.labels == LabelMode::llava_next ? &tmpl_.llava_next
-                                                                        : nullptr;
-  if (ll) {
+  llava_labels_ = opts_.labels == LabelMode::llava        ? &tmpl_.llava
+                  : opts_.labels == LabelMode::llava_next ? &tmpl_.llava_next
+                                                          : nullptr;
+  if (const chat::LlavaLabels* ll = llava_labels_) {
     tok::EncodeOptions o;
     o.add_special_tokens = false;
     for (const std::string& s : ll->everywhere) {
@@ -89,9 +105,7 @@ bool Compiler::segment_trained(const Segment& g, int32_t last_turn_of_role[3]) c
     case SegmentKind::end_of_turn: return opts_.train_eos;
     case SegmentKind::scaffolding: {
       if (g.role != Role::assistant || g.turn < 0) return false;
-      const chat::LlavaLabels* ll = opts_.labels == LabelMode::llava ? &tmpl_.llava
-                                    : opts_.labels == LabelMode::llava_next ? &tmpl_.llava_next
-                                                                            : nullptr;
+      const chat::LlavaLabels* ll = llava_labels_;
       if (!ll) return false;
       return g.place == Place::before ? ll->assistant_header : g.place == Place::between ? ll->between : ll->after_eot;
     }
@@ -142,44 +156,33 @@ void Compiler::encode(const Rendered& r, Encoded& e) const {
   for (Encoded::Chunk& ch : e.chunks)
     if (ch.char_to_byte.empty()) ch.char_to_byte.push_back(0);
 
-  // Encode each chunk; keep the first chunk's leading post-processor tokens (BOS) once.
-  size_t lead = 0;
-  for (size_t k = 0; k < e.chunks.size(); ++k) {
+  // Encode each chunk; special tokens parsed only in the chunk's template text.
+  auto options_of = [&](size_t k) {
     const Encoded::Chunk& ch = e.chunks[k];
     tok::EncodeOptions o;
     o.add_special_tokens = tmpl_.add_special_tokens;
     o.offsets = true;
-    if (opts_.parse_special_in_content) {
-      o.parse_special = true;
-    } else if (ch.special_ranges.empty()) {
-      o.parse_special = false;
-    } else {
-      o.parse_special = true;
-      o.special_ranges = ch.special_ranges;
-    }
-    tok::Encoding en = tok_.encode(ch.text, o);
-    size_t n_lead = 0;
-    while (n_lead < en.ids.size() && en.special_mask[n_lead]) ++n_lead;
-    size_t skip = 0;
-    if (k == 0) lead = n_lead;
-    else skip = std::min(lead, n_lead);
+    o.parse_special = opts_.parse_special_in_content || !ch.special_ranges.empty();
+    if (!opts_.parse_special_in_content) o.special_ranges = ch.special_ranges;
+    return std::pair<std::string_view, tok::EncodeOptions>(ch.text, o);
+  };
+  encode_chunks(tok_, e.chunks.size(), options_of, [&](size_t k, const tok::Encoding& en, size_t skip) {
     for (size_t j = skip; j < en.ids.size(); ++j) {
       e.ids.push_back(static_cast<int32_t>(en.ids[j]));
       e.toks.push_back({static_cast<int32_t>(k), en.offsets[j].first, en.offsets[j].second, en.special_mask[j] != 0});
     }
-    if (k + 1 < e.chunks.size()) {
-      ImageSlot slot;
-      slot.position = static_cast<uint32_t>(e.ids.size());
-      slot.path = k < r.images.size() ? r.images[k] : std::string();
-      const bool expand = opts_.image_tokens == ImageTokens::expand;
-      slot.token_count = expand ? opts_.image_token_count : 1;
-      for (uint32_t t = 0; t < slot.token_count; ++t) {
-        e.ids.push_back(expand ? static_cast<int32_t>(opts_.image_token_id) : kImagePlaceholder);
-        e.toks.push_back({-1, 0, 0, false});
-      }
-      e.images.push_back(std::move(slot));
+    if (k + 1 == e.chunks.size()) return;
+    ImageSlot slot;
+    slot.position = static_cast<uint32_t>(e.ids.size());
+    slot.path = k < r.images.size() ? r.images[k] : std::string();
+    const bool expand = opts_.image_tokens == ImageTokens::expand;
+    slot.token_count = expand ? opts_.image_token_count : 1;
+    for (uint32_t t = 0; t < slot.token_count; ++t) {
+      e.ids.push_back(expand ? static_cast<int32_t>(opts_.image_token_id) : kImagePlaceholder);
+      e.toks.push_back({-1, 0, 0, false});
     }
-  }
+    e.images.push_back(std::move(slot));
+  });
 
   // Labels through offsets: a token is trained when it covers a trained character.
   e.labels.assign(e.ids.size(), kIgnoreIndex);
@@ -367,20 +370,16 @@ void Compiler::provenance(const Rendered& r, const Encoded& e, Sample& out) cons
   // What Hugging Face's defaults give for the same prompt (special tokens parsed in message
   // text too); kept only where it differs.
   std::vector<int32_t> ref;
-  size_t lead = 0;
-  for (size_t k = 0; k < e.chunks.size(); ++k) {
+  auto defaults = [&](size_t k) {
     tok::EncodeOptions o;
     o.add_special_tokens = tmpl_.add_special_tokens;
-    tok::Encoding en = tok_.encode(e.chunks[k].text, o);
-    size_t n_lead = 0;
-    while (n_lead < en.ids.size() && en.special_mask[n_lead]) ++n_lead;
-    size_t skip = k == 0 ? 0 : std::min(lead, n_lead);
-    if (k == 0) lead = n_lead;
+    return std::pair<std::string_view, tok::EncodeOptions>(e.chunks[k].text, o);
+  };
+  encode_chunks(tok_, e.chunks.size(), defaults, [&](size_t k, const tok::Encoding& en, size_t skip) {
     for (size_t j = skip; j < en.ids.size(); ++j) ref.push_back(static_cast<int32_t>(en.ids[j]));
     if (k + 1 < e.chunks.size())
-      for (size_t i = 0; i < (k < out.images.size() ? out.images[k].token_count : 1); ++i)
-        ref.push_back(opts_.image_tokens == ImageTokens::expand ? static_cast<int32_t>(opts_.image_token_id) : kImagePlaceholder);
-  }
+      ref.insert(ref.end(), out.images[k].token_count, out.input_ids[out.images[k].position]);
+  });
   if (ref != out.input_ids) out.reference_ids = std::move(ref);
 }
 

@@ -84,6 +84,7 @@ class Compiler {
   const chat::Template& tmpl_;
   Options opts_;
   chat::Template wrapped_;  // tmpl_ with image_start/image_end added inside its image wrap
+  const chat::LlavaLabels* llava_labels_ = nullptr;  // what --labels llava|llava-next trains, else null
   std::vector<uint32_t> everywhere_ids_;
   std::vector<std::string> special_contents_;
 };

@@ -1,5 +1,7 @@
 #include "tokenizer/tokenizer.h"
 
+#include <algorithm>
+
 #include <atomic>
 #include <thread>
 
@@ -185,19 +187,26 @@ std::optional<std::string> Tokenizer::id_to_token(uint32_t id) const {
 std::vector<uint32_t> Tokenizer::add_special_tokens(const std::vector<std::string>& contents) {
   std::vector<AddedToken> tokens = added_->tokens();
   std::vector<uint32_t> ids;
+  uint32_t next_id = static_cast<uint32_t>(vocab_size());
   for (const std::string& c : contents) {
+    auto known = std::find_if(tokens.begin(), tokens.end(), [&](const AddedToken& a) { return a.content == c; });
+    if (known != tokens.end()) {
+      ids.push_back(known->id);
+      continue;
+    }
     if (auto id = token_to_id(c)) {
       ids.push_back(*id);
       continue;
     }
     AddedToken t;
-    t.id = static_cast<uint32_t>(vocab_size());
+    t.id = next_id;
     t.content = c;
     t.special = true;
     tokens.push_back(t);
     ids.push_back(t.id);
-    added_ = std::make_unique<AddedVocabulary>(tokens, normalizer_.get());
+    ++next_id;
   }
+  if (tokens.size() != added_->tokens().size()) added_ = std::make_unique<AddedVocabulary>(tokens, normalizer_.get());
   return ids;
 }
 

@@ -32,6 +32,13 @@ inline void append_json_string(std::string& out, std::string_view s) {
   out.push_back('"');
 }
 
+// s as a JSON string literal.
+inline std::string json_quoted(std::string_view s) {
+  std::string out;
+  append_json_string(out, s);
+  return out;
+}
+
 inline void append_uint(std::string& out, uint64_t v) {
   char buf[24];
   int n = 0;

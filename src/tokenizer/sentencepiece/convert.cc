@@ -112,15 +112,14 @@ std::string llama_tokenizer_json(const std::string& model_path, const std::strin
   j += "\",\"split\":false},\"post_processor\":{\"type\":\"TemplateProcessing\",\"single\":[";
   std::string specials, single, pair;
   auto special_ref = [&](const std::string& tok, int type_id) {
-    return "{\"SpecialToken\":{\"id\":" + [&] { std::string s; append_json_string(s, tok); return s; }() +
-           ",\"type_id\":" + std::to_string(type_id) + "}}";
+    return std::string("{\"SpecialToken\":{\"id\":").append(json_quoted(tok)).append(",\"type_id\":")
+        .append(std::to_string(type_id)).append("}}");
   };
   auto add_special = [&](const std::string& tok, const char* what) {
     auto id = id_of(tok);
     if (!id) throw Error(model_path + ": the " + std::string(what) + " token " + tok + " is not in the vocabulary");
     if (!specials.empty()) specials += ",";
-    std::string q;
-    append_json_string(q, tok);
+    const std::string q = json_quoted(tok);
     specials += q + ":{\"id\":" + q + ",\"ids\":[" + std::to_string(*id) + "],\"tokens\":[" + q + "]}";
   };
   for (int type_id = 0; type_id < 2; ++type_id) {
@@ -128,7 +127,7 @@ std::string llama_tokenizer_json(const std::string& model_path, const std::strin
     std::string part;
     if (c.add_bos) part += special_ref(c.bos, type_id) + ",";
     part += std::string("{\"Sequence\":{\"id\":\"") + (type_id == 0 ? "A" : "B") + "\",\"type_id\":" + std::to_string(type_id) + "}}";
-    if (c.add_eos) part += "," + special_ref(c.eos, type_id);
+    if (c.add_eos) part.append(",").append(special_ref(c.eos, type_id));
     seq += part;
   }
   if (c.add_bos) add_special(c.bos, "bos");
@@ -142,7 +141,7 @@ std::string llama_tokenizer_json(const std::string& model_path, const std::strin
   for (uint32_t id = 0; id < m.pieces.size(); ++id) {
     if (id) j += ",";
     append_json_string(j, m.pieces[id].text);
-    j += ":" + std::to_string(id);
+    j.append(":").append(std::to_string(id));
   }
   j += "},\"merges\":[";
   for (size_t i = 0; i < merges.size(); ++i) {
