@@ -20,28 +20,18 @@ while IFS=$'\t' read -r impl tok tmpl; do
   done > "$W/$impl-$tok-$tmpl.jsonl"
 done < <(grep -v '^#' tests/audit/llava_outcomes.tsv | cut -f1-3 | sort -u)
 node - "$W" tests/audit/llava_outcomes.tsv <<'JS' || rc=1
-const fs = require("fs"), path = require("path");
+const { readTable, byIdLoader } = require(process.cwd() + "/tests/lib/device_table.js");
 const [w, tsv] = process.argv.slice(2);
-const ours = new Map();
+const ours = byIdLoader(w);
 let same = 0, n = 0;
 const fails = [];
-for (const l of fs.readFileSync(tsv, "utf8").split("\n")) {
-  if (!l || l.startsWith("#")) continue;
-  const [impl, tok, tmpl, id, zeroed, error, total, printed] = l.split("\t");
+for (const [impl, tok, tmpl, id, zeroed, error, total, printed] of readTable(tsv)) {
   const key = `${impl}-${tok}-${tmpl}`;
-  if (!ours.has(key)) {
-    const m = new Map();
-    for (const x of fs.readFileSync(path.join(w, key + ".jsonl"), "utf8").split("\n").filter(Boolean)) {
-      const o = JSON.parse(x);
-      m.set(o.id, o);
-    }
-    ours.set(key, m);
-  }
   n++;
-  const o = ours.get(key).get(id);
+  const o = ours(key).get(id);
   const got = !o ? "missing" : [o.error ? "" : o.zeroed ? "1" : "0", (o.error || "").split(":")[0],
     o.error || tmpl === "plain" || o.total_len === null ? "" : String(o.total_len), o.warning || ""].join("|");
-  const want = [zeroed, error, total, printed].join("|");
+  const want = [zeroed, error, total, printed || ""].join("|");
   if (got === want) same++;
   else if (fails.length < 10) fails.push(`${key} ${id}: LLaVA ${want}, tokalign ${got}`);
 }

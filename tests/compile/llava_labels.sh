@@ -21,26 +21,17 @@ while IFS=$'\t' read -r impl tok tmpl; do
     --image-placement $place --format jsonl --out "$out" --quarantine "$W/q.jsonl" 2>/dev/null || rc=1
 done < <(grep -v '^#' tests/compile/llava_labels.tsv | cut -f1-3 | sort -u)
 node - "$W" tests/compile/llava_labels.tsv <<'JS' || rc=1
-const fs = require("fs"), crypto = require("crypto"), path = require("path");
+const crypto = require("crypto");
+const { readTable, byIdLoader } = require(process.cwd() + "/tests/lib/device_table.js");
 const [w, tsv] = process.argv.slice(2);
 const h = (v) => crypto.createHash("sha256").update(JSON.stringify(v)).digest("hex").slice(0, 16);
-const ours = new Map();
+const ours = byIdLoader(w);
 let ids = 0, labels = 0, n = 0;
 const fails = [];
-for (const l of fs.readFileSync(tsv, "utf8").split("\n")) {
-  if (!l || l.startsWith("#")) continue;
-  const [impl, tok, tmpl, id, hi, hl] = l.split("\t");
+for (const [impl, tok, tmpl, id, hi, hl] of readTable(tsv)) {
   const key = `${impl}-${tok}-${tmpl}`;
-  if (!ours.has(key)) {
-    const m = new Map();
-    for (const x of fs.readFileSync(path.join(w, key + ".jsonl"), "utf8").split("\n").filter(Boolean)) {
-      const o = JSON.parse(x);
-      m.set(o.id, o);
-    }
-    ours.set(key, m);
-  }
   n++;
-  const o = ours.get(key).get(id);
+  const o = ours(key).get(id);
   if (o && h(o.input_ids) === hi) ids++;
   else if (fails.length < 10) fails.push(`${key} ${id}: ids differ from LLaVA's`);
   if (o && h(o.labels) === hl) labels++;
