@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 packages=(
   build-essential cmake pkg-config
   libsimdjson-dev libpcre2-dev libutf8proc-dev libcli11-dev libssl-dev
+  libsentencepiece-dev       # transformers' slow LlamaTokenizer emulation (encode --slow, audit)
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev   # libFuzzer targets and sanitizers (make fuzz)
   hyperfine                  # whole-process benchmarks (make bench)

@@ -32,27 +32,6 @@ std::string Rendered::text() const {
   return s;
 }
 
-std::string_view py_strip(std::string_view s) {
-  // str.isspace(): bidirectional class WS, B or S, or category Zs. That is Unicode's
-  // White_Space plus the four information separators U+001C..U+001F.
-  auto space = [](char32_t c) { return unicode::is_whitespace(c) || (c >= 0x1C && c <= 0x1F); };
-  size_t a = 0;
-  while (a < s.size()) {
-    size_t i = a;
-    if (!space(unicode::decode(s, i))) break;
-    a = i;
-  }
-  size_t b = s.size();
-  while (b > a) {
-    size_t j = b - 1;
-    while (j > a && unicode::is_continuation(static_cast<unsigned char>(s[j]))) --j;
-    size_t k = j;
-    if (!space(unicode::decode(s, k))) break;
-    b = j;
-  }
-  return s.substr(a, b - a);
-}
-
 namespace {
 
 [[noreturn]] void fail(const std::string& src, const std::string& field, const std::string& what) {

@@ -33,6 +33,7 @@
 #include "chat/conversation.h"
 #include "chat/problem.h"
 #include "chat/segment.h"
+#include "unicode/py_strip.h"
 
 namespace tokalign::chat {
 
@@ -104,7 +105,6 @@ class TemplateRegistry {
 // what LLaVA's preprocess_multimodal does before get_prompt().
 void place_images(Conversation& c, ImagePlacement placement);
 
-// Python's str.strip() (Unicode whitespace as str.isspace() defines it).
-std::string_view py_strip(std::string_view s);
+using unicode::py_strip;  // Python's str.strip()
 
 }  // namespace tokalign::chat

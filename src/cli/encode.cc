@@ -9,6 +9,7 @@
 #include "cli/jsonl_input.h"
 #include "cli/io.h"
 #include "report/visible.h"
+#include "tokenizer/sentencepiece/slow_llama.h"
 #include "tokenizer/tokenizer.h"
 #include "util/error.h"
 #include "util/json_write.h"
@@ -27,7 +28,69 @@ struct EncodeArgs : TokenizerIo {
   size_t threads = 1;
   std::string text;
   bool have_text = false;
+  bool slow = false;
+  std::string legacy;  // --legacy true|false with --slow: from_pretrained(..., legacy=...)
 };
+
+std::string ids_line(const std::vector<int32_t>& ids) {
+  std::string out = "{\"ids\":[";
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (i) out.push_back(',');
+    out += std::to_string(ids[i]);
+  }
+  return out + "]}\n";
+}
+
+// --slow: transformers 4.37's slow LlamaTokenizer over tokenizer.model (what LLaVA's
+// use_fast=False loads). No offsets: the slow tokenizer has none.
+int run_slow(const EncodeArgs& a) {
+  tok::spm::SlowLlamaTokenizer::Defaults d;
+  if (!a.legacy.empty()) d.force_legacy = a.legacy == "true";
+  const tok::spm::SlowLlamaTokenizer t = tok::spm::SlowLlamaTokenizer::load(a.tokenizer, d);
+  const bool add = !a.no_add_special, split = !a.parse_special;
+  Output out(a.output);
+  if (a.jsonl) {
+    Input in(a.input);
+    simdjson::dom::parser parser;
+    std::string line;
+    size_t line_no = 0, total = 0;
+    while (read_line(in.file(), line)) {
+      ++line_no;
+      simdjson::dom::element doc;
+      std::string_view s;
+      if (auto err = parser.parse(line).get(doc))
+        throw Error(in.name() + ":" + std::to_string(line_no) + ": not valid JSON: " + simdjson::error_message(err));
+      if (doc["text"].get_string().get(s))
+        throw Error(in.name() + ":" + std::to_string(line_no) + ": expected an object with a string field \"text\"");
+      const std::vector<int32_t> ids = t.encode(s, add, split);
+      total += ids.size();
+      if (!a.count) out.write(ids_line(ids));
+    }
+    if (a.count) out.write(std::to_string(total) + "\n");
+    out.close();
+    return 0;
+  }
+  const std::string text = a.have_text ? a.text : Input(a.input).read_all();
+  const std::vector<int32_t> ids = t.encode(text, add, split);
+  if (a.count) {
+    out.write(std::to_string(ids.size()) + "\n");
+  } else if (a.tokens) {
+    std::string buf;
+    char row[64];
+    std::snprintf(row, sizeof row, "%6s %8s  %s\n", "pos", "id", "token");
+    buf += row;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      std::snprintf(row, sizeof row, "%6zu %8d  ", i, ids[i]);
+      buf += row;
+      buf += report::visible(t.id_to_token(ids[i])) + "\n";
+    }
+    out.write(buf);
+  } else {
+    out.write(ids_line(ids));
+  }
+  out.close();
+  return 0;
+}
 
 void write_encoding(std::string& out, const tok::Encoding& e, bool offsets) {
   out += "{\"ids\":[";
@@ -170,11 +233,28 @@ Run add_encode(CLI::App& app) {
   app.add_flag("--tokens", a->tokens, "print a table of position, id, offsets and token (not with --jsonl)");
   app.add_option("--threads,-j", a->threads, "threads for --jsonl (0 = all cores)")->default_val(1);
   app.add_option("--text", a->text, "encode this text instead of reading the input");
+  app.add_flag("--slow", a->slow,
+               "tokenize as transformers 4.37's slow SentencePiece LlamaTokenizer (AutoTokenizer use_fast=False, what "
+               "LLaVA trains with) from the folder's tokenizer.model and tokenizer_config.json: legacy (default True), "
+               "add_bos_token (default True), added-token splitting. No --offsets");
+  app.add_option("--legacy", a->legacy, "with --slow: override the config's legacy, as from_pretrained(..., legacy=...)")
+      ->check(CLI::IsMember({"true", "false"}));
   return [a, &app]() {
     a->have_text = app.count("--text") > 0;
     if (a->jsonl && (a->tokens || a->have_text)) {
       std::fprintf(stderr, "tokalign encode: --tokens and --text do not go with --jsonl\n");
       return 2;
+    }
+    if (!a->legacy.empty() && !a->slow) {
+      std::fprintf(stderr, "tokalign encode: --legacy goes with --slow\n");
+      return 2;
+    }
+    if (a->slow) {
+      if (a->offsets) {
+        std::fprintf(stderr, "tokalign encode: --offsets does not go with --slow (the slow tokenizer has no offsets)\n");
+        return 2;
+      }
+      return run_slow(*a);
     }
     tok::Tokenizer t = tok::Tokenizer::from_file(a->tokenizer);
     tok::EncodeOptions opts;

@@ -50,6 +50,14 @@ TokenizerConfig TokenizerConfig::read(const std::string& folder) {
     read_bool(d, "add_bos_token", c.add_bos_token);
     read_bool(d, "add_eos_token", c.add_eos_token);
     read_bool(d, "add_prefix_space", c.add_prefix_space);
+    dom::array extra;
+    if (d["additional_special_tokens"].get(extra) == simdjson::SUCCESS) {
+      c.additional_special_tokens.clear();
+      for (dom::element e : extra) {
+        std::string_view s;
+        if (e.get(s) == simdjson::SUCCESS || e["content"].get(s) == simdjson::SUCCESS) c.additional_special_tokens.emplace_back(s);
+      }
+    }
     std::string_view cls;
     if (d["tokenizer_class"].get(cls) == simdjson::SUCCESS) c.tokenizer_class = std::string(cls);
     dom::object atd;

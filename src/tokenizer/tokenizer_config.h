@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace tokalign::tok {
 
@@ -19,6 +20,7 @@ struct TokenizerConfig {
   std::optional<std::string> tokenizer_class;
   std::optional<bool> legacy, add_bos_token, add_eos_token, add_prefix_space;
   std::optional<std::string> bos_token, eos_token, unk_token, pad_token;
+  std::vector<std::string> additional_special_tokens;  // strings or {"content": ...}
   std::map<uint32_t, Added> added_tokens_decoder;
 
   // Reads the files in `folder` that exist; throws tokalign::Error naming a malformed one.

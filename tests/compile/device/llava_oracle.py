@@ -31,6 +31,9 @@ from typing import Dict, List, Optional, Sequence
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../spm/device"))
+import slow_llama  # noqa: E402  transformers 4.37's slow LlamaTokenizer (--transformers 4.37)
+
 WANTED = [
     "_tokenize_fn", "_mask_targets", "_add_speaker_and_signal", "preprocess_multimodal",
     "preprocess_llama_2", "preprocess_gemma", "preprocess_qwen", "preprocess_llama3", "preprocess_v1",
@@ -117,6 +120,9 @@ def main():
     ap.add_argument("--zeroing", nargs="*", default=[], help="NAME=TOKENIZER_DIR:FAST(0/1):TEMPLATE,...")
     ap.add_argument("--pad-rule", default="train", choices=["train", "own"])
     ap.add_argument("--labels", action="store_true", help="also write labels.jsonl: LLaVA's input_ids and labels per sample")
+    ap.add_argument("--transformers", default="installed", choices=["installed", "4.37"],
+                    help="4.37: use_fast=False on a LlamaTokenizer folder loads transformers 4.37's slow SentencePiece "
+                         "LlamaTokenizer (tests/spm/device/slow_llama.py) instead of the installed transformers' one")
     a = ap.parse_args()
     conv_lib, ns = load_llava(a.llava)
     recs = list(llava_records(a.data))
@@ -139,7 +145,10 @@ def main():
             name, rest = spec.split("=", 1)
             tok_dir, fast, templates = rest.split(":")
             try:
-                tok = transformers.AutoTokenizer.from_pretrained(tok_dir, use_fast=fast == "1", padding_side="right")
+                if a.transformers == "4.37" and fast == "0" and slow_llama.is_llama_slow(tok_dir):
+                    tok = slow_llama.load(tok_dir, padding_side="right")
+                else:
+                    tok = transformers.AutoTokenizer.from_pretrained(tok_dir, use_fast=fast == "1", padding_side="right")
             except Exception as e:
                 print(f"{name}: cannot load tokenizer: {e}", file=sys.stderr)
                 continue
