@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <functional>
 
 #include "chat/template.h"
 #include "util/error.h"
@@ -51,7 +52,7 @@ void preprocess_multimodal(LlavaSample& s, Impl impl, const LlavaConv& conv) {
 
 }  // namespace
 
-LlavaTokenizer LlavaTokenizer::load(const tok::Tokenizer& t, const std::string& path, PadRule pad) {
+LlavaTokenizer LlavaTokenizer::load(const tok::Tokenizer& t, const std::string& path, PadRule pad, Transformers v) {
   LlavaTokenizer lt;
   lt.tok = &t;
   const fs::path dir = fs::is_directory(path) ? fs::path(path) : fs::path(path).parent_path();
@@ -59,21 +60,43 @@ LlavaTokenizer LlavaTokenizer::load(const tok::Tokenizer& t, const std::string& 
   const tok::TokenizerConfig tc = tok::TokenizerConfig::read(dir.string());
   const std::string cls = tc.tokenizer_class.value_or(from_model ? "LlamaTokenizer" : "PreTrainedTokenizerFast");
   lt.class_name = cls;
-  // transformers 5.x: LlamaTokenizer (LlamaTokenizerFast is an alias) has `legacy`, False by
-  // default; Qwen2Tokenizer and PreTrainedTokenizerFast have none.
-  if (cls == "LlamaTokenizer" || cls == "LlamaTokenizerFast") lt.legacy = tc.legacy.value_or(false);
+  const bool llama = cls == "LlamaTokenizer" || cls == "LlamaTokenizerFast";
+  std::function<std::optional<uint32_t>(const std::string&)> lookup = [&](const std::string& s) { return t.token_to_id(s); };
+  if (v == Transformers::v4_37 && llama) {
+    // 4.37's AutoTokenizer with use_fast=False: the slow LlamaTokenizer ("Fast" in the config
+    // is dropped), which reads tokenizer.model and has `legacy` (None -> True).
+    if (!fs::exists(dir / "tokenizer.model"))
+      throw Error(dir.string() + ": transformers 4.37 loads this " + cls + " with use_fast=False (as LLaVA does) from " +
+                  "tokenizer.model, which is not there; give the folder that has it, or --transformers-version 5 for " +
+                  "transformers 5.x, which uses tokenizer.json");
+    lt.slow = std::make_shared<const tok::spm::SlowLlamaTokenizer>(tok::spm::SlowLlamaTokenizer::load(dir.string()));
+    lt.class_name = "LlamaTokenizer";
+    lt.legacy = lt.slow->legacy();
+    lookup = [&](const std::string& s) -> std::optional<uint32_t> {
+      const auto id = lt.slow->token_to_id(s);
+      return id ? std::optional<uint32_t>(static_cast<uint32_t>(*id)) : std::nullopt;
+    };
+  } else if (llama) {
+    // transformers 5.x: LlamaTokenizer (LlamaTokenizerFast is an alias) has `legacy`, False
+    // by default; Qwen2Tokenizer and PreTrainedTokenizerFast have none (in 4.37 too).
+    lt.legacy = tc.legacy.value_or(false);
+  }
   auto id_of = [&](const std::optional<std::string>& s) -> std::optional<uint32_t> {
     if (!s) return std::nullopt;
-    return t.token_to_id(*s);
+    return lookup(*s);
   };
-  lt.bos_id = id_of(tc.bos_token);
-  const auto unk_id = id_of(tc.unk_token);
-  lt.pad_id = pad == PadRule::unk ? unk_id : (unk_id ? unk_id : id_of(tc.pad_token));
+  lt.bos_id = lt.slow ? id_of(lt.slow->bos_token()) : id_of(tc.bos_token);
+  const auto unk_id = id_of(lt.slow ? std::optional<std::string>(lt.slow->unk_token()) : tc.unk_token);
+  const auto own_pad = id_of(lt.slow ? lt.slow->pad_token() : tc.pad_token);
+  lt.pad_id = pad == PadRule::unk ? unk_id : (unk_id ? unk_id : own_pad);
   return lt;
 }
 
-std::vector<int32_t> LlavaTokenizer::call(const std::string& text) const {
-  const tok::Encoding e = tok->encode(text);
+std::vector<int32_t> LlavaTokenizer::call(const std::string& text, bool add_special_tokens) const {
+  if (slow) return slow->encode(text, add_special_tokens);
+  tok::EncodeOptions o;
+  o.add_special_tokens = add_special_tokens;
+  const tok::Encoding e = tok->encode(text, o);
   return std::vector<int32_t>(e.ids.begin(), e.ids.end());
 }
 
@@ -262,9 +285,7 @@ std::string explain(const Outcome& o, const LlavaConv& conv, const LlavaTokenize
   if (!o.mismatch || !o.cur_len || !o.total_len) return {};
   const std::string sep = o.preprocessor == "preprocess_mpt" ? conv.sep : conv.sep2;
   const bool bos = !t.call("").empty();
-  tok::EncodeOptions plain;
-  plain.add_special_tokens = false;
-  const size_t k = t.tok->encode(sep, plain).ids.size();
+  const size_t k = t.call(sep, false).size();
   std::string e;
   e += "cur_len " + std::to_string(*o.cur_len) + " = start " + std::to_string(o.cur_start);
   for (int64_t r : o.round_lens) e += " + " + std::to_string(r);

@@ -1,26 +1,34 @@
 // LLaVA's label preprocessing, emulated: preprocess_multimodal, tokenizer_image_token and the
 // preprocess_v1 / preprocess_llama_2 / preprocess_mpt / preprocess_plain arithmetic of
 // llava/train/train.py (LLaVA-1.5 and LLaVA-NeXT: NeXT's mpt starts cur_len at 1 and words
-// its warning differently), with the tokenizer as transformers 5.x loads it (a tokenizer.json,
-// or a tokenizer.model folder converted the same way). Outcomes are LLaVA's: the cur_len and
-// total_len it compares, the warning it prints, whether it zeroes the sample, or the
-// exception it raises. NeXT's qwen / gemma / llama3 preprocessors and transformers 4.x's slow
-// SentencePiece tokenizer are not emulated yet.
+// its warning differently), with the tokenizer as LLaVA's AutoTokenizer(use_fast=False) loads it
+// under transformers 4.37 (LLaVA's pin: a LlamaTokenizer folder gives the slow SentencePiece
+// tokenizer, tok::spm::SlowLlamaTokenizer) or 5.x (a tokenizer.json, or a tokenizer.model
+// folder converted as 5.x converts it). Outcomes are LLaVA's: the cur_len and total_len it
+// compares, the warning it prints, whether it zeroes the sample, or the exception it raises.
+// NeXT's qwen / gemma / llama3 preprocessors are not emulated yet.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "audit/llava_conv.h"
+#include "tokenizer/sentencepiece/slow_llama.h"
 #include "tokenizer/tokenizer.h"
 
 namespace tokalign::audit {
 
+// Which transformers loads the tokenizer: 4.37.2 (LLaVA's pin) or 5.x (5.17 measured).
+enum class Transformers { v4_37, v5 };
+
 // The tokenizer as LLaVA's train() leaves it.
 struct LlavaTokenizer {
   const tok::Tokenizer* tok = nullptr;
+  // Set when use_fast=False gives transformers 4.37's slow LlamaTokenizer; `tok` is then unused.
+  std::shared_ptr<const tok::spm::SlowLlamaTokenizer> slow;
   std::optional<uint32_t> bos_id;  // tokenizer.bos_token_id
   std::optional<uint32_t> pad_id;  // tokenizer.pad_token_id after train() set it
   std::optional<bool> legacy;      // nullopt: the tokenizer class has no `legacy` attribute
@@ -32,10 +40,12 @@ struct LlavaTokenizer {
     unk_or_own,   // pad = unk when the tokenizer has one, else its own pad token
   };
   // Reads tokenizer_config.json / special_tokens_map.json beside `path` (a folder or a
-  // tokenizer.json) for the class, legacy, bos, unk and pad tokens.
-  static LlavaTokenizer load(const tok::Tokenizer& t, const std::string& path, PadRule pad);
+  // tokenizer.json) for the class, legacy, bos, unk and pad tokens. Under 4.37 a LlamaTokenizer
+  // folder loads its tokenizer.model as the slow tokenizer (tokalign::Error when it has none).
+  static LlavaTokenizer load(const tok::Tokenizer& t, const std::string& path, PadRule pad, Transformers v);
 
-  std::vector<int32_t> call(const std::string& text) const;          // tokenizer(text).input_ids
+  // tokenizer(text).input_ids, or with add_special_tokens=False
+  std::vector<int32_t> call(const std::string& text, bool add_special_tokens = true) const;
   std::vector<int32_t> image_token(const std::string& prompt) const;  // tokenizer_image_token(prompt)
 };
 

@@ -1,6 +1,6 @@
 // tokalign audit: what LLaVA's own preprocessing does to a dataset, sample by sample.
-// (First part: LLaVA-1.5 / LLaVA-NeXT v1, llama_2, mpt and plain preprocessors with the
-// tokenizer as transformers 5.x loads it; see src/audit/.)
+// (LLaVA-1.5 / LLaVA-NeXT v1, llama_2, mpt and plain preprocessors with the tokenizer as
+// transformers 4.37 or 5.x loads it; see src/audit/.)
 #include <cstdio>
 #include <map>
 #include <string>
@@ -21,7 +21,7 @@ namespace tokalign::cli {
 namespace {
 
 struct AuditArgs {
-  std::string data, tokenizer, version, impl = "llava", pad, format = "summary", out = "-";
+  std::string data, tokenizer, version, impl = "llava", pad, format = "summary", out = "-", transformers = "4.37";
   size_t model_max_length = 2048;
 };
 
@@ -39,7 +39,8 @@ int run(const AuditArgs& a) {
   const tok::Tokenizer t = tok::Tokenizer::from_file(a.tokenizer);
   const auto pad_rule = (a.pad.empty() ? a.impl == "llava" : a.pad == "unk") ? audit::LlavaTokenizer::PadRule::unk
                                                                               : audit::LlavaTokenizer::PadRule::unk_or_own;
-  audit::LlavaTokenizer lt = audit::LlavaTokenizer::load(t, a.tokenizer, pad_rule);
+  const auto tv = a.transformers == "4.37" ? audit::Transformers::v4_37 : audit::Transformers::v5;
+  audit::LlavaTokenizer lt = audit::LlavaTokenizer::load(t, a.tokenizer, pad_rule, tv);
   lt.model_max_length = a.model_max_length;
 
   // tokalign's own compile of the same sample, for "are LLaVA's labels right where it does not
@@ -54,7 +55,7 @@ int run(const AuditArgs& a) {
   }
   chat::ConversationReader reader;
   std::vector<audit::LlavaSample> kept;  // the first samples, to try other versions on
-  uint64_t labels_differ = 0;
+  uint64_t labels_differ = 0, ids_differ = 0;
   std::vector<std::string> explanations;  // for the first few mismatches
 
   Input in(a.data);
@@ -75,7 +76,7 @@ int run(const AuditArgs& a) {
       o = audit::llava_preprocess(*conv, impl, s, lt);
     }
     // Where LLaVA trains the sample, compare its labels with tokalign's for the same template.
-    std::string differ;
+    std::string differ, differ_ids;
     if (compiler && o.error.empty() && !o.zeroed && !o.input_ids.empty()) {
       chat::Conversation c;
       chat::Problem p;
@@ -84,7 +85,9 @@ int run(const AuditArgs& a) {
         size_t k = 0;
         if (cs.input_ids != o.input_ids) {
           while (k < cs.input_ids.size() && k < o.input_ids.size() && cs.input_ids[k] == o.input_ids[k]) ++k;
-          differ = "ids differ from tokalign's from position " + std::to_string(k);
+          differ_ids = "LLaVA's tokenizer gives other ids than tokalign compile from position " + std::to_string(k) + " (LLaVA " +
+                       (k < o.input_ids.size() ? std::to_string(o.input_ids[k]) : std::string("end")) + ", tokalign " +
+                       (k < cs.input_ids.size() ? std::to_string(cs.input_ids[k]) : std::string("end")) + ")";
         } else if (cs.labels != o.labels) {
           while (k < cs.labels.size() && cs.labels[k] == o.labels[k]) ++k;
           differ = "labels differ from tokalign's at position " + std::to_string(k) + " (LLaVA " + std::to_string(o.labels[k]) +
@@ -93,6 +96,7 @@ int run(const AuditArgs& a) {
       }
     }
     labels_differ += !differ.empty();
+    ids_differ += !differ_ids.empty();
     zeroed += o.zeroed;
     mismatched += o.mismatch;
     if (o.mismatch && explanations.size() < 3) explanations.push_back(id + ": " + audit::explain(o, *conv, lt));
@@ -121,13 +125,20 @@ int run(const AuditArgs& a) {
         line += ",\"labels_differ\":";
         append_json_string(line, differ);
       }
+      if (!differ_ids.empty()) {
+        line += ",\"ids_differ\":";
+        append_json_string(line, differ_ids);
+      }
       line += "}\n";
       out.write(line);
     }
   }
   out.close();
-  std::fprintf(stderr, "tokalign audit: %s with --version %s%s (%s) and %s: %llu samples, %llu zeroed (%llu mismatches), %llu raise\n",
+  std::fprintf(stderr,
+               "tokalign audit: %s with --version %s%s (%s) and %s (%s, transformers %s): %llu samples, %llu zeroed (%llu "
+               "mismatches), %llu raise\n",
                a.impl.c_str(), a.version.c_str(), fallback ? " -> vicuna_v1" : "", conv->name.c_str(), a.tokenizer.c_str(),
+               lt.slow ? "slow LlamaTokenizer" : lt.class_name.c_str(), a.transformers.c_str(),
                static_cast<unsigned long long>(n), static_cast<unsigned long long>(zeroed),
                static_cast<unsigned long long>(mismatched), static_cast<unsigned long long>(errors));
   for (const auto& [k, v] : error_kinds) std::fprintf(stderr, "  raises %s: %llu\n", k.c_str(), static_cast<unsigned long long>(v));
@@ -135,6 +146,13 @@ int run(const AuditArgs& a) {
   if (labels_differ)
     std::fprintf(stderr, "  %llu samples LLaVA trains get other labels than its template intends (labels_differ in the JSONL)\n",
                  static_cast<unsigned long long>(labels_differ));
+  if (ids_differ)
+    std::fprintf(stderr,
+                 "  %llu samples LLaVA trains are tokenized differently from tokalign compile with this folder (ids_differ in "
+                 "the JSONL)%s\n",
+                 static_cast<unsigned long long>(ids_differ),
+                 lt.slow ? ": transformers 4.37's slow tokenizer against the folder's tokenizer as transformers 5.x loads it"
+                         : "");
   if (!zeroed && !errors) return 0;
   // What would work: every version of this implementation tried on the first samples.
   std::vector<std::string> working;
@@ -167,8 +185,9 @@ Run add_audit(CLI::App& app) {
       "Predict what LLaVA's own preprocessing does to a LLaVA-format dataset: per sample the cur_len and total_len it\n"
       "compares, the warning it prints, whether it zeroes the sample (loss 0) or raises. Emulates LLaVA-1.5 and\n"
       "LLaVA-NeXT's preprocess_v1 / preprocess_llama_2 / preprocess_mpt / preprocess_plain with the tokenizer as\n"
-      "transformers 5.x loads it (work in progress: transformers 4.x's slow tokenizer, NeXT's qwen/gemma/llama3\n"
-      "preprocessors, explanations and advice come next). Exit 1 when any sample would be zeroed or raise.");
+      "AutoTokenizer(use_fast=False) loads it under transformers 4.37 (LLaVA's pin: a LlamaTokenizer folder is the slow\n"
+      "SentencePiece tokenizer, legacy and add_bos_token default True) or 5.x. NeXT's qwen/gemma/llama3 preprocessors\n"
+      "are not emulated yet. Exit 1 when any sample would be zeroed or raise.");
   app.add_option("--data,-d", a->data, "LLaVA JSON or JSONL")->required();
   app.add_option("--tokenizer,-t", a->tokenizer, "tokenizer.json or model folder, as passed to LLaVA")->required();
   app.add_option("--version", a->version, "LLaVA's --version (the conversation template name)")->required();
@@ -177,6 +196,11 @@ Run add_audit(CLI::App& app) {
                  "unk (LLaVA-1.5's train(): pad = unk, even when there is none; default for --impl llava) or "
                  "unk-or-own (pad = unk when there is one, else the tokenizer's pad; default for llava-next)")
       ->check(CLI::IsMember({"unk", "unk-or-own"}));
+  app.add_option("--transformers-version", a->transformers,
+                 "4.37 (default: LLaVA's pin; use_fast=False gives the slow SentencePiece LlamaTokenizer from tokenizer.model) "
+                 "or 5 (transformers 5.x, measured with 5.17: tokenizer.json, or tokenizer.model converted; a config "
+                 "without add_bos_token means no BOS)")
+      ->check(CLI::IsMember({"4.37", "5", "5.17"}));
   app.add_option("--model-max-length", a->model_max_length, "LLaVA's --model_max_length (default 2048)");
   app.add_option("--format", a->format, "summary (default) or jsonl (one line per sample)")
       ->check(CLI::IsMember({"summary", "jsonl"}));
