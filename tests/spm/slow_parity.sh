@@ -4,7 +4,8 @@
 # (tests/spm/device/slow_llama.py, slow_refs.py): the 469-line corpus plus
 # tests/spm/slow_corpus.jsonl (special tokens next to text, "▁" in the text, leading spaces), for
 # Vicuna-7B-v1.5 (legacy False), TinyLlama-1.1B-Chat (legacy False, no add_bos_token), Yi (legacy
-# True, no BOS, 305 added tokens) and Mistral-7B-Instruct-v0.2 (legacy True), each with the
+# True, no BOS, 305 added tokens), Mistral-7B-Instruct-v0.2 (legacy True) and Vicuna with added
+# tokens that lstrip / rstrip / are single_word (tests/spm/added_tokens_config.json), each with the
 # config's legacy and with legacy forced true and false; with and without special tokens.
 # Usage: slow_parity.sh TOKALIGN CORPUS WORKDIR. Exit 77 without ../shared or node.
 set -uo pipefail
@@ -15,7 +16,7 @@ command -v node >/dev/null || { echo "SKIP: node is missing"; exit 77; }
 source tests/lib/spm_folders.sh
 spm_folders "$W"
 cat "$CORPUS" tests/spm/slow_corpus.jsonl > "$W/slow-corpus.jsonl"
-for name in vicuna tinyllama yi mistral-spm; do
+for name in vicuna tinyllama yi mistral-spm vicuna-added; do
   for legacy in config true false; do
     flag=(); [[ $legacy != config ]] && flag=(--legacy $legacy)
     "$BIN" encode --slow "${flag[@]}" -t "${SPM_DIRS[$name]}" --jsonl < "$W/slow-corpus.jsonl" > "$W/$name.$legacy.special.jsonl" || exit 1
@@ -32,7 +33,7 @@ for (const l of fs.readFileSync(tsv, "utf8").split("\n")) if (l && !l.startsWith
 }
 let same = 0, total = 0;
 const fails = [];
-for (const name of ["vicuna", "tinyllama", "yi", "mistral-spm"]) for (const legacy of ["config", "true", "false"])
+for (const name of ["vicuna", "tinyllama", "yi", "mistral-spm", "vicuna-added"]) for (const legacy of ["config", "true", "false"])
   for (const mode of ["special", "plain"]) {
     const lines = fs.readFileSync(path.join(w, `${name}.${legacy}.${mode}.jsonl`), "utf8").split("\n").filter(Boolean);
     lines.forEach((l, i) => {

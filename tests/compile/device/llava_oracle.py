@@ -67,6 +67,32 @@ def load_llava(root):
     return conversation_lib, ns
 
 
+def shim_4x(tok, folder):
+    """transformers 4.x's tokenizer API where LLaVA-NeXT's preprocess_qwen / preprocess_llama3
+    need it and 5.x changed it: additional_special_tokens_ids (the config's
+    additional_special_tokens as ids) and apply_chat_template returning a list of ids."""
+    extra = []
+    for name in ("special_tokens_map.json", "tokenizer_config.json"):
+        p = os.path.join(folder, name)
+        if os.path.exists(p):
+            v = json.load(open(p)).get("additional_special_tokens")
+            if v is not None:
+                extra = [x["content"] if isinstance(x, dict) else x for x in v]
+    base = type(tok)
+
+    class Shim4x(base):
+        @property
+        def additional_special_tokens_ids(self):
+            return self.convert_tokens_to_ids(extra)
+
+        def apply_chat_template(self, conversation, **kw):
+            out = base.apply_chat_template(self, conversation, **kw)
+            return list(out["input_ids"]) if hasattr(out, "keys") else out
+
+    tok.__class__ = Shim4x
+    return tok
+
+
 class DataArgs:
     is_multimodal = True
     mm_use_im_start_end = False
@@ -120,6 +146,8 @@ def main():
     ap.add_argument("--zeroing", nargs="*", default=[], help="NAME=TOKENIZER_DIR:FAST(0/1):TEMPLATE,...")
     ap.add_argument("--pad-rule", default="train", choices=["train", "own"])
     ap.add_argument("--labels", action="store_true", help="also write labels.jsonl: LLaVA's input_ids and labels per sample")
+    ap.add_argument("--shim-4x", action="store_true", help="give tokenizers transformers 4.x's additional_special_tokens_ids "
+                    "and list-returning apply_chat_template (LLaVA-NeXT's preprocess_qwen / preprocess_llama3 need them)")
     ap.add_argument("--transformers", default="installed", choices=["installed", "4.37"],
                     help="4.37: use_fast=False on a LlamaTokenizer folder loads transformers 4.37's slow SentencePiece "
                          "LlamaTokenizer (tests/spm/device/slow_llama.py) instead of the installed transformers' one")
@@ -152,6 +180,8 @@ def main():
             except Exception as e:
                 print(f"{name}: cannot load tokenizer: {e}", file=sys.stderr)
                 continue
+            if a.shim_4x:
+                tok = shim_4x(tok, tok_dir)
             tok.model_max_length = 2048  # train(): model_max_length from the training arguments
             # train()'s pad rule: LLaVA-1.5 sets pad = unk unconditionally (None when there is no
             # unk); LLaVA-NeXT only when there is an unk token. --pad-rule own keeps the

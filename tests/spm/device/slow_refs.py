@@ -2,7 +2,7 @@
 """On the device machine: reference ids of transformers 4.37's slow LlamaTokenizer
 (slow_llama.py) for tests/spm/slow_transformers_4_37.tsv. Run from a folder holding
 corpus.jsonl (build/parity-corpus.jsonl followed by tests/spm/slow_corpus.jsonl) and
-tok/{vicuna,tinyllama,yi,mistral-spm}/; OUT as argument. Rows: tokenizer, legacy (config, true,
+tok/{vicuna,tinyllama,yi,mistral-spm,vicuna-added}/; OUT as argument. Rows: tokenizer, legacy (config, true,
 false: from_pretrained(..., legacy=...)), line, special|plain, sha256 of the ids; OUT also gets
 slow_ids.jsonl with the ids themselves for diagnosing a difference."""
 import hashlib
@@ -18,7 +18,7 @@ out = sys.argv[1]
 texts = [json.loads(l)["text"] for l in open("corpus.jsonl", encoding="utf-8")]
 rows = []
 dbg = open(os.path.join(out, "slow_ids.jsonl"), "w")
-for name in ["vicuna", "tinyllama", "yi", "mistral-spm"]:
+for name in ["vicuna", "tinyllama", "yi", "mistral-spm", "vicuna-added"]:
     for legacy in ("config", "true", "false"):
         kw = {} if legacy == "config" else {"legacy": legacy == "true"}
         t = slow_llama.load(f"tok/{name}", **kw)
