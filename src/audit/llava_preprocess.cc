@@ -50,6 +50,11 @@ void preprocess_multimodal(LlavaSample& s, Impl impl, const LlavaConv& conv) {
   }
 }
 
+// The folder a slow tokenizer was loaded from.
+std::string slow_dir(const std::string& path) {
+  return fs::is_directory(path) ? path : fs::path(path).parent_path().string();
+}
+
 }  // namespace
 
 LlavaTokenizer LlavaTokenizer::load(const tok::Tokenizer& t, const std::string& path, PadRule pad, Transformers v) {
@@ -89,7 +94,62 @@ LlavaTokenizer LlavaTokenizer::load(const tok::Tokenizer& t, const std::string& 
   const auto unk_id = id_of(lt.slow ? std::optional<std::string>(lt.slow->unk_token()) : tc.unk_token);
   const auto own_pad = id_of(lt.slow ? lt.slow->pad_token() : tc.pad_token);
   lt.pad_id = pad == PadRule::unk ? unk_id : (unk_id ? unk_id : own_pad);
+  lt.unk_id = unk_id;
+  lt.path = path;
+  lt.additional_special = tc.additional_special_tokens;
+  lt.transformers = v;
   return lt;
+}
+
+// The tokenizer copy LLaVA-NeXT makes with "<image>" added (tokenizer.add_tokens(["<image>"],
+// special_tokens=True)), loaded once from the same files.
+struct LlavaTokenizer::ImageCopy {
+  std::unique_ptr<tok::Tokenizer> fast;
+  std::unique_ptr<tok::spm::SlowLlamaTokenizer> slow;
+};
+
+const LlavaTokenizer::ImageCopy& LlavaTokenizer::image_copy() const {
+  if (!image_copy_) {
+    auto c = std::make_shared<ImageCopy>();
+    if (slow) {
+      c->slow = std::make_unique<tok::spm::SlowLlamaTokenizer>(tok::spm::SlowLlamaTokenizer::load(slow_dir(path)));
+      c->slow->add_tokens({kImageTok}, true);
+    } else if (!path.empty()) {
+      c->fast = std::make_unique<tok::Tokenizer>(tok::Tokenizer::from_file(path));
+      c->fast->add_special_tokens({kImageTok});
+    }
+    image_copy_ = c;
+  }
+  return *image_copy_;
+}
+
+std::vector<int32_t> LlavaTokenizer::chat_encode(const std::string& rendered, bool with_image) const {
+  if (with_image) {
+    const ImageCopy& c = image_copy();
+    if (c.slow) return c.slow->encode(rendered, false);
+    if (c.fast) {
+      tok::EncodeOptions o;
+      o.add_special_tokens = false;
+      const tok::Encoding e = c.fast->encode(rendered, o);
+      return std::vector<int32_t>(e.ids.begin(), e.ids.end());
+    }
+  }
+  return call(rendered, false);
+}
+
+std::optional<int32_t> LlavaTokenizer::image_token_index(bool with_image) const {
+  std::optional<int32_t> id;
+  if (with_image && image_copy().slow) id = image_copy().slow->token_to_id(kImageTok);
+  else if (with_image && image_copy().fast) {
+    if (auto x = image_copy().fast->token_to_id(kImageTok)) id = static_cast<int32_t>(*x);
+  } else if (slow) {
+    id = slow->token_to_id(kImageTok);
+  } else if (tok) {
+    if (auto x = tok->token_to_id(kImageTok)) id = static_cast<int32_t>(*x);
+  }
+  // An unknown token converts to the unk id, or None without one.
+  if (!id && unk_id) id = static_cast<int32_t>(*unk_id);
+  return id;
 }
 
 std::vector<int32_t> LlavaTokenizer::call(const std::string& text, bool add_special_tokens) const {
@@ -144,18 +204,77 @@ bool read_llava_record(std::string_view record, LlavaSample& out, std::string& i
   return true;
 }
 
+namespace {
+
+// LLaVA-NeXT's preprocess_qwen: no count and no check. The system message and every turn go
+// through apply_chat_template on their own with a fixed ChatML template; user and system turns
+// are masked, assistant turns trained whole (their "<|im_start|>assistant\n" included), and
+// then every id 198 ("\n" in Qwen's vocabulary), <|im_start|> and <|im_end|> is trained wherever
+// it is. The two markers are read as `im_start, im_end = tokenizer.additional_special_tokens_ids`.
+void preprocess_qwen(const LlavaSample& s, const LlavaTokenizer& t, Outcome& o) {
+  const bool image = s.has_image;
+  if (t.transformers == Transformers::v5)
+    throw Raised{"AttributeError: " + t.class_name + " has no attribute additional_special_tokens_ids"};
+  const std::optional<int32_t> image_index = t.image_token_index(image);
+  if (t.additional_special.size() != 2)
+    throw Raised{t.additional_special.size() > 2
+                     ? std::string("ValueError: too many values to unpack (expected 2)")
+                     : "ValueError: not enough values to unpack (expected 2, got " + std::to_string(t.additional_special.size()) + ")"};
+  std::vector<int32_t> unmask{198};
+  for (const std::string& x : t.additional_special) {
+    const std::vector<int32_t> ids = t.chat_encode(x, image);
+    // convert_tokens_to_ids: the token's id (a multi-token string has none: unk or None)
+    if (ids.size() == 1) unmask.push_back(ids[0]);
+    else if (t.unk_id) unmask.push_back(static_cast<int32_t>(*t.unk_id));
+  }
+  auto role_of = [](const std::string& from) -> std::string {
+    return from == "human" ? "user" : from == "gpt" ? "assistant" : from;
+  };
+  if (s.sentences.empty()) throw Raised{"IndexError: list index out of range"};
+  const std::string& first_from = s.sentences[0].first;
+  if (first_from != "human" && first_from != "gpt") throw Raised{"KeyError: '" + first_from + "'"};
+  auto turn = [&](const std::string& role, const std::string& content, bool trained) {
+    const std::vector<int32_t> ids = t.chat_encode("<|im_start|>" + role + "\n" + content + "<|im_end|>\n", image);
+    o.input_ids.insert(o.input_ids.end(), ids.begin(), ids.end());
+    if (trained) o.labels.insert(o.labels.end(), ids.begin(), ids.end());
+    else o.labels.insert(o.labels.end(), ids.size(), kIgnore);
+  };
+  turn("system", "You are a helpful assistant.", false);
+  for (size_t j = role_of(first_from) != "user" ? 1 : 0; j < s.sentences.size(); ++j) {
+    const std::string role = role_of(s.sentences[j].first);
+    turn(role, s.sentences[j].second, role != "user" && role != "system");
+  }
+  for (size_t k = 0; k < o.input_ids.size(); ++k) {
+    if (std::find(unmask.begin(), unmask.end(), o.input_ids[k]) != unmask.end()) o.labels[k] = o.input_ids[k];
+    if (image_index && o.input_ids[k] == *image_index) o.input_ids[k] = kImage;
+  }
+  o.zeroed = std::all_of(o.labels.begin(), o.labels.end(), [](int32_t l) { return l == kIgnore; });
+}
+
+}  // namespace
+
 Outcome llava_preprocess(const LlavaConv& conv, Impl impl, LlavaSample s, const LlavaTokenizer& t) {
   Outcome o;
   try {
     if (s.has_image) preprocess_multimodal(s, impl, conv);
+    // preprocess()'s dispatch, in its order.
     const int dispatch = conv.style == SepStyle::plain      ? 0
                          : conv.style == SepStyle::llama_2  ? 1
                          : conv.version.rfind("v1", 0) == 0 ? 2
                          : conv.version == "mpt"            ? 3
+                         : conv.version == "qwen"           ? 4
+                         : conv.version == "gemma"          ? 5
                                                             : -1;
     if (dispatch < 0)
-      throw Raised{"not emulated: LLaVA dispatches version '" + conv.version + "' to a preprocessor tokalign does not emulate yet"};
-    o.preprocessor = dispatch == 0 ? "preprocess_plain" : dispatch == 1 ? "preprocess_llama_2" : dispatch == 2 ? "preprocess_v1" : "preprocess_mpt";
+      throw Raised{"not emulated: LLaVA dispatches version '" + conv.version + "' to a preprocessor tokalign does not emulate yet" +
+                   (conv.version == "llama_v3" ? " (preprocess_llama3 renders with the tokenizer's own Jinja chat template)" : "")};
+    static const char* const names[] = {"preprocess_plain", "preprocess_llama_2", "preprocess_v1",
+                                        "preprocess_mpt",   "preprocess_qwen",    "preprocess_gemma"};
+    o.preprocessor = names[dispatch];
+    if (dispatch == 4) {
+      preprocess_qwen(s, t, o);
+      return o;
+    }
     if (dispatch == 0) {
       if (s.sentences.size() != 2) throw Raised{"AssertionError"};
       if (s.sentences[0].second.find(kImageTok) == std::string::npos) throw Raised{"AssertionError"};
@@ -210,11 +329,21 @@ Outcome llava_preprocess(const LlavaConv& conv, Impl impl, LlavaSample s, const 
     // The rounds each preprocessor counts, and its constants: v1 and llama_2 split on sep2
     // and subtract 2 (BOS + the space that merges into the answer); mpt splits on sep, regroups
     // system + user + gpt, then user + gpt, and subtracts 1.
-    const bool mpt = dispatch == 3;
+    const bool mpt = dispatch == 3, gemma = dispatch == 5;
     std::vector<std::string> rounds;
     std::string sep;
     int64_t minus;
-    if (!mpt) {
+    if (gemma) {
+      // preprocess_gemma: split on sep, regroup in pairs, sep + roles[1] before the answer;
+      // cur_len 1 for <bos>; each count drops its own <bos>, and a round adds 2 for
+      // "<end_of_turn>\n".
+      const std::vector<std::string> pieces = py_split(conversation, conv.sep);
+      for (size_t k = 0; k < pieces.size(); k += 2)
+        rounds.push_back(k + 1 < pieces.size() ? pieces[k] + conv.sep + pieces[k + 1] : pieces[k]);
+      sep = conv.sep + conv.roles[1];
+      minus = 1;
+      o.cur_start = 1;
+    } else if (!mpt) {
       rounds = py_split(conversation, conv.sep2);
       sep = dispatch == 1 ? "[/INST] " : conv.sep + conv.roles[1] + ": ";
       minus = 2;
@@ -241,7 +370,7 @@ Outcome llava_preprocess(const LlavaConv& conv, Impl impl, LlavaSample s, const 
       std::vector<std::string> parts = py_split(rou, sep);
       if (parts.size() != 2) break;
       parts[0] += sep;
-      int64_t round_len = static_cast<int64_t>(tok_len(rou));
+      int64_t round_len = static_cast<int64_t>(tok_len(rou)) + (gemma ? 1 : 0);
       int64_t instruction_len = static_cast<int64_t>(tok_len(parts[0])) - minus;
       // The legacy branches (IS_TOKENIZER_GREATER_THAN_0_14 holds): v1 reads tokenizer.legacy
       // (raising without it) and subtracts for non-legacy; mpt uses getattr(..., False) and adds.
@@ -262,7 +391,8 @@ Outcome llava_preprocess(const LlavaConv& conv, Impl impl, LlavaSample s, const 
     mask(cur, static_cast<int64_t>(target.size()));
     if (static_cast<size_t>(cur) < t.model_max_length && cur != total) {
       o.mismatch = true;
-      o.warning = "WARNING: tokenization mismatch: " + std::to_string(cur) + " vs. " + std::to_string(total) + "." +
+      o.warning = std::string(gemma ? "warning" : "WARNING") + ": tokenization mismatch: " + std::to_string(cur) + " vs. " +
+                  std::to_string(total) + "." +
                   (mpt && impl == Impl::llava_next ? "(#turns=" + std::to_string(rounds.size()) + " ignored)" : " (ignored)");
     }
     if (o.mismatch) std::fill(target.begin(), target.end(), kIgnore);

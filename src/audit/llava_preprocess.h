@@ -34,6 +34,10 @@ struct LlavaTokenizer {
   std::optional<bool> legacy;      // nullopt: the tokenizer class has no `legacy` attribute
   std::string class_name;
   size_t model_max_length = 2048;
+  std::string path;                                // where it was loaded from (for a copy with <image> added)
+  std::optional<uint32_t> unk_id;                  // tokenizer.unk_token_id
+  std::vector<std::string> additional_special;     // tokenizer.additional_special_tokens (4.x)
+  Transformers transformers = Transformers::v4_37;
 
   enum class PadRule {
     unk,          // LLaVA-1.5 train(): pad_token = unk_token, even when there is none
@@ -47,6 +51,16 @@ struct LlavaTokenizer {
   // tokenizer(text).input_ids, or with add_special_tokens=False
   std::vector<int32_t> call(const std::string& text, bool add_special_tokens = true) const;
   std::vector<int32_t> image_token(const std::string& prompt) const;  // tokenizer_image_token(prompt)
+  // LLaVA-NeXT's preprocess_qwen / llama3: a deep copy of the tokenizer with "<image>" added as a
+  // special token when the sample has an image; apply_chat_template's encode (no special tokens
+  // added), and convert_tokens_to_ids("<image>") (nullopt where transformers gives None).
+  std::vector<int32_t> chat_encode(const std::string& rendered, bool with_image) const;
+  std::optional<int32_t> image_token_index(bool with_image) const;
+
+ private:
+  struct ImageCopy;
+  mutable std::shared_ptr<ImageCopy> image_copy_;
+  const ImageCopy& image_copy() const;
 };
 
 // One LLaVA record: its conversations as ("from", "value") and whether it has an image.

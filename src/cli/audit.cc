@@ -23,7 +23,16 @@ namespace {
 struct AuditArgs {
   std::string data, tokenizer, version, impl = "llava", pad, format = "summary", out = "-", transformers = "4.37";
   size_t model_max_length = 2048;
+  bool ids = false;
 };
+
+void append_ints(std::string& line, const char* key, const std::vector<int32_t>& v) {
+  line += ",\"";
+  line += key;
+  line += "\":[";
+  for (size_t i = 0; i < v.size(); ++i) line += (i ? "," : "") + std::to_string(v[i]);
+  line += "]";
+}
 
 int run(const AuditArgs& a) {
   const audit::Impl impl = a.impl == "llava-next" ? audit::Impl::llava_next : audit::Impl::llava;
@@ -129,6 +138,10 @@ int run(const AuditArgs& a) {
         line += ",\"ids_differ\":";
         append_json_string(line, differ_ids);
       }
+      if (a.ids && o.error.empty()) {
+        append_ints(line, "input_ids", o.input_ids);
+        append_ints(line, "labels", o.labels);
+      }
       line += "}\n";
       out.write(line);
     }
@@ -205,6 +218,7 @@ Run add_audit(CLI::App& app) {
   app.add_option("--format", a->format, "summary (default) or jsonl (one line per sample)")
       ->check(CLI::IsMember({"summary", "jsonl"}));
   app.add_option("--out,-o", a->out, "where the JSONL goes (- for stdout)");
+  app.add_flag("--ids", a->ids, "with --format jsonl: also LLaVA's input_ids and labels per sample (-200 for the image, -100 ignored)");
   return [a] { return run(*a); };
 }
 
