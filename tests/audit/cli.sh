@@ -2,7 +2,10 @@
 # The audit command's contract: exit 0 when LLaVA would train every sample, 1 when one is zeroed
 # or raises; an unknown --version is reported as LLaVA's silent vicuna_v1 fallback; samples LLaVA
 # trains with other labels than intended are named (a Japanese answer after "ASSISTANT: " keeps
-# its space token trained); the summary proposes versions and the compile command.
+# its space token trained); the summary proposes versions and the compile command; the
+# transformers version decides the tokenizer (4.37: TinyLlama's slow tokenizer adds a BOS, 5.x's
+# does not; a LlamaTokenizer folder without tokenizer.model cannot load slow); --ids gives
+# LLaVA's input_ids and labels.
 # Usage: cli.sh TOKALIGN WORKDIR (exit 77 without ../shared).
 set -uo pipefail
 BIN=$1 W=$2
@@ -23,5 +26,19 @@ grep -q '"id":"demo-3-eos-in-answer".*"zeroed":true.*"warning":"WARNING: tokeniz
 grep -q '"id":"demo-4-text-only".*"labels_differ":"labels differ from tokalign.s at position 48' "$W/demo.jsonl" || fail "demo-4 labels_differ"
 grep -q "tokalign compile --data examples/llava_demo.json" "$W/err" || fail "no compile suggestion"
 grep -q "why, demo-3-eos-in-answer: cur_len 77 = start 1 + .*The count stopped early" "$W/err" || fail "no explanation for demo-3: $(grep why "$W/err")"
+T=../shared/data/tokenizers/tinyllama-1.1b-chat-v1.0
+for tv in 4.37 5; do
+  "$BIN" audit --data "$W/ok.jsonl" -t $T --version v1 --transformers-version $tv --format jsonl --ids --out "$W/tl-$tv.jsonl" 2> "$W/err-$tv"
+done
+grep -q '"id":"a".*"input_ids":\[1,' "$W/tl-4.37.jsonl" || fail "4.37 TinyLlama: no BOS: $(head -c 300 "$W/tl-4.37.jsonl")"
+grep -q '"id":"a".*"input_ids":\[1,' "$W/tl-5.jsonl" && fail "5.x TinyLlama: a BOS"
+grep -q "slow LlamaTokenizer, transformers 4.37" "$W/err-4.37" || fail "4.37 summary: $(cat "$W/err-4.37")"
+node -e 'for (const l of require("fs").readFileSync(process.argv[1], "utf8").split("\n").filter(Boolean)) {
+  const o = JSON.parse(l); if (!o.input_ids || o.input_ids.length !== o.labels.length) process.exit(1); }' "$W/tl-4.37.jsonl" \
+  || fail "--ids: input_ids and labels of different lengths"
+"$BIN" audit --data "$W/ok.jsonl" -t ../shared/data/tokenizers/mistral-7b-v0.1 --version v1 2> "$W/err"; rc=$?
+[[ $rc != 0 && $rc != 1 ]] || fail "4.37 without tokenizer.model: exit $rc"
+grep -q "from tokenizer.model, which is not there" "$W/err" || fail "4.37 without tokenizer.model: $(cat "$W/err")"
+"$BIN" audit --data "$W/ok.jsonl" -t $V --version v1 --transformers-version 4.36 2> "$W/err" && fail "--transformers-version 4.36 accepted"
 echo "audit cli: $fails failure(s)"
 exit $((fails > 0))
