@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <functional>
 
@@ -95,6 +96,8 @@ LlavaTokenizer LlavaTokenizer::load(const tok::Tokenizer& t, const std::string& 
   const auto own_pad = id_of(lt.slow ? lt.slow->pad_token() : tc.pad_token);
   lt.pad_id = pad == PadRule::unk ? unk_id : (unk_id ? unk_id : own_pad);
   lt.unk_id = unk_id;
+  lt.own_pad_id = own_pad;
+  lt.size = lt.slow ? lt.slow->size() : t.vocab_size();
   lt.path = path;
   lt.additional_special = tc.additional_special_tokens;
   lt.transformers = v;
@@ -251,6 +254,55 @@ void preprocess_qwen(const LlavaSample& s, const LlavaTokenizer& t, Outcome& o) 
   o.zeroed = std::all_of(o.labels.begin(), o.labels.end(), [](int32_t l) { return l == kIgnore; });
 }
 
+// preprocess()'s last branch, for every template no preprocess_* claims (v0, v0_mmtag): each
+// sentence becomes "### ROLE: value\n" after a "SYSTEM\n\n" header and the text ends with
+// "### "; the whole is tokenized once, but the masking (_mask_targets) uses the lengths of the
+// header and of each sentence tokenized on their own (BOS included, pad ids not counted):
+// from the header's length on, a human sentence is masked except its first two tokens. No
+// count is checked, so nothing is zeroed; wrong lengths just move the mask.
+void preprocess_v0(const LlavaSample& s, const LlavaConv& conv, const LlavaTokenizer& t, Outcome& o) {
+  const std::string header = conv.system + "\n\n";
+  std::string conversation = header;
+  std::vector<std::string> values;
+  for (const auto& [from, value] : s.sentences) {
+    std::string lower = from;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const std::string who = lower == "human" ? conv.roles[0] : lower == "gpt" ? conv.roles[1] : "unknown";
+    values.push_back("### " + who + ": " + value + "\n");
+    conversation += values.back();
+  }
+  conversation += "### ";
+  // _tokenize_fn: padding="longest" needs a pad token; its lengths count the ids that are not pad.
+  auto tokenize_fn = [&](const std::string& x) {
+    if (!t.pad_id) throw Raised{"ValueError: Asking to pad but the tokenizer does not have a padding token."};
+    std::vector<int32_t> ids = t.call(x);
+    if (ids.size() > t.model_max_length) ids.resize(t.model_max_length);
+    return ids;
+  };
+  auto length = [&](const std::string& x) -> int64_t {
+    if (s.has_image) return static_cast<int64_t>(t.image_token(x).size());
+    int64_t n = 0;
+    for (int32_t id : tokenize_fn(x)) n += id != static_cast<int32_t>(*t.pad_id);
+    return n;
+  };
+  o.input_ids = s.has_image ? t.image_token(conversation) : tokenize_fn(conversation);
+  o.labels = o.input_ids;
+  const int64_t size = static_cast<int64_t>(o.labels.size());
+  auto mask = [&](int64_t a, int64_t b) {
+    a = std::clamp<int64_t>(a, 0, size);
+    b = std::clamp<int64_t>(b, a, size);
+    std::fill(o.labels.begin() + a, o.labels.begin() + b, kIgnore);
+  };
+  int64_t cur = length(header);
+  mask(0, cur);
+  for (size_t k = 0; k < values.size(); ++k) {
+    const int64_t len = length(values[k]);
+    if (s.sentences[k].first == "human") mask(cur + 2, cur + len);
+    cur += len;
+  }
+  o.zeroed = std::all_of(o.labels.begin(), o.labels.end(), [](int32_t l) { return l == kIgnore; });
+}
+
 }  // namespace
 
 Outcome llava_preprocess(const LlavaConv& conv, Impl impl, LlavaSample s, const LlavaTokenizer& t) {
@@ -264,15 +316,20 @@ Outcome llava_preprocess(const LlavaConv& conv, Impl impl, LlavaSample s, const 
                          : conv.version == "mpt"            ? 3
                          : conv.version == "qwen"           ? 4
                          : conv.version == "gemma"          ? 5
-                                                            : -1;
+                         : conv.version == "llama_v3"       ? -1
+                                                            : 6;
     if (dispatch < 0)
-      throw Raised{"not emulated: LLaVA dispatches version '" + conv.version + "' to a preprocessor tokalign does not emulate yet" +
-                   (conv.version == "llama_v3" ? " (preprocess_llama3 renders with the tokenizer's own Jinja chat template)" : "")};
-    static const char* const names[] = {"preprocess_plain", "preprocess_llama_2", "preprocess_v1",
-                                        "preprocess_mpt",   "preprocess_qwen",    "preprocess_gemma"};
+      throw Raised{"not emulated: LLaVA dispatches version '" + conv.version + "' to preprocess_llama3, which renders with "
+                   "the tokenizer's own Jinja chat template; tokalign does not emulate it yet"};
+    static const char* const names[] = {"preprocess_plain", "preprocess_llama_2", "preprocess_v1", "preprocess_mpt",
+                                        "preprocess_qwen",  "preprocess_gemma",   "preprocess (v0: _add_speaker_and_signal)"};
     o.preprocessor = names[dispatch];
     if (dispatch == 4) {
       preprocess_qwen(s, t, o);
+      return o;
+    }
+    if (dispatch == 6) {
+      preprocess_v0(s, conv, t, o);
       return o;
     }
     if (dispatch == 0) {

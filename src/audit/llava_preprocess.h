@@ -36,6 +36,8 @@ struct LlavaTokenizer {
   size_t model_max_length = 2048;
   std::string path;                                // where it was loaded from (for a copy with <image> added)
   std::optional<uint32_t> unk_id;                  // tokenizer.unk_token_id
+  std::optional<uint32_t> own_pad_id;              // the pad token of the tokenizer's own config
+  size_t size = 0;                                 // len(tokenizer)
   std::vector<std::string> additional_special;     // tokenizer.additional_special_tokens (4.x)
   Transformers transformers = Transformers::v4_37;
 

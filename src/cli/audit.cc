@@ -36,7 +36,12 @@ void append_ints(std::string& line, const char* key, const std::vector<int32_t>&
 
 int run(const AuditArgs& a) {
   const audit::Impl impl = a.impl == "llava-next" ? audit::Impl::llava_next : audit::Impl::llava;
-  std::optional<audit::LlavaConv> conv = audit::find_conv(impl, a.version);
+  // train(): --version v0 / v0.5 keep conversation.py's default_conversation (LLaVA-1.5:
+  // conv_vicuna_v1; LLaVA-NeXT: conv_vicuna_v0) and set the pad token their own way; any other
+  // name is looked up, and an unknown one silently becomes vicuna_v1.
+  const bool v0 = a.version == "v0", v0_5 = a.version == "v0.5";
+  const std::string lookup = v0 || v0_5 ? (impl == audit::Impl::llava ? "vicuna_v1" : "v0") : a.version;
+  std::optional<audit::LlavaConv> conv = audit::find_conv(impl, lookup);
   const bool fallback = !conv;
   if (fallback) {
     conv = audit::find_conv(impl, "vicuna_v1");
@@ -45,11 +50,18 @@ int run(const AuditArgs& a) {
                  "uses vicuna_v1, and so does this audit\n",
                  a.version.c_str(), a.impl.c_str());
   }
+  if (v0 || v0_5)
+    std::fprintf(stderr,
+                 "tokalign audit: note: --version %s does not select a template in train(): conversation.py's default (%s) "
+                 "is used, with %s as the pad token\n",
+                 a.version.c_str(), lookup.c_str(), v0 ? "the tokenizer's own pad or a new [PAD]" : "unk");
   const tok::Tokenizer t = tok::Tokenizer::from_file(a.tokenizer);
   const auto pad_rule = (a.pad.empty() ? a.impl == "llava" : a.pad == "unk") ? audit::LlavaTokenizer::PadRule::unk
                                                                               : audit::LlavaTokenizer::PadRule::unk_or_own;
   const auto tv = a.transformers == "4.37" ? audit::Transformers::v4_37 : audit::Transformers::v5;
   audit::LlavaTokenizer lt = audit::LlavaTokenizer::load(t, a.tokenizer, pad_rule, tv);
+  if (v0) lt.pad_id = lt.own_pad_id ? lt.own_pad_id : std::optional<uint32_t>(static_cast<uint32_t>(lt.size));  // smart_tokenizer_and_embedding_resize
+  if (v0_5) lt.pad_id = lt.unk_id;
   lt.model_max_length = a.model_max_length;
 
   // tokalign's own compile of the same sample, for "are LLaVA's labels right where it does not
@@ -161,11 +173,12 @@ int run(const AuditArgs& a) {
                  static_cast<unsigned long long>(labels_differ));
   if (ids_differ)
     std::fprintf(stderr,
-                 "  %llu samples LLaVA trains are tokenized differently from tokalign compile with this folder (ids_differ in "
-                 "the JSONL)%s\n",
+                 "  %llu samples LLaVA trains get other ids than tokalign compile gives with this folder and template "
+                 "(ids_differ in the JSONL: %s)\n",
                  static_cast<unsigned long long>(ids_differ),
-                 lt.slow ? ": transformers 4.37's slow tokenizer against the folder's tokenizer as transformers 5.x loads it"
-                         : "");
+                 lt.slow ? "transformers 4.37's slow tokenizer against the tokenizer as 5.x loads it, or LLaVA's own way of "
+                           "building this template's text"
+                         : "LLaVA's own way of building this template's text");
   if (!zeroed && !errors) return 0;
   // What would work: every version of this implementation tried on the first samples.
   std::vector<std::string> working;

@@ -56,7 +56,7 @@ void CompileSetup::add_to(CLI::App& app) {
                  "does), llava-next (only when it is not at the front already) or keep")
       ->check(CLI::IsMember({"llava", "llava-next", "keep"}));
   app.add_flag("--im-start-end", im_start_end, "wrap images in <im_start> <im_end> (LLaVA's mm_use_im_start_end)");
-  app.add_flag("--slow", slow, "tokenize as transformers' slow SentencePiece tokenizer (not implemented yet)");
+  app.add_flag("--slow", slow, "tokenize as transformers 4.37's slow SentencePiece tokenizer (not in compile yet: see encode --slow)");
 }
 
 int CompileSetup::prepare(const char* command, bool keep_segments, bool keep_provenance) {
@@ -65,9 +65,10 @@ int CompileSetup::prepare(const char* command, bool keep_segments, bool keep_pro
     return 2;
   };
   if (slow)
-    return usage("--slow (transformers' slow SentencePiece tokenizer, what LLaVA loads with use_fast=False) "
-                 "is not implemented yet; it arrives with the audit's transformers 4.37 emulation. Today a tokenizer.json, "
-                 "or a tokenizer.model folder converted as transformers 5.x converts it, is used.");
+    return usage("--slow (transformers 4.37's slow SentencePiece tokenizer, what LLaVA loads with use_fast=False) is "
+                 "not available in compile yet: compile needs each token's offsets, which the slow tokenizer does not give. "
+                 "`tokalign encode --slow` tokenizes as it does, and `tokalign audit` (transformers 4.37 by default) uses it; "
+                 "compile uses the tokenizer.json, or a tokenizer.model folder converted as transformers 5.x converts it.");
   if (data.empty() || tokenizer_path.empty()) return usage("--data and --tokenizer are required");
   if (template_name.empty() == template_file.empty()) return usage("give exactly one of --template and --template-file");
   if (!template_file.empty()) {
