@@ -3,7 +3,7 @@
 // tests/spm/added_tokens_config.json (lstrip / rstrip / single_word / overlapping prefixes), legacy
 // True and False, special tokens matched or not, chosen by the first byte.
 // Invariants: no crash, hang or sanitizer report; every id is below len(tokenizer); tokenize()
-// and encode() agree on the number of tokens.
+// and encode() agree on the number of tokens; invalid UTF-8 is refused with tokalign::Error.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -11,6 +11,7 @@
 #include <string>
 
 #include "tokenizer/sentencepiece/slow_llama.h"
+#include "util/error.h"
 
 using namespace tokalign;
 
@@ -38,8 +39,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const tok::spm::SlowLlamaTokenizer& t = tokenizer(data[0] & 1);
   const bool split_special = data[0] & 2, add_special = data[0] & 4;
   const std::string text(reinterpret_cast<const char*>(data + 1), size - 1);
-  const std::vector<std::string> tokens = t.tokenize(text, split_special);
-  const std::vector<int32_t> ids = t.encode(text, add_special, split_special);
+  std::vector<std::string> tokens;
+  std::vector<int32_t> ids;
+  try {
+    tokens = t.tokenize(text, split_special);
+    ids = t.encode(text, add_special, split_special);
+  } catch (const Error&) {
+    return 0;  // invalid UTF-8, refused with a message
+  }
   const size_t extra = add_special && t.add_bos_token();
   if (ids.size() != tokens.size() + extra) std::abort();
   for (int32_t id : ids)

@@ -71,7 +71,13 @@ int run_slow(const EncodeArgs& a) {
     return 0;
   }
   const std::string text = a.have_text ? a.text : Input(a.input).read_all();
-  const std::vector<int32_t> ids = t.encode(text, add, split);
+  std::vector<int32_t> ids;
+  try {
+    ids = t.encode(text, add, split);
+  } catch (const Error& err) {
+    throw Error((a.have_text ? std::string("--text") : Input::display_name(a.input)) + ": " + err.what() + " (tokenizer " +
+                a.tokenizer + ", --slow)");
+  }
   if (a.count) {
     out.write(std::to_string(ids.size()) + "\n");
   } else if (a.tokens) {

@@ -2,7 +2,8 @@
 # encode --slow's contract: --tokens shows the pieces (legacy=False puts no "▁" after a special
 # token, legacy=True does, as transformers documents for "Hello <s>."); --legacy overrides the
 # config and goes only with --slow; --offsets is refused (the slow tokenizer has none); a folder
-# without tokenizer.model, or with a Git LFS pointer in its place, is an error naming the file.
+# without tokenizer.model, or with a Git LFS pointer in its place, is an error naming the file;
+# input that is not UTF-8 is an error naming the file and byte.
 # Usage: slow_cli.sh TOKALIGN WORKDIR (exit 77 without ../shared).
 set -uo pipefail
 BIN=$1 W=$2
@@ -27,5 +28,8 @@ grep -q "$W/tokenizer.model: not found" "$W/err" || fail "missing model message:
 printf 'version https://git-lfs.github.com/spec/v1\noid sha256:0\nsize 1\n' > "$W/lfs/tokenizer.model"
 "$BIN" encode --slow -t "$W/lfs" --text x 2> "$W/err" && fail "LFS pointer accepted"
 grep -q "Git LFS pointer" "$W/err" || fail "LFS message: $(cat "$W/err")"
+printf 'ok \xff bad' > "$W/bad.txt"
+"$BIN" encode --slow -t $V -i "$W/bad.txt" 2> "$W/err" && fail "invalid UTF-8 accepted"
+grep -q "bad.txt: input is not valid UTF-8 at byte 3" "$W/err" || fail "invalid UTF-8 message: $(cat "$W/err")"
 echo "encode --slow cli: $fails failure(s)"
 exit $((fails > 0))

@@ -6,6 +6,7 @@
 
 #include "tokenizer/tokenizer_config.h"
 #include "unicode/py_strip.h"
+#include "unicode/utf8.h"
 #include "util/error.h"
 #include "util/file.h"
 
@@ -198,6 +199,9 @@ std::vector<std::string> SlowLlamaTokenizer::base_tokenize(std::string_view text
 }
 
 std::vector<std::string> SlowLlamaTokenizer::tokenize(std::string_view text, bool split_special) const {
+  // A Python str is always valid UTF-8; reject what transformers could never be given.
+  if (size_t bad = unicode::find_invalid_utf8(text); bad != std::string_view::npos)
+    throw Error("input is not valid UTF-8 at byte " + std::to_string(bad));
   if (legacy_ || text.empty()) return base_tokenize(text, split_special);
   std::vector<std::string> tokens =
       base_tokenize(std::string(kUnderline) + replace_all(text, kUnderline, " "), split_special);

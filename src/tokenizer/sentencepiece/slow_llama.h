@@ -47,6 +47,7 @@ class SlowLlamaTokenizer {
 
   // tokenizer.tokenize(text): the tokens (pieces and added tokens) before ids.
   // split_special_tokens: added tokens in the text are not matched (tokenized as text).
+  // Throws tokalign::Error when the text is not valid UTF-8 (naming the byte).
   std::vector<std::string> tokenize(std::string_view text, bool split_special_tokens = false) const;
   // convert_tokens_to_ids
   std::vector<int32_t> tokens_to_ids(const std::vector<std::string>& tokens) const;
