@@ -18,5 +18,6 @@ Run add_inspect(CLI::App& app);
 Run add_stats(CLI::App& app);
 Run add_export_tokenizer(CLI::App& app);
 Run add_audit(CLI::App& app);
+Run add_vision(CLI::App& app);
 
 }  // namespace tokalign::cli
