@@ -5,7 +5,7 @@
 #
 # Environment:
 #   FUZZ_SECONDS               seconds per target (default 60)
-#   FUZZ_TARGETS               targets to run (default "fuzz_loader fuzz_encode fuzz_bpe_image fuzz_compile fuzz_spm_model fuzz_audit fuzz_slow_llama")
+#   FUZZ_TARGETS               targets to run (default "fuzz_loader fuzz_encode fuzz_bpe_image fuzz_compile fuzz_spm_model fuzz_audit fuzz_slow_llama fuzz_image_probe")
 #   FUZZ_JOBS                  parallel fuzzing processes per target (default 1)
 #   FUZZ_ARTIFACTS             where crash/leak/timeout/oom reproducers go
 #                              (default BUILD_DIR/fuzz-artifacts)

@@ -135,6 +135,7 @@ ImageInfo probe_image(std::string_view s) {
   if (starts(std::string_view("II*\0", 4)) || starts(std::string_view("MM\0*", 4)) || starts(std::string_view("II+\0", 4)) ||
       starts(std::string_view("MM\0+", 4)))
     return tiff(Bytes{s, "TIFF"});
+  if (s.empty()) throw Error("empty file");
   throw Error("not an image format tokalign reads (PNG, JPEG, GIF, BMP, WebP, TIFF)");
 }
 
