@@ -9,6 +9,7 @@
 #include "util/error.h"
 #include "util/json_write.h"
 #include "util/sha256.h"
+#include "vision/policy.h"
 
 namespace tokalign::cli {
 
@@ -46,6 +47,11 @@ void CompileSetup::add_to(CLI::App& app) {
   app.add_option("--image-token-count", image_token_count, "tokens per image with --image-tokens expand (default 576)")
       ->check(CLI::Range(1u, 1u << 20));
   app.add_option("--image-token", image_token, "the token repeated by --image-tokens expand (default <image>)");
+  app.add_option("--vision", vision,
+                 "count each image's positions from its file header under this policy (tokalign vision --list): "
+                 "--image-tokens expand repeats the image token that many times, --max-len counts them either way, "
+                 "and an unreadable image quarantines its sample (image_unreadable)");
+  app.add_option("--image-root", image_root, "with --vision: image paths are under this folder; paths leaving it are refused");
   app.add_option("--max-len", max_len,
                  "longest sample in tokens (images count as their slot length); earlier turns are dropped first, "
                  "samples that still do not fit are quarantined (0: no limit)");
@@ -100,6 +106,13 @@ int CompileSetup::prepare(const char* command, bool keep_segments, bool keep_pro
       return usage("--image-tokens expand needs the image token '" + image_token +
                    "' in the tokenizer's vocabulary (name another with --image-token)");
     o.image_token_id = *id;
+  }
+  if (!vision.empty()) {
+    o.vision = vision::find_policy(vision);
+    if (!o.vision) return usage("unknown --vision " + vision + " (see tokalign vision --list)");
+    o.image_root = image_root;
+  } else if (!image_root.empty()) {
+    return usage("--image-root goes with --vision");
   }
   o.max_len = max_len;
   o.parse_special_in_content = parse_special_in_content;

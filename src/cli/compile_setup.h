@@ -32,6 +32,7 @@ struct CompileSetup {
   std::string image_tokens = "placeholder";
   uint32_t image_token_count = 576;
   std::string image_token = "<image>";
+  std::string vision, image_root;  // --vision POLICY, --image-root DIR
   size_t max_len = 0;
   bool parse_special_in_content = false;
   std::string image_placement = "llava";

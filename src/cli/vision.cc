@@ -29,16 +29,6 @@ struct VisionArgs {
   uint64_t min_pixels = 0, max_pixels = 0;
 };
 
-// `path` under `root` (when given); a path that leaves the root, by ".." or a link, is refused.
-std::string resolve(const std::string& root, const std::string& path) {
-  if (root.empty()) return path;
-  const fs::path r = fs::weakly_canonical(fs::path(root));
-  const fs::path p = fs::weakly_canonical(r / fs::path(path));
-  const auto [end, at] = std::mismatch(r.begin(), r.end(), p.begin(), p.end());
-  if (end != r.end()) throw Error(path + ": outside --image-root " + root);
-  return p.string();
-}
-
 std::string result_line(const vision::Policy& p, uint32_t w, uint32_t h, const char* format) {
   const vision::Count c = vision::count_tokens(p, w, h);
   std::string line = "{\"tokens\":" + std::to_string(c.tokens) + ",\"features\":" + std::to_string(c.features) +
@@ -104,7 +94,7 @@ int run(const VisionArgs& a) {
     return 0;
   }
   if (!a.image.empty()) {
-    const vision::ImageInfo info = vision::probe_image_file(resolve(a.image_root, a.image));
+    const vision::ImageInfo info = vision::probe_image_file(vision::resolve_image_path(a.image_root, a.image));
     out.write(result_line(*policy, info.width, info.height, info.format));
     out.close();
     return 0;
@@ -122,7 +112,7 @@ int run(const VisionArgs& a) {
       std::string_view path;
       int64_t w, h;
       if (!d["path"].get(path)) {
-        const std::string resolved = resolve(a.image_root, std::string(path));
+        const std::string resolved = vision::resolve_image_path(a.image_root, std::string(path));
         const vision::ImageInfo info = vision::probe_image_file(resolved);
         result = result_line(*policy, info.width, info.height, info.format);
       } else if (!d["width"].get(w) && !d["height"].get(h)) {

@@ -4,6 +4,8 @@
 
 #include "unicode/categories.h"
 #include "unicode/utf8.h"
+#include "util/error.h"
+#include "vision/image_probe.h"
 
 namespace tokalign::compile {
 
@@ -63,6 +65,7 @@ struct Compiler::Encoded {
   std::vector<int32_t> ids, labels;
   std::vector<Tok> toks;
   std::vector<ImageSlot> images;
+  std::vector<ImageSlot> image_info;  // in: per image, width / height / visual_tokens (vision policy)
   uint32_t boundary_merges = 0;
   bool special_in_content = false;
   std::vector<std::string> special_strings;
@@ -176,7 +179,12 @@ void Compiler::encode(const Rendered& r, Encoded& e) const {
     slot.position = static_cast<uint32_t>(e.ids.size());
     slot.path = k < r.images.size() ? r.images[k] : std::string();
     const bool expand = opts_.image_tokens == ImageTokens::expand;
-    slot.token_count = expand ? opts_.image_token_count : 1;
+    if (k < e.image_info.size()) {
+      slot.width = e.image_info[k].width;
+      slot.height = e.image_info[k].height;
+      slot.visual_tokens = e.image_info[k].visual_tokens;
+    }
+    slot.token_count = !expand ? 1 : slot.visual_tokens ? slot.visual_tokens : opts_.image_token_count;
     for (uint32_t t = 0; t < slot.token_count; ++t) {
       e.ids.push_back(expand ? static_cast<int32_t>(opts_.image_token_id) : kImagePlaceholder);
       e.toks.push_back({-1, 0, 0, false});
@@ -388,23 +396,46 @@ bool Compiler::compile(const chat::Conversation& c, Sample& out, Problem& proble
   chat::place_images(conv, opts_.placement);
   out = Sample{};
   out.id = c.id;
+  // With a vision policy, every image's size from its header and its count.
+  std::vector<ImageSlot> info;
+  if (opts_.vision) {
+    for (size_t k = 0; k < conv.images.size(); ++k) {
+      try {
+        const vision::ImageInfo im = vision::probe_image_file(vision::resolve_image_path(opts_.image_root, conv.images[k]));
+        ImageSlot x;
+        x.width = im.width;
+        x.height = im.height;
+        x.visual_tokens = static_cast<uint32_t>(vision::count_tokens(*opts_.vision, im.width, im.height).tokens);
+        info.push_back(x);
+      } catch (const Error& err) {
+        return fail(problem, "image_unreadable", "images[" + std::to_string(k) + "]", err.what());
+      }
+    }
+  }
   for (;;) {
     Rendered r;
     if (!wrapped_.render(conv, r, problem)) return false;
     Encoded e;
+    e.image_info = info;
     encode(r, e);
-    if (opts_.max_len && e.ids.size() > opts_.max_len) {
+    // The length the model sees: placeholders count as their expansion.
+    size_t length = e.ids.size();
+    for (const ImageSlot& sl : e.images)
+      if (sl.visual_tokens > sl.token_count) length += sl.visual_tokens - sl.token_count;
+    if (opts_.max_len && length > opts_.max_len) {
       // Drop the earliest user/assistant pair (and its images) and try again.
       const size_t first = !conv.messages.empty() && conv.messages[0].role == Role::system ? 1 : 0;
       if (conv.messages.size() - first <= 2)
         return fail(problem, "too_long", "messages",
-                    std::to_string(e.ids.size()) + " tokens, over --max-len " + std::to_string(opts_.max_len) +
+                    std::to_string(length) + " tokens" + (length != e.ids.size() ? " (images counted)" : "") +
+                        ", over --max-len " + std::to_string(opts_.max_len) +
                         (out.dropped_turns ? " after dropping " + std::to_string(out.dropped_turns) + " earlier messages"
                                            : std::string()));
       size_t imgs = 0;
       for (size_t i = first; i < first + 2; ++i) imgs += chat::count_occurrences(conv.messages[i].content, chat::kImageToken);
       conv.messages.erase(conv.messages.begin() + static_cast<long>(first), conv.messages.begin() + static_cast<long>(first + 2));
       conv.images.erase(conv.images.begin(), conv.images.begin() + static_cast<long>(std::min(imgs, conv.images.size())));
+      info.erase(info.begin(), info.begin() + static_cast<long>(std::min(imgs, info.size())));
       out.dropped_turns += 2;
       out.flags |= kTruncated;
       continue;

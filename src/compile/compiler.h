@@ -23,6 +23,7 @@
 #include "chat/template.h"
 #include "shard/sample.h"
 #include "tokenizer/tokenizer.h"
+#include "vision/policy.h"
 
 namespace tokalign::compile {
 
@@ -56,6 +57,11 @@ struct Options {
   std::string image_start, image_end;  // mm_use_im_start_end: "<im_start>", "<im_end>"
   bool keep_segments = false;          // fill Sample::segments
   bool keep_provenance = false;        // fill Sample::provenance and reference_ids
+  // A vision policy: each image is probed (its file under image_root) and counted; expand
+  // repeats the image token that many times, and --max-len counts it either way. An image that
+  // cannot be read sends its sample to quarantine (image_unreadable).
+  std::optional<vision::Policy> vision;
+  std::string image_root;
 };
 
 class Compiler {

@@ -14,6 +14,9 @@ struct ImageSlot {
   uint32_t position = 0;     // index of its first token in input_ids
   uint32_t token_count = 0;  // 1 for a placeholder, else the expanded length
   std::string path;
+  // With a vision policy (compile --vision): the size from the file header and the positions
+  // the image takes once expanded (token_count too when expanded); 0 = unknown.
+  uint32_t width = 0, height = 0, visual_tokens = 0;
 };
 
 // Flags (bit set), recorded in the JSONL output and the shard index.

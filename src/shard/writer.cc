@@ -133,6 +133,19 @@ class JsonlWriter : public SampleWriter {
       append_json_string(line_, s.images[i].path);
     }
     line_.push_back(']');
+    // With a vision policy: each image's header size and positions, and the sample's length
+    // with placeholders counted as their expansion.
+    if (!s.images.empty() && s.images[0].visual_tokens) {
+      uint64_t length = s.input_ids.size();
+      line_ += ",\"image_tokens\":[";
+      for (size_t i = 0; i < s.images.size(); ++i) {
+        const ImageSlot& im = s.images[i];
+        line_ += (i ? ",{" : "{") + std::string("\"width\":") + std::to_string(im.width) +
+                 ",\"height\":" + std::to_string(im.height) + ",\"tokens\":" + std::to_string(im.visual_tokens) + "}";
+        if (im.visual_tokens > im.token_count) length += im.visual_tokens - im.token_count;
+      }
+      line_ += "],\"length_with_images\":" + std::to_string(length);
+    }
     append_flags(line_, s);
     if (!s.segments.empty()) {
       line_ += ",\"segments\":[";
@@ -211,6 +224,8 @@ class ShardWriter : public SampleWriter {
       ir.sample = static_cast<uint32_t>(samples_);
       ir.position = slot.position;
       ir.token_count = slot.token_count;
+      ir.width = slot.width;
+      ir.height = slot.height;
       strings().write(slot.path);
       images().write_pod(&ir, 1);
       ++images_;

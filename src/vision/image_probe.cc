@@ -1,6 +1,7 @@
 #include "vision/image_probe.h"
 
 #include <cstdio>
+#include <filesystem>
 #include <algorithm>
 #include <memory>
 #include <optional>
@@ -137,6 +138,16 @@ ImageInfo probe_image(std::string_view s) {
     return tiff(Bytes{s, "TIFF"});
   if (s.empty()) throw Error("empty file");
   throw Error("not an image format tokalign reads (PNG, JPEG, GIF, BMP, WebP, TIFF)");
+}
+
+std::string resolve_image_path(const std::string& root, const std::string& path) {
+  namespace fs = std::filesystem;
+  if (root.empty()) return path;
+  const fs::path r = fs::weakly_canonical(fs::path(root));
+  const fs::path p = fs::weakly_canonical(r / fs::path(path));
+  const auto [end, at] = std::mismatch(r.begin(), r.end(), p.begin(), p.end());
+  if (end != r.end()) throw Error(path + ": outside the image root " + root);
+  return p.string();
 }
 
 ImageInfo probe_image_file(const std::string& path) {

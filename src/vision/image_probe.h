@@ -28,6 +28,10 @@ constexpr size_t kProbeLimit = 1 << 20;
 // what is wrong (unknown format, truncated header, zero size) and at which byte.
 ImageInfo probe_image(std::string_view bytes);
 
+// `path` under `root` (as given when root is empty); a path that leaves the root, by ".." or a
+// link, is refused with tokalign::Error.
+std::string resolve_image_path(const std::string& root, const std::string& path);
+
 // Reads a prefix of `path` and probes it; the error names the file.
 ImageInfo probe_image_file(const std::string& path);
 

@@ -34,7 +34,7 @@ grep -q 'loop.jpg: JPEG: .*' "$W/bad.out" || fail "loop.jpg message"
 grep -q 'huge.png: PNG: width or height beyond 2^31' "$W/bad.out" || fail "huge.png message"
 echo '{"path": "../img/i0.png"}' > "$W/escape.jsonl"
 "$BIN" vision --images "$W/escape.jsonl" --image-root "$W/img/bad" > "$W/esc.out" 2>/dev/null
-grep -q 'outside --image-root' "$W/esc.out" || fail "escape not refused: $(cat "$W/esc.out")"
+grep -q 'outside the image root' "$W/esc.out" || fail "escape not refused: $(cat "$W/esc.out")"
 [[ $("$BIN" vision --vision llava-next --size 672x672 | grep -o '"tokens":[0-9]*') == '"tokens":2928' ]] || fail "--size 672x672"
 "$BIN" vision --vision nope --size 1x1 2> "$W/err"; [[ $? == 2 ]] && grep -q "known: llava-1.5" "$W/err" || fail "unknown policy"
 "$BIN" vision --size 10by10 2>/dev/null; [[ $? == 2 ]] || fail "bad --size accepted"
