@@ -51,6 +51,10 @@ std::vector<Policy> make_builtin() {
                   "+ <|vision_start|> <|vision_end|>";
   p.kind = Policy::Kind::qwen2vl;
   v.push_back(p);
+  p.name = "qwen2.5-vl";
+  p.description = "Qwen2.5-VL: as qwen2-vl with its preprocessor_config's max_pixels 12845056";
+  p.max_pixels = 12845056;
+  v.push_back(p);
   return v;
 }
 

@@ -43,7 +43,8 @@ struct Count {
   uint32_t grid_width = 0, grid_height = 0, rows = 0, cols = 0;
 };
 
-// The built-in policies: llava-1.5, clip-224, siglip-384, llava-next, llava-onevision, qwen2-vl.
+// The built-in policies: llava-1.5, clip-224, siglip-384, llava-next, llava-onevision, qwen2-vl,
+// qwen2.5-vl.
 const std::vector<Policy>& builtin_policies();
 std::optional<Policy> find_policy(const std::string& name);
 

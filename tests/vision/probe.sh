@@ -25,6 +25,35 @@ e.forEach((x, i) => { const y = o[i];
   else if (same + 10 > i) console.log("FAIL", JSON.stringify(x), "tokalign", JSON.stringify(y)); });
 console.log(`image probe vs PIL: ${same}/${e.length} images with the same size and format`);
 process.exit(same === e.length && e.length > 400 ? 0 : 1);' "$W/img/expected.jsonl" "$W/out.jsonl" || fail "probe vs PIL"
+# Real images: the first 400 files of each kind installed under /usr/share and /usr/lib (icons,
+# browser and library resources), as PIL reads them.
+find /usr/share /usr/lib -xdev -type f \( -iname '*.png' -o -iname '*.jpg' -o -iname '*.jpeg' -o -iname '*.gif' -o -iname '*.bmp' \
+  -o -iname '*.webp' -o -iname '*.tif' -o -iname '*.tiff' \) 2>/dev/null | sort | awk -F. '{e=tolower($NF)} c[e]++ < 400' > "$W/real.txt"
+$PY - "$W/real.txt" > "$W/real.jsonl" <<'PY'
+import json, sys
+from PIL import Image
+for p in open(sys.argv[1]).read().split("\n"):
+    if not p:
+        continue
+    try:
+        with Image.open(p) as im:
+            print(json.dumps({"path": p, "width": im.size[0], "height": im.size[1], "format": im.format}))
+    except Exception:
+        pass  # PIL cannot read it either: not a test case
+PY
+if [[ -s $W/real.jsonl ]]; then
+  "$BIN" vision --images "$W/real.jsonl" > "$W/real.out" 2>/dev/null
+  node -e '
+const fs = require("fs");
+const e = fs.readFileSync(process.argv[1], "utf8").split("\n").filter(Boolean).map(JSON.parse);
+const o = fs.readFileSync(process.argv[2], "utf8").split("\n").filter(Boolean).map(JSON.parse);
+let same = 0;
+e.forEach((x, i) => { const y = o[i];
+  if (y && y.width === x.width && y.height === x.height && y.format === x.format) same++;
+  else console.log("FAIL", JSON.stringify(x), "tokalign", JSON.stringify(y)); });
+console.log(`image probe vs PIL on installed images: ${same}/${e.length}`);
+process.exit(same === e.length ? 0 : 1);' "$W/real.jsonl" "$W/real.out" || fail "probe vs PIL on installed images"
+fi
 ls "$W/img/bad" | sed 's/.*/{"path": "bad\/&"}/' > "$W/bad.jsonl"
 "$BIN" vision --images "$W/bad.jsonl" --image-root "$W/img" > "$W/bad.out" 2> "$W/err"; rc=$?
 [[ $rc == 1 ]] || fail "bad files: exit $rc, want 1"

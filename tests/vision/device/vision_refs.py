@@ -10,8 +10,10 @@ OUT as argument. Columns: width, height, then per policy the count or "error":
   llava-onevision  the same with "(1x1),...,(6x6)" pinpoints, SigLIP-384 (27x27), anyres_max_9
                    (the times > 1.1 bilinear shrink, run with torch)
   hf-llava-next    transformers' LlavaNextProcessor._get_number_of_features - 1 (default strategy)
-  hf-onevision     transformers' LlavaOnevisionProcessor._get_number_of_features - 1
+  hf-onevision     transformers' LlavaOnevisionProcessor._get_number_of_features - 1 (that processor adds
+                   no CLS: its own count is this + 1)
   qwen2-vl         transformers' Qwen2-VL smart_resize: h*w/(14*14*4) + 2
+  qwen2.5-vl       the same with Qwen2.5-VL's max_pixels 12845056
 Nothing of LLaVA is stored in this repository: its functions are read from the archive."""
 import ast, math, os, sys, types
 import torch
@@ -49,6 +51,7 @@ def hf(cls_path, pinpoints, crop, strategy_extra):
     p.patch_size = 14
     p.vision_feature_select_strategy = "default"
     p.num_additional_image_tokens = 1
+    p.num_image_tokens = (crop // 14) ** 2
     for k, v in strategy_extra.items():
         setattr(p, k, v)
     p.image_processor = types.SimpleNamespace(image_grid_pinpoints=pinpoints, size={"height": crop, "width": crop, "shortest_edge": crop},
@@ -73,6 +76,10 @@ try:
         h, w = smart_resize(H, W, factor=28, min_pixels=56 * 56, max_pixels=28 * 28 * 1280)
         return h * w // (14 * 14 * 4) + 2
     cols["qwen2-vl"] = qwen
+    def qwen25(W, H):
+        h, w = smart_resize(H, W, factor=28, min_pixels=56 * 56, max_pixels=12845056)
+        return h * w // (14 * 14 * 4) + 2
+    cols["qwen2.5-vl"] = qwen25
 except Exception as e:
     print("qwen2-vl unavailable:", e, file=sys.stderr)
 
