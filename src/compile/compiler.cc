@@ -419,9 +419,7 @@ bool Compiler::compile(const chat::Conversation& c, Sample& out, Problem& proble
     e.image_info = info;
     encode(r, e);
     // The length the model sees: placeholders count as their expansion.
-    size_t length = e.ids.size();
-    for (const ImageSlot& sl : e.images)
-      if (sl.visual_tokens > sl.token_count) length += sl.visual_tokens - sl.token_count;
+    const size_t length = Sample::with_images(e.ids.size(), e.images);
     if (opts_.max_len && length > opts_.max_len) {
       // Drop the earliest user/assistant pair (and its images) and try again.
       const size_t first = !conv.messages.empty() && conv.messages[0].role == Role::system ? 1 : 0;

@@ -70,7 +70,11 @@ void Stats::add(const shard::Sample& s, uint32_t turns) {
     turns_known_ = true;
     turns_.push_back(turns);
   }
-  if (max_len_ && s.input_ids.size() > max_len_) ++over_max_len_;
+  for (const shard::ImageSlot& im : s.images)
+    if (im.visual_tokens) image_tokens_.push_back(im.visual_tokens);
+  const uint64_t with_images = s.length_with_images();
+  lengths_with_images_.push_back(static_cast<uint32_t>(with_images));
+  if (max_len_ && with_images > max_len_) ++over_max_len_;
   boundary_merge_ += (s.flags & shard::kBoundaryMerge) != 0;
   truncated_ += (s.flags & shard::kTruncated) != 0;
   special_in_content_ += (s.flags & shard::kSpecialInContent) != 0;
@@ -161,6 +165,10 @@ std::string Stats::table() const {
   dist_line("trained per sample", trained_per_);
   if (turns_known_) dist_line("messages per sample", turns_);
   dist_line("images per sample", images_);
+  if (!image_tokens_.empty()) {
+    dist_line("tokens per image", image_tokens_);
+    dist_line("length with images", lengths_with_images_);
+  }
   // The length histogram, as bars.
   const Distribution d = Distribution::of(lengths_);
   if (d.histogram.size() > 1) {
@@ -237,6 +245,10 @@ std::string Stats::json() const {
   dist_json(o, "trained_per_sample", trained_per_);
   if (turns_known_) dist_json(o, "messages_per_sample", turns_);
   dist_json(o, "images_per_sample", images_);
+  if (!image_tokens_.empty()) {
+    dist_json(o, "tokens_per_image", image_tokens_);
+    dist_json(o, "length_with_images", lengths_with_images_);
+  }
   return o + "}\n";
 }
 
@@ -293,6 +305,10 @@ std::string Stats::html(const std::string& title) const {
   h += svg_histogram("Trained tokens per sample", trained_per_);
   if (turns_known_) h += svg_histogram("Messages per sample", turns_);
   h += svg_histogram("Images per sample", images_);
+  if (!image_tokens_.empty()) {
+    h += svg_histogram("Tokens per image", image_tokens_);
+    h += svg_histogram("Sample length with images", lengths_with_images_);
+  }
   return h + "</body></html>\n";
 }
 

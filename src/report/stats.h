@@ -50,6 +50,9 @@ class Stats {
   uint64_t over_max_len_ = 0, boundary_merge_ = 0, truncated_ = 0, special_in_content_ = 0, image_slots_ = 0;
   std::map<std::string, uint64_t> reasons_, special_strings_;
   std::vector<uint32_t> lengths_, trained_per_, turns_, images_;
+  // With a vision policy (compile --vision): positions per image, and each sample's length
+  // with its images counted.
+  std::vector<uint32_t> image_tokens_, lengths_with_images_;
   bool turns_known_ = false;
 };
 

@@ -63,6 +63,14 @@ struct Sample {
   // Ids of the whole prompt encoded with Hugging Face's defaults (special tokens parsed in
   // message text too), kept with provenance when they differ from input_ids.
   std::vector<int32_t> reference_ids;
+  // The length the model sees: placeholders counted as their expansion where a vision policy
+  // gave it (ImageSlot::visual_tokens), else input_ids.size().
+  uint64_t length_with_images() const { return with_images(input_ids.size(), images); }
+  static uint64_t with_images(uint64_t ids, const std::vector<ImageSlot>& images) {
+    for (const ImageSlot& im : images)
+      if (im.visual_tokens > im.token_count) ids += im.visual_tokens - im.token_count;
+    return ids;
+  }
   uint64_t trained_tokens() const {
     uint64_t n = 0;
     for (int32_t l : labels) n += l != kIgnoreIndex;

@@ -136,15 +136,13 @@ class JsonlWriter : public SampleWriter {
     // With a vision policy: each image's header size and positions, and the sample's length
     // with placeholders counted as their expansion.
     if (!s.images.empty() && s.images[0].visual_tokens) {
-      uint64_t length = s.input_ids.size();
       line_ += ",\"image_tokens\":[";
       for (size_t i = 0; i < s.images.size(); ++i) {
         const ImageSlot& im = s.images[i];
         line_ += (i ? ",{" : "{") + std::string("\"width\":") + std::to_string(im.width) +
                  ",\"height\":" + std::to_string(im.height) + ",\"tokens\":" + std::to_string(im.visual_tokens) + "}";
-        if (im.visual_tokens > im.token_count) length += im.visual_tokens - im.token_count;
       }
-      line_ += "],\"length_with_images\":" + std::to_string(length);
+      line_ += "],\"length_with_images\":" + std::to_string(s.length_with_images());
     }
     append_flags(line_, s);
     if (!s.segments.empty()) {

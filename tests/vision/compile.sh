@@ -3,7 +3,8 @@
 # expand every image slot is as long as `tokalign vision --image` says; with placeholders the JSONL
 # gives each image's size and count and the sample's length with images counted; --max-len counts
 # images either way; an unreadable or escaping image quarantines its sample (image_unreadable); the
-# shard's images.bin carries width and height.
+# shard's images.bin carries width and height; stats shows tokens per image and counts images
+# against --max-len.
 # Usage: compile.sh TOKALIGN WORKDIR (exit 77 without ../shared or node).
 set -uo pipefail
 BIN=$1 W=$2
@@ -62,5 +63,11 @@ assert len(im) == 5 and (im["width"] > 0).all() and (im["height"] > 0).all(), im
 assert sorted(set(zip(im["width"].tolist(), im["height"].tolist()))) == [(120, 360), (320, 240), (336, 336), (640, 480)], im
 PY
 "$BIN" compile -d examples/llava_demo.json -t $V --template llava_v1 --vision nope --out "$W/x" 2>/dev/null; [[ $? == 2 ]] || fail "unknown --vision"
+# stats --vision: tokens per image, length with images, over --max-len counting images.
+"$BIN" stats -d examples/llava_demo.json -t $V --template llava_v1 --vision llava-next --image-root examples --max-len 2000 --json \
+  > "$W/stats.json" 2>/dev/null
+node -e 'const o = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  const ok = o.over_max_len === 2 && o.tokens_per_image.n === 5 && o.tokens_per_image.max === 2340 && o.length_with_images.max === 2602;
+  if (!ok) { console.log(JSON.stringify(o)); process.exit(1); }' "$W/stats.json" || fail "stats --vision"
 echo "compile --vision: $fails failure(s)"
 exit $((fails > 0))
