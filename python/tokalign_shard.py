@@ -65,6 +65,9 @@ TOKEN_DTYPE = np.dtype("<i4")
 
 # Every file a version-1 shard holds besides manifest.json.
 FILES = ("input_ids.bin", "labels.bin", "samples.bin", "images.bin", "strings.bin", "quarantine.jsonl")
+# Files a shard may have (checked when its manifest lists them): lengths.bin, one int32 per sample,
+# LLaVA's modality_lengths (length with images counted, negative for text-only samples).
+OPTIONAL_FILES = ("lengths.bin",)
 
 
 class ShardError(Exception):
@@ -150,6 +153,9 @@ class Shard:
         self.labels = _map_file(self._file("labels.bin"), TOKEN_DTYPE)
         self.records = _map_file(self._file("samples.bin"), SAMPLE_DTYPE)     # the sample index
         self.image_records = _map_file(self._file("images.bin"), IMAGE_DTYPE)
+        # LLaVA's modality_lengths per sample (None for shards written before lengths.bin existed)
+        self.modality_lengths = (_map_file(self._file("lengths.bin"), TOKEN_DTYPE)
+                                 if "lengths.bin" in self.manifest["files"] else None)
         self._strings = _map_file(self._file("strings.bin"), np.dtype("u1"))
         self._check_index()
         if verify:
@@ -208,7 +214,7 @@ class Shard:
 
     def verify(self) -> None:
         """Checks every file's size and sha256 against the manifest; raises ShardError on the first mismatch."""
-        for name in FILES:
+        for name in self._names():
             path, want = self._file(name), self.manifest["files"][name]
             h, size = hashlib.sha256(), 0
             try:
@@ -281,9 +287,12 @@ class Shard:
                    f"files[{name!r}] is missing or lacks bytes/sha256")
         return m
 
+    def _names(self):
+        return FILES + tuple(n for n in OPTIONAL_FILES if n in self.manifest["files"])
+
     def _check_sizes(self) -> None:
         """Each file exists and has the size the manifest records (catches truncation without reading)."""
-        for name in FILES:
+        for name in self._names():
             path, want = self._file(name), self.manifest["files"][name]["bytes"]
             try:
                 size = os.stat(path).st_size
@@ -302,6 +311,9 @@ class Shard:
                f"counts do not reconcile: in {c['in']} != out {c['out']} + quarantined {c['quarantined']}")
         for what, have, key in (("samples", n, "out"), ("tokens", n_tokens, "tokens"), ("images", n_images, "images")):
             _check(have == c[key], mpath, f"counts.{key} is {c[key]}, but the files hold {have} {what}")
+        if self.modality_lengths is not None:
+            _check(len(self.modality_lengths) == n, self._file("lengths.bin"),
+                   f"{len(self.modality_lengths)} lengths for {n} samples")
         if n:
             r = self.records
             bad = ~_in_bounds(r["token_offset"], r["length"], n_tokens)

@@ -185,6 +185,10 @@ class ShardReaderTest(unittest.TestCase):
         self.assertEqual(runs, 3)
         q = shard.quarantine()
         self.assertEqual([(r["id"], r["reason"], r["index"]) for r in q], [("empty-answer", "empty_assistant_turn", 2)])
+        # lengths.bin: LLaVA's modality_lengths, negative for text-only samples (no --vision:
+        # an image counts as its placeholder).
+        want = [len(s.input_ids) if s.images else -len(s.input_ids) for s in shard]
+        self.assertEqual(shard.modality_lengths.tolist(), want)
 
     def test_truncated_equals_jsonl(self):
         shard, _ = self.check_equals_jsonl(self.truncated)
@@ -234,7 +238,8 @@ class ShardReaderTest(unittest.TestCase):
     def test_manifest_provenance(self):
         m = Shard(self.default.shard).manifest
         self.assertEqual((m["format"], m["format_version"]), ("tokalign-shard", 1))
-        self.assertEqual(m["layout"], {"sample_record_bytes": 40, "image_record_bytes": 32, "byte_order": "little"})
+        self.assertEqual(m["layout"], {"sample_record_bytes": 40, "image_record_bytes": 32, "length_bytes": 4,
+                                       "byte_order": "little"})
         self.assertTrue(m["tool"].startswith("tokalign "))
         self.assertEqual(m["tokenizer"]["files"][0]["sha256"], sha256_file(TOKENIZER))
         self.assertEqual(m["tokenizer"]["files"][0]["bytes"], os.path.getsize(TOKENIZER))

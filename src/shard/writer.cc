@@ -212,6 +212,11 @@ class ShardWriter : public SampleWriter {
     r.image_count = static_cast<uint32_t>(s.images.size());
     r.flags = s.flags;
     r.trained = static_cast<uint32_t>(s.trained_tokens());
+    // LLaVA's modality_lengths: the length the model sees (images counted as their expansion
+    // where a vision policy gave it), negative for a sample without images.
+    const int64_t len = static_cast<int64_t>(s.length_with_images());
+    const int32_t modality_length = static_cast<int32_t>(s.images.empty() ? -len : len);
+    lengths().write_pod(&modality_length, 1);
     strings().write(s.id);
     ids().write_pod(s.input_ids.data(), s.input_ids.size());
     labels().write_pod(s.labels.data(), s.labels.size());
@@ -249,7 +254,7 @@ class ShardWriter : public SampleWriter {
     }
     files += "}";
     std::string m = "{\n  \"format\": \"tokalign-shard\",\n  \"format_version\": 1,\n  \"tool\": \"tokalign " TOKALIGN_VERSION "\",\n";
-    m += "  \"layout\": {\"sample_record_bytes\": 40, \"image_record_bytes\": 32, \"byte_order\": \"little\"},\n";
+    m += "  \"layout\": {\"sample_record_bytes\": 40, \"image_record_bytes\": 32, \"length_bytes\": 4, \"byte_order\": \"little\"},\n";
     m += "  \"counts\": " + counts_json(counts_) + ",\n";
     m += "  \"tokenizer\": " + info.tokenizer_json + ",\n";
     m += "  \"template\": " + info.template_json + ",\n";
@@ -266,13 +271,14 @@ class ShardWriter : public SampleWriter {
 
  private:
   static constexpr const char* kFiles[] = {"input_ids.bin", "labels.bin", "samples.bin", "images.bin", "strings.bin",
-                                           "quarantine.jsonl"};
+                                           "quarantine.jsonl", "lengths.bin"};
   OutFile& ids() { return *files_[0]; }
   OutFile& labels() { return *files_[1]; }
   OutFile& samples() { return *files_[2]; }
   OutFile& images() { return *files_[3]; }
   OutFile& strings() { return *files_[4]; }
   OutFile& quarantine_file() { return *files_[5]; }
+  OutFile& lengths() { return *files_[6]; }
   std::string final_path(const char* n) const { return (fs::path(dir_) / n).string(); }
   std::string tmp(const char* n) const { return final_path(n) + ".tmp"; }
   static void rename(const std::string& from, const std::string& to) {

@@ -3,7 +3,7 @@
 # expand every image slot is as long as `tokalign vision --image` says; with placeholders the JSONL
 # gives each image's size and count and the sample's length with images counted; --max-len counts
 # images either way; an unreadable or escaping image quarantines its sample (image_unreadable); the
-# shard's images.bin carries width and height; stats shows tokens per image and counts images
+# shard's images.bin carries width and height and lengths.bin LLaVA's modality_lengths; stats shows tokens per image and counts images
 # against --max-len.
 # Usage: compile.sh TOKALIGN WORKDIR (exit 77 without ../shared or node).
 set -uo pipefail
@@ -54,13 +54,18 @@ printf '%s\n' '{"id":"missing","image":"images/nope.png","conversations":[{"from
 grep -q '"id":"missing".*"reason":"image_unreadable".*nope.png: cannot open' "$W/bad.out.quarantine.jsonl" || fail "missing image"
 grep -q '"id":"escape".*"reason":"image_unreadable".*outside the image root' "$W/bad.out.quarantine.jsonl" || fail "escaping image"
 "${C[@]}" --out "$W/shard" 2>/dev/null
-/usr/bin/python3 - "$W/shard" <<'PY' || fail "images.bin width/height"
+/usr/bin/python3 - "$W/shard" "$W/placeholder.jsonl" <<'PY' || fail "images.bin width/height, lengths.bin"
 import sys, numpy as np
 t = np.dtype([("path_offset", "<u8"), ("path_length", "<u4"), ("sample", "<u4"), ("position", "<u4"), ("token_count", "<u4"),
               ("width", "<u4"), ("height", "<u4")])
 im = np.fromfile(sys.argv[1] + "/images.bin", dtype=t)
 assert len(im) == 5 and (im["width"] > 0).all() and (im["height"] > 0).all(), im
 assert sorted(set(zip(im["width"].tolist(), im["height"].tolist()))) == [(120, 360), (320, 240), (336, 336), (640, 480)], im
+sys.path.insert(0, "python")
+import json, tokalign_shard
+sh = tokalign_shard.Shard(sys.argv[1])
+want = [s.get("length_with_images", -len(s["input_ids"])) for s in map(json.loads, open(sys.argv[2]))]
+assert list(sh.modality_lengths) == want, (list(sh.modality_lengths), want)
 PY
 "$BIN" compile -d examples/llava_demo.json -t $V --template llava_v1 --vision nope --out "$W/x" 2>/dev/null; [[ $? == 2 ]] || fail "unknown --vision"
 # stats --vision: tokens per image, length with images, over --max-len counting images.
