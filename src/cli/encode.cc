@@ -32,6 +32,17 @@ struct EncodeArgs : TokenizerIo {
   std::string legacy;  // --legacy true|false with --slow: from_pretrained(..., legacy=...)
 };
 
+// The "text" of one {"text": ...} input line; the error names the file and line.
+std::string_view text_field(simdjson::dom::parser& parser, const std::string& line, const std::string& file, size_t line_no) {
+  simdjson::dom::element doc;
+  std::string_view s;
+  if (auto err = parser.parse(line).get(doc))
+    throw Error(file + ":" + std::to_string(line_no) + ": not valid JSON: " + simdjson::error_message(err));
+  if (doc["text"].get_string().get(s))
+    throw Error(file + ":" + std::to_string(line_no) + ": expected an object with a string field \"text\"");
+  return s;
+}
+
 std::string ids_line(const std::vector<int32_t>& ids) {
   std::string out = "{\"ids\":[";
   for (size_t i = 0; i < ids.size(); ++i) {
@@ -56,12 +67,7 @@ int run_slow(const EncodeArgs& a) {
     size_t line_no = 0, total = 0;
     while (read_line(in.file(), line)) {
       ++line_no;
-      simdjson::dom::element doc;
-      std::string_view s;
-      if (auto err = parser.parse(line).get(doc))
-        throw Error(in.name() + ":" + std::to_string(line_no) + ": not valid JSON: " + simdjson::error_message(err));
-      if (doc["text"].get_string().get(s))
-        throw Error(in.name() + ":" + std::to_string(line_no) + ": expected an object with a string field \"text\"");
+      const std::string_view s = text_field(parser, line, in.name(), line_no);
       const std::vector<int32_t> ids = t.encode(s, add, split);
       total += ids.size();
       if (!a.count) out.write(ids_line(ids));
@@ -137,12 +143,7 @@ int run_jsonl(const EncodeArgs& a, const tok::Tokenizer& t, const tok::EncodeOpt
         break;
       }
       ++line_no;
-      simdjson::dom::element doc;
-      std::string_view s;
-      if (auto err = parser.parse(line).get(doc))
-        throw Error(in.name() + ":" + std::to_string(line_no) + ": not valid JSON: " + simdjson::error_message(err));
-      if (doc["text"].get_string().get(s))
-        throw Error(in.name() + ":" + std::to_string(line_no) + ": expected an object with a string field \"text\"");
+      const std::string_view s = text_field(parser, line, in.name(), line_no);
       texts.emplace_back(s);
       bytes += s.size();
     }

@@ -14,17 +14,22 @@ rm -rf "$W" && mkdir -p "$W"
 $PY tests/vision/make_images.py "$W/img" 2>/dev/null || { echo "FAIL: make_images.py"; exit 1; }
 fails=0
 fail() { echo "FAIL $*"; fails=$((fails + 1)); }
-"$BIN" vision --images "$W/img/expected.jsonl" --image-root "$W/img" > "$W/out.jsonl" || fail "exit $? on good images"
-node -e '
+# compare EXPECTED OUT WHAT: each line of OUT has the width, height and format PIL gave.
+compare() {
+  node -e '
 const fs = require("fs");
 const e = fs.readFileSync(process.argv[1], "utf8").split("\n").filter(Boolean).map(JSON.parse);
 const o = fs.readFileSync(process.argv[2], "utf8").split("\n").filter(Boolean).map(JSON.parse);
-let same = 0;
+let same = 0, shown = 0;
 e.forEach((x, i) => { const y = o[i];
   if (y && y.width === x.width && y.height === x.height && y.format === x.format) same++;
-  else if (same + 10 > i) console.log("FAIL", JSON.stringify(x), "tokalign", JSON.stringify(y)); });
-console.log(`image probe vs PIL: ${same}/${e.length} images with the same size and format`);
-process.exit(same === e.length && e.length > 400 ? 0 : 1);' "$W/img/expected.jsonl" "$W/out.jsonl" || fail "probe vs PIL"
+  else if (shown++ < 10) console.log("FAIL", JSON.stringify(x), "tokalign", JSON.stringify(y)); });
+console.log(`image probe vs PIL (${process.argv[3]}): ${same}/${e.length} images with the same size and format`);
+process.exit(same === e.length && e.length > 0 ? 0 : 1);' "$1" "$2" "$3"
+}
+"$BIN" vision --images "$W/img/expected.jsonl" --image-root "$W/img" > "$W/out.jsonl" || fail "exit $? on good images"
+compare "$W/img/expected.jsonl" "$W/out.jsonl" generated || fail "probe vs PIL"
+[[ $(wc -l < "$W/img/expected.jsonl") -gt 400 ]] || fail "too few generated images"
 # Real images: the first 400 files of each kind installed under /usr/share and /usr/lib (icons,
 # browser and library resources), as PIL reads them.
 find /usr/share /usr/lib -xdev -type f \( -iname '*.png' -o -iname '*.jpg' -o -iname '*.jpeg' -o -iname '*.gif' -o -iname '*.bmp' \
@@ -43,16 +48,7 @@ for p in open(sys.argv[1]).read().split("\n"):
 PY
 if [[ -s $W/real.jsonl ]]; then
   "$BIN" vision --images "$W/real.jsonl" > "$W/real.out" 2>/dev/null
-  node -e '
-const fs = require("fs");
-const e = fs.readFileSync(process.argv[1], "utf8").split("\n").filter(Boolean).map(JSON.parse);
-const o = fs.readFileSync(process.argv[2], "utf8").split("\n").filter(Boolean).map(JSON.parse);
-let same = 0;
-e.forEach((x, i) => { const y = o[i];
-  if (y && y.width === x.width && y.height === x.height && y.format === x.format) same++;
-  else console.log("FAIL", JSON.stringify(x), "tokalign", JSON.stringify(y)); });
-console.log(`image probe vs PIL on installed images: ${same}/${e.length}`);
-process.exit(same === e.length ? 0 : 1);' "$W/real.jsonl" "$W/real.out" || fail "probe vs PIL on installed images"
+  compare "$W/real.jsonl" "$W/real.out" "installed images" || fail "probe vs PIL on installed images"
 fi
 ls "$W/img/bad" | sed 's/.*/{"path": "bad\/&"}/' > "$W/bad.jsonl"
 "$BIN" vision --images "$W/bad.jsonl" --image-root "$W/img" > "$W/bad.out" 2> "$W/err"; rc=$?
