@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
-#include <functional>
 
 #include "chat/template.h"
 #include "util/error.h"
@@ -67,7 +66,6 @@ LlavaTokenizer LlavaTokenizer::load(const tok::Tokenizer& t, const std::string& 
   const std::string cls = tc.tokenizer_class.value_or(from_model ? "LlamaTokenizer" : "PreTrainedTokenizerFast");
   lt.class_name = cls;
   const bool llama = cls == "LlamaTokenizer" || cls == "LlamaTokenizerFast";
-  std::function<std::optional<uint32_t>(const std::string&)> lookup = [&](const std::string& s) { return t.token_to_id(s); };
   if (v == Transformers::v4_37 && llama) {
     // 4.37's AutoTokenizer with use_fast=False: the slow LlamaTokenizer ("Fast" in the config
     // is dropped), which reads tokenizer.model and has `legacy` (None -> True).
@@ -78,20 +76,16 @@ LlavaTokenizer LlavaTokenizer::load(const tok::Tokenizer& t, const std::string& 
     lt.slow = std::make_shared<const tok::spm::SlowLlamaTokenizer>(tok::spm::SlowLlamaTokenizer::load(dir.string()));
     lt.class_name = "LlamaTokenizer";
     lt.legacy = lt.slow->legacy();
-    lookup = [&](const std::string& s) -> std::optional<uint32_t> {
-      const auto id = lt.slow->token_to_id(s);
-      return id ? std::optional<uint32_t>(static_cast<uint32_t>(*id)) : std::nullopt;
-    };
   } else if (llama) {
     // transformers 5.x: LlamaTokenizer (LlamaTokenizerFast is an alias) has `legacy`, False
     // by default; Qwen2Tokenizer and PreTrainedTokenizerFast have none (in 4.37 too).
     lt.legacy = tc.legacy.value_or(false);
   }
   auto id_of = [&](const std::optional<std::string>& s) -> std::optional<uint32_t> {
-    if (!s) return std::nullopt;
-    return lookup(*s);
+    const auto id = s ? lt.token_id(*s) : std::nullopt;
+    return id ? std::optional<uint32_t>(static_cast<uint32_t>(*id)) : std::nullopt;
   };
-  lt.bos_id = lt.slow ? id_of(lt.slow->bos_token()) : id_of(tc.bos_token);
+  lt.bos_id = id_of(lt.slow ? lt.slow->bos_token() : tc.bos_token);
   const auto unk_id = id_of(lt.slow ? std::optional<std::string>(lt.slow->unk_token()) : tc.unk_token);
   const auto own_pad = id_of(lt.slow ? lt.slow->pad_token() : tc.pad_token);
   lt.pad_id = pad == PadRule::unk ? unk_id : (unk_id ? unk_id : own_pad);
@@ -140,19 +134,24 @@ std::vector<int32_t> LlavaTokenizer::chat_encode(const std::string& rendered, bo
   return call(rendered, false);
 }
 
-std::optional<int32_t> LlavaTokenizer::image_token_index(bool with_image) const {
-  std::optional<int32_t> id;
-  if (with_image && image_copy().slow) id = image_copy().slow->token_to_id(kImageTok);
-  else if (with_image && image_copy().fast) {
-    if (auto x = image_copy().fast->token_to_id(kImageTok)) id = static_cast<int32_t>(*x);
-  } else if (slow) {
-    id = slow->token_to_id(kImageTok);
-  } else if (tok) {
-    if (auto x = tok->token_to_id(kImageTok)) id = static_cast<int32_t>(*x);
+std::optional<int32_t> LlavaTokenizer::token_id(const std::string& token, bool with_image) const {
+  // The copy with <image> added, when there is one (none without a path to load it from).
+  const ImageCopy* c = with_image ? &image_copy() : nullptr;
+  const bool copy = c && (c->slow || c->fast);
+  const tok::spm::SlowLlamaTokenizer* s = copy ? c->slow.get() : slow.get();
+  const tok::Tokenizer* f = copy ? c->fast.get() : tok;
+  if (s) return s->token_to_id(token);
+  if (f) {
+    if (auto x = f->token_to_id(token)) return static_cast<int32_t>(*x);
   }
+  return std::nullopt;
+}
+
+std::optional<int32_t> LlavaTokenizer::convert_token(const std::string& token, bool with_image) const {
   // An unknown token converts to the unk id, or None without one.
-  if (!id && unk_id) id = static_cast<int32_t>(*unk_id);
-  return id;
+  if (const auto id = token_id(token, with_image)) return id;
+  if (unk_id) return static_cast<int32_t>(*unk_id);
+  return std::nullopt;
 }
 
 std::vector<int32_t> LlavaTokenizer::call(const std::string& text, bool add_special_tokens) const {
@@ -218,18 +217,14 @@ void preprocess_qwen(const LlavaSample& s, const LlavaTokenizer& t, Outcome& o) 
   const bool image = s.has_image;
   if (t.transformers == Transformers::v5)
     throw Raised{"AttributeError: " + t.class_name + " has no attribute additional_special_tokens_ids"};
-  const std::optional<int32_t> image_index = t.image_token_index(image);
+  const std::optional<int32_t> image_index = t.convert_token(kImageTok, image);
   if (t.additional_special.size() != 2)
     throw Raised{t.additional_special.size() > 2
                      ? std::string("ValueError: too many values to unpack (expected 2)")
                      : "ValueError: not enough values to unpack (expected 2, got " + std::to_string(t.additional_special.size()) + ")"};
   std::vector<int32_t> unmask{198};
-  for (const std::string& x : t.additional_special) {
-    const std::vector<int32_t> ids = t.chat_encode(x, image);
-    // convert_tokens_to_ids: the token's id (a multi-token string has none: unk or None)
-    if (ids.size() == 1) unmask.push_back(ids[0]);
-    else if (t.unk_id) unmask.push_back(static_cast<int32_t>(*t.unk_id));
-  }
+  for (const std::string& x : t.additional_special)
+    if (const auto id = t.convert_token(x, image)) unmask.push_back(*id);
   auto role_of = [](const std::string& from) -> std::string {
     return from == "human" ? "user" : from == "gpt" ? "assistant" : from;
   };

@@ -57,7 +57,10 @@ struct LlavaTokenizer {
   // special token when the sample has an image; apply_chat_template's encode (no special tokens
   // added), and convert_tokens_to_ids("<image>") (nullopt where transformers gives None).
   std::vector<int32_t> chat_encode(const std::string& rendered, bool with_image) const;
-  std::optional<int32_t> image_token_index(bool with_image) const;
+  // The id of an added token or vocabulary entry (of the <image> copy with with_image), else
+  // nullopt; convert_token is convert_tokens_to_ids: unk for an unknown token, None without one.
+  std::optional<int32_t> token_id(const std::string& token, bool with_image = false) const;
+  std::optional<int32_t> convert_token(const std::string& token, bool with_image = false) const;
 
  private:
   struct ImageCopy;

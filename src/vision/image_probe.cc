@@ -12,6 +12,11 @@ namespace tokalign::vision {
 
 namespace {
 
+// A header that runs past the bytes at hand: probe_image_file reads more and tries again.
+struct Truncated : Error {
+  using Error::Error;
+};
+
 [[noreturn]] void fail(const char* format, const std::string& what, size_t at) {
   throw Error(std::string(format) + ": " + what + " (byte " + std::to_string(at) + ")");
 }
@@ -21,7 +26,8 @@ struct Bytes {
   std::string_view s;
   const char* format;
   void need(size_t at, size_t n) const {
-    if (at > s.size() || s.size() - at < n) fail(format, "truncated header", s.size());
+    if (at > s.size() || s.size() - at < n)
+      throw Truncated(std::string(format) + ": truncated header (byte " + std::to_string(s.size()) + ")");
   }
   uint32_t u8(size_t at) const {
     need(at, 1);
@@ -162,10 +168,10 @@ ImageInfo probe_image_file(const std::string& path) {
     const bool whole = buf.size() < want;
     try {
       return probe_image(buf);
+    } catch (const Truncated& e) {
+      if (whole || want >= kProbeLimit) throw Error(path + ": " + e.what() + (whole ? "" : " within the first 1 MiB"));
     } catch (const Error& e) {
-      const bool truncated = std::string_view(e.what()).find("truncated header") != std::string_view::npos;
-      if (!truncated || whole || want >= kProbeLimit)
-        throw Error(path + ": " + e.what() + (truncated && !whole ? " within the first 1 MiB" : ""));
+      throw Error(path + ": " + e.what());
     }
   }
 }
