@@ -22,6 +22,8 @@ int main(int argc, char** argv) {
   add("inspect", "Show every token of chosen samples with its label and provenance", &tokalign::cli::add_inspect);
   add("audit", "Predict what LLaVA's own preprocessing does to a dataset", &tokalign::cli::add_audit);
   add("vision", "Image token counts per vision policy, from image sizes or file headers", &tokalign::cli::add_vision);
+  add("guard", "Run a training command; roll it back to a good checkpoint when its loss goes wrong",
+      &tokalign::cli::add_guard);
   add("export-tokenizer", "Write the tokenizer.json tokalign uses (e.g. converted from tokenizer.model)",
       &tokalign::cli::add_export_tokenizer);
   add("stats", "Statistics of a dataset or shard; --fail-if gates training on them", &tokalign::cli::add_stats);
