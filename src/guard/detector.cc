@@ -130,7 +130,13 @@ std::vector<Finding> Detector::observe(const Metrics& m, int64_t step) {
                   ": every label in the logged batches was ignored (-100)");
     grad_bad = false;  // explained by the masking
   }
-  if (m.loss && !std::isfinite(*m.loss)) hard_rule(Rule::NonFiniteLoss, "loss", *m.loss, true, "loss is " + fmt(*m.loss));
+  if (m.loss && std::isnan(*m.loss) && m.grad_norm && *m.grad_norm == 0.0) {
+    // transformers 5 logs an all-masked batch as loss NaN (0 / 0 label tokens) with grad
+    // norm exactly 0 (nothing to learn from); a numerical blow-up has NaN gradients too.
+    hard_rule(Rule::AllMasked, "loss", *m.loss, true,
+              "loss is nan with grad norm exactly 0: the logged batches had no label to learn from (all -100)");
+  }
+  if (m.loss && !std::isfinite(*m.loss) && !hard) hard_rule(Rule::NonFiniteLoss, "loss", *m.loss, true, "loss is " + fmt(*m.loss));
   if (m.loss_missing && !m.loss)
     hard_rule(Rule::LossMissing, "loss", kNaN, true, "the iteration line has no loss (Megatron drops it when the loss is NaN)");
   if (grad_bad) hard_rule(Rule::NonFiniteGradNorm, "grad_norm", *m.grad_norm, true, "grad norm is " + fmt(*m.grad_norm));

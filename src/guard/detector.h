@@ -5,8 +5,10 @@
 // Hard rules (always on, from the first step):
 //   non_finite_loss / non_finite_grad_norm / non_finite_eval_loss   NaN or Inf
 //   loss_missing     a Megatron iteration line without "lm loss", or its nan counter > 0
-//   all_masked       loss exactly 0 with grad norm absent, 0 or non-finite: every label was
-//                    ignored (HF logs such a batch as 0.0 and carries on)
+//   all_masked       loss exactly 0 with grad norm absent, 0 or non-finite, or loss NaN with
+//                    grad norm exactly 0: every label was ignored (HF 4.x with some loss
+//                    functions logs such a batch as 0.0 and carries on; transformers 5.17
+//                    logs 'loss': 'nan', 'grad_norm': '0', measured on the device machine)
 //   zero_loss        loss exactly 0 with a finite grad norm: a warning, acted on after
 //                    `zero_loss_repeats` consecutive records (a real loss < 5e-5 also
 //                    prints as 0.0 after HF's rounding)
