@@ -52,6 +52,7 @@ cannot be run.
 
 Examples
   tokalign guard -- python train.py --output_dir out --logging_steps 1 --save_steps 100
+  tokalign guard --resume-in-place -- deepspeed llava/train/train_mem.py ... --output_dir ./checkpoints/llava
   tokalign guard --skip-template '--iterations-to-skip {skip_from}-{skip_to}' \
      --checkpoint-dir ckpts --checkpoint-pattern 'iter_{step}' --resume-template '--load ckpts' -- bash pretrain.sh
   tokalign guard --on-anomaly stop -- torchrun --nproc_per_node 8 train.py ...
@@ -84,6 +85,9 @@ Run add_guard(CLI::App& app) {
   app.add_option("--resume-template", cfg->resume_template,
                  "Arguments appended to resume; {checkpoint} {step} {attempt}")
       ->capture_default_str();
+  app.add_flag("--resume-in-place", cfg->resume_in_place,
+               "The trainer resumes from the newest checkpoint-* of its output folder by itself (LLaVA's "
+               "train.py does): no resume arguments; the guard makes the checkpoint to resume from the newest");
   app.add_option("--skip-template", cfg->skip_template,
                  "Arguments appended to skip data; {skip_from} {skip_to} (steps, inclusive)");
   app.add_option("--lr-template", cfg->lr_template, "Arguments appended when the LR is scaled; {lr_factor}");

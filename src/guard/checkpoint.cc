@@ -128,7 +128,6 @@ void link_or_copy_tree(const fs::path& from, const fs::path& to) {
   }
 }
 
-// Builds `dest` through a temporary sibling and a rename, so a half-made copy is never used.
 template <typename Fill>
 std::string make_aside(const std::string& aside_dir, const std::string& name, Fill fill) {
   fs::path dest = fs::path(aside_dir) / name;
@@ -217,9 +216,19 @@ std::string quote_non_finite_json(const std::string& text) {
   return out;
 }
 
+std::string link_copy(const std::string& from, const std::string& dir, const std::string& name) {
+  return make_aside(dir, name, [&](const fs::path& tmp) { link_or_copy_tree(from, tmp); });
+}
+
 std::string protect_checkpoint(const Checkpoint& c, const std::string& aside_dir) {
-  std::string name = fs::path(c.path).filename().string();
-  return make_aside(aside_dir, name, [&](const fs::path& tmp) { link_or_copy_tree(c.path, tmp); });
+  return link_copy(c.path, aside_dir, fs::path(c.path).filename().string());
+}
+
+std::string checkpoint_name(const std::string& pattern, int64_t step) {
+  std::string out = pattern;
+  size_t at = out.find("{step}");
+  if (at != std::string::npos) out.replace(at, 6, std::to_string(step));
+  return out;
 }
 
 std::string prepare_hf_skip(const Checkpoint& c, int64_t skip_to, const std::string& aside_dir) {

@@ -33,10 +33,17 @@ void check_checkpoint_pattern(const std::string& pattern);
 // returns the text with those tokens (outside strings) turned into the strings "NaN", ...
 std::string quote_non_finite_json(const std::string& text);
 
-// Hard-links (or, across file systems, copies) the checkpoint into `aside_dir`/<name> so that
-// checkpoint rotation (save_total_limit) cannot delete it; returns the copy's path. An
-// existing copy is reused.
+// A hard-linked (or, across file systems, copied) tree of `from` at `dir`/`name`, made
+// through a temporary sibling and a rename so that a half-made copy is never seen; an
+// existing one is reused. Returns its path.
+std::string link_copy(const std::string& from, const std::string& dir, const std::string& name);
+
+// link_copy of the checkpoint into `aside_dir`/<its name>, so that checkpoint rotation
+// (save_total_limit) cannot delete it.
 std::string protect_checkpoint(const Checkpoint& c, const std::string& aside_dir);
+
+// `pattern` with {step} replaced.
+std::string checkpoint_name(const std::string& pattern, int64_t step);
 
 // An HF checkpoint copy in `aside_dir` whose trainer_state.json says global_step = skip_to:
 // HF's resume then fast-forwards the data loader past the batches of steps

@@ -129,6 +129,64 @@ size_t set_aside_later_checkpoints(const SupervisorConfig& c, int64_t step, int 
   return moved;
 }
 
+struct Restart {
+  std::vector<std::string> argv;
+  std::string resume_from;  // the checkpoint (or prepared copy) the trainer resumes from
+  int64_t first_step = 0;   // the step training continues after
+  std::string give_up;      // non-empty: it cannot be done
+};
+
+// Turns a replay / skip decision into the files and the command of the next run.
+template <typename Say>
+Restart prepare_restart(const SupervisorConfig& cfg, const Decision& d, int attempt, Say& say) {
+  Restart r;
+  r.first_step = d.checkpoint.step;
+  if (d.action == Action::Skip && cfg.skip_template.empty() && !d.checkpoint.hf) {
+    r.give_up = d.checkpoint.path.empty()
+                    ? "the anomaly came back and skipping data from the start needs --skip-template"
+                    : "the anomaly came back and " + d.checkpoint.path +
+                          " is not a Hugging Face checkpoint: skipping data needs --skip-template";
+    return r;
+  }
+  size_t moved = set_aside_later_checkpoints(cfg, d.checkpoint.step, attempt);
+  if (moved)
+    say("moved " + std::to_string(moved) + " checkpoint(s) after step " + std::to_string(d.checkpoint.step) +
+        " of the abandoned run to " + (fs::path(cfg.aside_dir) / ("abandoned-" + std::to_string(attempt))).string());
+
+  TemplateValues values;
+  std::vector<std::string> in_use;
+  if (!d.checkpoint.path.empty()) {
+    r.resume_from = inside(d.checkpoint.path, cfg.aside_dir) ? d.checkpoint.path
+                                                             : protect_checkpoint(d.checkpoint, cfg.aside_dir);
+    if (!cfg.resume_in_place) in_use.push_back(cfg.resume_template);
+  }
+  if (d.action == Action::Skip) {
+    if (!cfg.skip_template.empty()) {
+      in_use.push_back(cfg.skip_template);
+    } else {
+      r.resume_from = prepare_hf_skip(d.checkpoint, d.skip_to, cfg.aside_dir);
+      r.first_step = d.skip_to;
+    }
+  }
+  if (cfg.resume_in_place && !r.resume_from.empty() &&
+      fs::weakly_canonical(fs::path(r.resume_from)).parent_path() != fs::weakly_canonical(cfg.checkpoint_dir)) {
+    // The newest checkpoint of the folder is the one the trainer will pick.
+    r.resume_from = link_copy(r.resume_from, cfg.checkpoint_dir, checkpoint_name(cfg.checkpoint_pattern, r.first_step));
+  }
+  if (d.lr_factor != 1.0) {
+    if (!cfg.lr_template.empty()) in_use.push_back(cfg.lr_template);
+    else say("--lr-factor has no effect without --lr-template");
+  }
+  values.checkpoint = r.resume_from;
+  values.step = d.checkpoint.step;
+  values.skip_from = d.skip_from;
+  values.skip_to = d.skip_to;
+  values.lr_factor = d.lr_factor;
+  values.attempt = attempt + 1;
+  r.argv = restart_command(cfg.command, in_use, values);
+  return r;
+}
+
 }  // namespace
 
 std::string find_argument(const std::vector<std::string>& argv, const std::vector<std::string>& names) {
@@ -350,55 +408,27 @@ int run_supervisor(SupervisorConfig cfg) {
       log.write(IncidentEvent("checkpoint_rejected", attempt).str("checkpoint", r.path).str("reason", r.reason));
       if (!r.too_late) say("not resuming from " + r.path + ": " + r.reason);
     }
-    TemplateValues values;
-    std::vector<std::string> in_use;
-    std::string give_up;
-    if (d.action == Action::GiveUp) give_up = d.reason;
-    int64_t next_base = d.checkpoint.step;
-    if (give_up.empty()) {
-      if (!d.checkpoint.path.empty()) {
-        values.checkpoint = inside(d.checkpoint.path, cfg.aside_dir) ? d.checkpoint.path
-                                                                      : protect_checkpoint(d.checkpoint, cfg.aside_dir);
-        in_use.push_back(cfg.resume_template);
-      }
-      if (d.action == Action::Skip) {
-        if (!cfg.skip_template.empty()) {
-          in_use.push_back(cfg.skip_template);
-        } else if (d.checkpoint.hf) {
-          values.checkpoint = prepare_hf_skip(d.checkpoint, d.skip_to, cfg.aside_dir);
-          next_base = d.skip_to;
-        } else {
-          give_up = d.checkpoint.path.empty()
-                        ? "the anomaly came back and skipping data from the start needs --skip-template"
-                        : "the anomaly came back and " + d.checkpoint.path +
-                              " is not a Hugging Face checkpoint: skipping data needs --skip-template";
-        }
-      }
-      if (d.lr_factor != 1.0) {
-        if (cfg.lr_template.empty() && d.action == Action::Skip)
-          say("--lr-factor has no effect without --lr-template");
-        else if (!cfg.lr_template.empty())
-          in_use.push_back(cfg.lr_template);
-      }
-    }
-    if (!give_up.empty()) {
-      log.write(IncidentEvent("give_up", attempt).str("reason", give_up).str("incident", incident_kind));
-      say("giving up: " + give_up);
-      log.summary_line("gave up: " + give_up);
+    if (d.action == Action::GiveUp) {
+      log.write(IncidentEvent("give_up", attempt).str("reason", d.reason).str("incident", incident_kind));
+      say("giving up: " + d.reason);
+      log.summary_line("gave up: " + d.reason);
       return finish(cfg.give_up_code, "gave up");
     }
-    values.step = d.checkpoint.step;
-    values.skip_from = d.skip_from;
-    values.skip_to = d.skip_to;
-    values.lr_factor = d.lr_factor;
-    values.attempt = attempt + 1;
-    argv = restart_command(cfg.command, in_use, values);
+    Restart restart = prepare_restart(cfg, d, attempt, say);
+    if (!restart.give_up.empty()) {
+      log.write(IncidentEvent("give_up", attempt).str("reason", restart.give_up).str("incident", incident_kind));
+      say("giving up: " + restart.give_up);
+      log.summary_line("gave up: " + restart.give_up);
+      return finish(cfg.give_up_code, "gave up");
+    }
+    argv = restart.argv;
+    int64_t next_base = restart.first_step;
 
     IncidentEvent e("rollback", attempt);
     e.str("incident", incident_kind).str("action", action_name(d.action));
     e.str("checkpoint", d.checkpoint.path.empty() ? "(from scratch)" : d.checkpoint.path);
     e.integer("checkpoint_step", d.checkpoint.step);
-    if (!values.checkpoint.empty()) e.str("resume_from", values.checkpoint);
+    if (!restart.resume_from.empty()) e.str("resume_from", restart.resume_from);
     if (d.action == Action::Skip) e.integer("skip_from", d.skip_from).integer("skip_to", d.skip_to);
     e.num("lr_factor", d.lr_factor).integer("repeat", d.repeat).str("reason", d.reason);
     log.write(e);
@@ -408,11 +438,6 @@ int run_supervisor(SupervisorConfig cfg) {
     if (d.lr_factor != 1.0) what += ", LR x" + format_double(d.lr_factor);
     say("rollback " + std::to_string(d.attempt) + ": " + what + " (" + d.reason + ")");
     log.summary_line("  -> rollback " + std::to_string(d.attempt) + ": " + what);
-
-    size_t moved = set_aside_later_checkpoints(cfg, d.checkpoint.step, attempt);
-    if (moved)
-      say("moved " + std::to_string(moved) + " checkpoint(s) after step " + std::to_string(d.checkpoint.step) +
-          " of the abandoned run to " + (fs::path(cfg.aside_dir) / ("abandoned-" + std::to_string(attempt))).string());
 
     detector.restart_from(d.checkpoint.step, next_base);
     base_step = next_base;

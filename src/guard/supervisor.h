@@ -26,6 +26,10 @@ struct SupervisorConfig {
   std::string resume_template = "--resume_from_checkpoint {checkpoint}";
   std::string skip_template;   // e.g. "--skip-steps {skip_from}-{skip_to}"
   std::string lr_template;     // e.g. "--lr-scale {lr_factor}"
+  // For trainers that resume from the newest checkpoint-* of their output folder by
+  // themselves (LLaVA's train.py): no resume arguments; the checkpoint to resume from (or
+  // its skip copy) is made the newest one there instead.
+  bool resume_in_place = false;
   int64_t logging_steps = 0;   // counted steps: 0 = the command's --logging_steps, else 1
   double grace_seconds = 30;
   bool restart_on_crash = true;

@@ -45,6 +45,8 @@ def main():
     ap.add_argument("--save_total_limit", type=int, default=0)
     ap.add_argument("--resume_from_checkpoint")
     ap.add_argument("--load", help="Megatron-style resume")
+    ap.add_argument("--auto-resume", action="store_true",
+                    help="as LLaVA's train.py: resume from the newest checkpoint-N of output_dir if there is one")
     ap.add_argument("--format", choices=["hf", "hf-quoted", "json", "megatron"], default="hf")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--noise", type=float, default=0.03)
@@ -68,6 +70,13 @@ def main():
     state = {"nan": False, "spike_at": None, "diverge": 0.0}
     history, batches, step = [], [], 0
     resume = a.resume_from_checkpoint or a.load
+    if a.auto_resume and not resume:
+        # transformers' get_last_checkpoint: the highest checkpoint-N folder.
+        found = [(int(n.split("-")[1]), n) for n in os.listdir(a.output_dir)
+                 if n.startswith("checkpoint-") and n.split("-")[1].isdigit()
+                 and os.path.isdir(os.path.join(a.output_dir, n))]
+        if found:
+            resume = os.path.join(a.output_dir, max(found)[1])
     if resume:
         ts = json.load(open(os.path.join(resume, "trainer_state.json")))
         step = ts["global_step"]  # HF: skips global_step batches of the data

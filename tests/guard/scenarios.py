@@ -194,6 +194,18 @@ def s_rotation(work):
     check(r.trained(130, 130) == [] and r.trained(205, 215) == [], "both bad stretches skipped", r)
 
 
+def s_in_place(work):
+    # A trainer that resumes from the newest checkpoint-N of its folder by itself (LLaVA's
+    # train.py), with rotation: --resume-in-place makes the right checkpoint the newest.
+    r = Run(work, "in_place", ["--resume-in-place"],
+            ["--auto-resume", "--save_total_limit", "2", "--masked", "200-230"])
+    finished_clean(r)
+    check(all("--resume_from_checkpoint" not in e["command"] for e in r.kind("start")), "no resume arguments", r)
+    check([x["action"] for x in r.rollbacks()] == ["replay", "skip"], "replay, then skip", r)
+    check(r.rollbacks()[1]["resume_from"].endswith("/out/checkpoint-250"), "the skip copy is the newest checkpoint", r)
+    check(r.trained(200, 230) == [] and r.trained(151, 250) == [], "steps 151-250 skipped", r)
+
+
 def s_stop(work):
     r = Run(work, "stop", ["--on-anomaly", "stop"], ["--nan-at", "130"])
     check(r.rc == 4 and len(r.kind("start")) == 1 and not r.rollbacks(), "stop at the anomaly, no restart", r)
