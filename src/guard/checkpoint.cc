@@ -79,7 +79,7 @@ void judge_hf(Checkpoint& c) {
   int64_t global_step = -1;
   dom::element gs;
   if (root["global_step"].get(gs) == simdjson::SUCCESS) {
-    if (auto v = json_number(gs)) global_step = static_cast<int64_t>(*v);
+    if (auto v = json_number(gs); v && *v >= 0 && *v < 9e15 && *v == std::floor(*v)) global_step = static_cast<int64_t>(*v);
   }
   if (global_step != c.step) {
     c.problem = "trainer_state.json says global_step " + std::to_string(global_step) + ", not " +
@@ -98,7 +98,7 @@ void judge_hf(Checkpoint& c) {
       else if (field.key == "eval_loss") eval = json_number(field.value);
       else if (field.key == "step") step = json_number(field.value);
     }
-    if (!step || *step > static_cast<double>(c.step)) continue;
+    if (!step || !(*step >= 0) || *step > static_cast<double>(c.step)) continue;
     std::string bad;
     if (loss && !std::isfinite(*loss)) bad = "loss is not finite";
     else if (grad && !std::isfinite(*grad)) bad = "grad_norm is not finite";

@@ -59,11 +59,7 @@ Detector::Detector(DetectorConfig config) : config_(config) {
   if (config_.ema_span < 1) config_.ema_span = 1;
 }
 
-size_t Detector::accepted_points() const {
-  size_t n = 0;
-  for (const Point& p : points_) n += !std::isnan(p.log_loss);
-  return n;
-}
+size_t Detector::accepted_points() const { return accepted_; }
 
 bool Detector::judging(int64_t step) const {
   return step >= config_.warmup_steps && step > cooldown_until_ && accepted_points() >= config_.min_points;
@@ -140,11 +136,11 @@ std::vector<Finding> Detector::observe(const Metrics& m, int64_t step) {
   if (m.loss_missing && !m.loss)
     hard_rule(Rule::LossMissing, "loss", kNaN, true, "the iteration line has no loss (Megatron drops it when the loss is NaN)");
   if (grad_bad) hard_rule(Rule::NonFiniteGradNorm, "grad_norm", *m.grad_norm, true, "grad norm is " + fmt(*m.grad_norm));
-  if (m.nan_iterations > nan_iterations_seen_) {
+  // Megatron's counter covers the iterations since its previous log line (training_log
+  // resets it), so any value above 0 is news.
+  if (m.nan_iterations > 0)
     hard_rule(Rule::LossMissing, "nan_iterations", static_cast<double>(m.nan_iterations), true,
-              "Megatron counted " + std::to_string(m.nan_iterations) + " NaN iteration(s)");
-    nan_iterations_seen_ = m.nan_iterations;
-  }
+              "Megatron counted " + std::to_string(m.nan_iterations) + " NaN iteration(s) since its last log line");
   if (m.eval_loss && !std::isfinite(*m.eval_loss))
     hard_rule(Rule::NonFiniteEvalLoss, "eval_loss", *m.eval_loss, true, "eval loss is " + fmt(*m.eval_loss));
   if (zero && !hard) {
@@ -236,6 +232,7 @@ std::vector<Finding> Detector::observe(const Metrics& m, int64_t step) {
   }
   if (!grad_anomalous && !acted && !std::isnan(log_grad)) p.log_grad = log_grad;
   points_.push_back(p);
+  accepted_ += !std::isnan(p.log_loss);
 
   if (judge && !acted && !std::isnan(p.log_loss) && !std::isnan(p.best_ema) &&
       p.ema > p.best_ema * (1 + config_.divergence_factor) && p.ema - p.best_ema >= config_.divergence_min_rise) {
@@ -260,14 +257,15 @@ std::vector<Finding> Detector::observe(const Metrics& m, int64_t step) {
 }
 
 void Detector::restart_from(int64_t step, int64_t resume_step) {
-  while (!points_.empty() && points_.back().step > step) points_.pop_back();
+  while (!points_.empty() && points_.back().step > step) {
+    accepted_ -= !std::isnan(points_.back().log_loss);
+    points_.pop_back();
+  }
   cooldown_until_ = std::max(step, resume_step) + config_.cooldown_steps;
   zero_repeats_ = 0;
   loss_pending_.reset();
   grad_pending_.reset();
   divergence_pending_.reset();
-  // Megatron's NaN counter restarts with the process.
-  nan_iterations_seen_ = 0;
 }
 
 }  // namespace tokalign::guard

@@ -5,6 +5,7 @@
 // Hard rules (always on, from the first step):
 //   non_finite_loss / non_finite_grad_norm / non_finite_eval_loss   NaN or Inf
 //   loss_missing     a Megatron iteration line without "lm loss", or its nan counter > 0
+//                    (Megatron resets that counter at every log line)
 //   all_masked       loss exactly 0 with grad norm absent, 0 or non-finite, or loss NaN with
 //                    grad norm exactly 0: every label was ignored (HF 4.x with some loss
 //                    functions logs such a batch as 0.0 and carries on; transformers 5.17
@@ -126,7 +127,7 @@ class Detector {
   DetectorConfig config_;
   std::vector<Point> points_;
   int64_t cooldown_until_ = -1;
-  int64_t nan_iterations_seen_ = 0;
+  size_t accepted_ = 0;  // points_ with a loss in the window
   int zero_repeats_ = 0;
   Pending loss_pending_, grad_pending_, divergence_pending_;
 };

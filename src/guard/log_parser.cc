@@ -3,7 +3,9 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include <algorithm>
 #include <charconv>
+#include <cstdlib>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -187,11 +189,12 @@ std::optional<double> parse_number(std::string_view v) {
     out = std::numeric_limits<double>::infinity();
   } else {
     auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
-    // Out of range (1e999) is still a number: from_chars reports it without a value.
+    // Out of range (1e999, 1e-999) is still a number: from_chars reports it without a
+    // value, strtod (the "C" locale: the command never calls setlocale) gives HUGE_VAL or
+    // the nearest tiny value.
     if (ec == std::errc::result_out_of_range && ptr == v.data() + v.size()) {
-      bool tiny = v.find_first_of("eE") != std::string_view::npos &&
-                  v.find('-', v.find_first_of("eE")) != std::string_view::npos;
-      out = tiny ? 0.0 : std::numeric_limits<double>::infinity();
+      std::string copy(v);
+      out = std::strtod(copy.c_str(), nullptr);
     } else if (ec != std::errc() || ptr != v.data() + v.size()) {
       return std::nullopt;
     }
@@ -248,7 +251,8 @@ std::optional<Metrics> parse_megatron_line(std::string_view line) {
       auto value = parse_number(field.substr(colon + 1));
       if (!value) continue;
       if (name == "number of nan iterations") {
-        if (*value > 0 && std::isfinite(*value)) m.nan_iterations = static_cast<int64_t>(*value);
+        if (*value > 0)  // any count above 0 (1e300 too) is a NaN iteration
+          m.nan_iterations = *value < 1e18 ? std::max<int64_t>(1, static_cast<int64_t>(*value)) : int64_t{1} << 60;
         continue;
       }
       Key k = classify_key(name);

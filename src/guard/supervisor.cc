@@ -203,14 +203,20 @@ std::string find_argument(const std::vector<std::string>& argv, const std::vecto
 std::vector<std::string> restart_command(const std::vector<std::string>& argv,
                                          const std::vector<std::string>& templates_in_use,
                                          const TemplateValues& values) {
-  // Options the templates set: a '-' token without a placeholder, valued when the next
-  // template token is not an option.
+  // Options the templates set: "--opt VALUE" (valued when the next template token is not an
+  // option), "--flag", or "--opt=VALUE". The trainer's own "--opt X" and "--opt=X" go.
   std::vector<std::pair<std::string, bool>> flags;
   for (const std::string& t : templates_in_use) {
     std::vector<std::string> tokens = split_ws(t);
-    for (size_t i = 0; i < tokens.size(); ++i)
-      if (tokens[i].size() > 1 && tokens[i][0] == '-' && tokens[i].find('{') == std::string::npos)
-        flags.push_back({tokens[i], i + 1 < tokens.size() && tokens[i + 1][0] != '-'});
+    for (size_t i = 0; i < tokens.size(); ++i) {
+      const std::string& tok = tokens[i];
+      if (tok.size() < 2 || tok[0] != '-') continue;
+      size_t eq = tok.find('=');
+      if (eq != std::string::npos)
+        flags.push_back({tok.substr(0, eq), true});
+      else if (tok.find('{') == std::string::npos)
+        flags.push_back({tok, i + 1 < tokens.size() && tokens[i + 1][0] != '-'});
+    }
   }
   std::vector<std::string> out;
   for (size_t i = 0; i < argv.size(); ++i) {
