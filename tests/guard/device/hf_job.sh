@@ -24,5 +24,7 @@ run clean -- python3 tests/guard/device/hf_masked_run.py --output_dir /tmp/clean
 run masked --skip-margin 10 -- python3 tests/guard/device/hf_masked_run.py --output_dir /tmp/masked --masked 41-50 --logging_steps 1 --save_steps 10
 # HF averages the loss over logging_steps and the log has no step numbers: counted steps.
 run masked_log5 --skip-margin 10 -- python3 tests/guard/device/hf_masked_run.py --output_dir /tmp/masked_log5 --masked 41-50 --logging_steps 5 --save_steps 10
+# As LLaVA's train.py resumes (the newest checkpoint-* of output_dir): --resume-in-place.
+run llava_style --resume-in-place --skip-margin 10 -- python3 tests/guard/device/hf_masked_run.py --output_dir /tmp/llava_style --masked 41-50 --llava-resume --logging_steps 1 --save_steps 10
 # The run's files come back as one archive (the device returns a limited number of files).
 tar czf /tmp/hf_guard_results.tgz -C $OUT . && find $OUT -type f -delete && mv /tmp/hf_guard_results.tgz $OUT/

@@ -3,7 +3,7 @@
 randomly initialised Llama, sequential batches, and a stretch of batches whose labels are all
 -100 (what LLaVA's preprocessing produces for a "tokenization mismatch" sample).
 
-usage: hf_masked_run.py --output_dir DIR [--masked A-B] [--resume_from_checkpoint CKPT]
+usage: hf_masked_run.py --output_dir DIR [--masked A-B] [--resume_from_checkpoint CKPT | --llava-resume]
        [--max_steps N] [--save_steps N] [--logging_steps N]
 --masked A-B: the batches of steps A..B (1-based) have every label masked.
 """
@@ -48,6 +48,8 @@ def main():
     ap.add_argument("--output_dir", required=True)
     ap.add_argument("--resume_from_checkpoint")
     ap.add_argument("--masked")
+    ap.add_argument("--llava-resume", action="store_true",
+                    help="resume as LLaVA's train.py does: from the newest checkpoint-* of output_dir, if any")
     ap.add_argument("--max_steps", type=int, default=120)
     ap.add_argument("--save_steps", type=int, default=10)
     ap.add_argument("--logging_steps", type=int, default=1)
@@ -61,7 +63,14 @@ def main():
                              save_steps=a.save_steps, save_total_limit=3, report_to=[], seed=0,
                              logging_nan_inf_filter=False, dataloader_num_workers=0)
     trainer = SequentialTrainer(model=model, args=args, train_dataset=Tokens(BATCH * a.max_steps, masked))
-    trainer.train(resume_from_checkpoint=a.resume_from_checkpoint)
+    if a.llava_resume:
+        # LLaVA's train.py: `if list(pathlib.Path(output_dir).glob("checkpoint-*")):
+        # trainer.train(resume_from_checkpoint=True)`, which HF resolves to the newest one.
+        import pathlib
+        resume = True if list(pathlib.Path(a.output_dir).glob("checkpoint-*")) else None
+        trainer.train(resume_from_checkpoint=resume)
+    else:
+        trainer.train(resume_from_checkpoint=a.resume_from_checkpoint)
 
 
 if __name__ == "__main__":
