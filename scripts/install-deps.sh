@@ -14,6 +14,7 @@ packages=(
   hyperfine                  # whole-process benchmarks (make bench)
   python3 python3-numpy      # the shard reader (python/tokalign_shard.py) and its test
   python3-pil                # the oracle for the image header probe (tests/vision/probe.sh)
+  time                       # peak RSS in tests/compile/scale.sh (/usr/bin/time)
   chromium                   # renders the inspect/stats HTML pages in a test
 )
 missing=()

@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/compile_setup.h"
 #include "cli/io.h"
+#include "cli/progress.h"
 #include "report/inspect_view.h"
 #include "shard/writer.h"
 #include "util/json_write.h"
@@ -53,7 +54,11 @@ int run(CompileArgs& a) {
   const report::PieceOf piece = s.piece_of();
   int shown = 0;
   int rc = 0;
+  std::error_code size_error;
+  const uint64_t input_bytes = s.data == "-" ? 0 : fs::file_size(s.data, size_error);
+  Progress progress("tokalign compile", size_error ? 0 : input_bytes, a.debug < 0 && progress_wanted());
   s.for_each([&](const CompileSetup::Record& r) {
+    progress.tick(r.pos.byte_offset, !r.ok);
     if (a.debug >= 0 && (!r.ok || shown < a.debug)) {
       std::string view;
       report::write_terminal(view, CompileSetup::inspect_item(r), piece, color);
@@ -75,6 +80,7 @@ int run(CompileArgs& a) {
                                           r.problem.reason, r.problem.field, r.problem.message});
     return true;
   });
+  progress.done();
   if (rc) return rc;
 
   shard::RunInfo info;

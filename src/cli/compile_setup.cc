@@ -6,6 +6,7 @@
 #include "chat/reader.h"
 #include "chat/record_stream.h"
 #include "cli/io.h"
+#include "compile/pipeline.h"
 #include "util/error.h"
 #include "util/json_write.h"
 #include "util/sha256.h"
@@ -27,6 +28,8 @@ chat::Role parse_role(const std::string& r) {
 }  // namespace
 
 void CompileSetup::add_to(CLI::App& app) {
+  app.add_option("--threads,-j", threads, "worker threads (0: every core); the output is identical for any count")
+      ->capture_default_str();
   app.add_option("--data,-d", data, "dataset: LLaVA JSON (a list), JSONL, ShareGPT or messages records (- for stdin)");
   app.add_option("--tokenizer,-t", tokenizer_path, "tokenizer.json, or a model folder holding one");
   app.add_option("--template", template_name, "conversation template (tokalign compile --list-templates)");
@@ -139,17 +142,12 @@ int CompileSetup::prepare(const char* command, bool keep_segments, bool keep_pro
 void CompileSetup::for_each(const std::function<bool(const Record&)>& fn) const {
   Input in(data);
   chat::RecordStream records(in.file(), in.name());
-  chat::ConversationReader reader(chat::parse_input_format(input_format));
-  std::string_view rec;
-  chat::SourcePos pos;
-  chat::Conversation conv;
-  compile::Sample sample;
-  chat::Problem problem;
-  while (records.next(rec, pos)) {
-    sample = compile::Sample{};
-    const bool ok = reader.read(rec, pos, conv, problem) && compiler->compile(conv, sample, problem);
-    if (!fn(Record{conv, pos, ok, sample, problem})) return;
-  }
+  compile::PipelineOptions po;
+  po.threads = threads;
+  compile::run_pipeline(records, chat::parse_input_format(input_format), *compiler, po,
+                        [&](compile::PipelineItem& it) {
+                          return fn(Record{it.conv, it.pos, it.ok, it.sample, it.problem});
+                        });
 }
 
 std::string CompileSetup::options_json() const {

@@ -1,0 +1,171 @@
+#include "compile/pipeline.h"
+
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace tokalign::compile {
+
+namespace {
+
+struct Batch {
+  uint64_t seq = 0;
+  std::vector<std::string> texts;
+  std::vector<chat::SourcePos> positions;
+  std::vector<PipelineItem> items;  // filled by a worker
+};
+
+void compile_one(chat::ConversationReader& reader, const Compiler& compiler, std::string_view text,
+                 const chat::SourcePos& pos, PipelineItem& item) {
+  item.pos = pos;
+  item.sample = Sample{};
+  item.ok = reader.read(text, pos, item.conv, item.problem) && compiler.compile(item.conv, item.sample, item.problem);
+}
+
+}  // namespace
+
+size_t resolve_threads(size_t threads) {
+  if (threads) return threads;
+  unsigned n = std::thread::hardware_concurrency();
+  return n ? n : 1;
+}
+
+void run_pipeline(chat::RecordStream& records, chat::InputFormat format, const Compiler& compiler,
+                  const PipelineOptions& options, const std::function<bool(PipelineItem&)>& sink) {
+  const size_t threads = resolve_threads(options.threads);
+  if (threads <= 1) {
+    chat::ConversationReader reader(format);
+    std::string_view text;
+    chat::SourcePos pos;
+    PipelineItem item;
+    while (records.next(text, pos)) {
+      compile_one(reader, compiler, text, pos, item);
+      if (!sink(item)) return;
+    }
+    return;
+  }
+
+  const size_t batch_size = options.batch ? options.batch : 64;
+  const size_t max_in_flight = options.in_flight ? options.in_flight : 4 * threads;
+  std::mutex mu;
+  std::condition_variable work_cv, done_cv, room_cv;
+  std::deque<std::unique_ptr<Batch>> todo;           // read, not yet compiled
+  std::map<uint64_t, std::unique_ptr<Batch>> done;   // compiled, not yet handed on
+  uint64_t read_seq = 0;                             // batches read so far
+  uint64_t next_out = 0;                             // the batch the sink needs next
+  bool reading_done = false, stop = false, stopped_early = false;
+  std::exception_ptr read_error, work_error;
+
+  auto worker = [&] {
+    chat::ConversationReader reader(format);
+    for (;;) {
+      std::unique_ptr<Batch> b;
+      {
+        std::unique_lock<std::mutex> lock(mu);
+        work_cv.wait(lock, [&] { return stop || !todo.empty() || reading_done; });
+        if (stop || (todo.empty() && reading_done)) return;
+        b = std::move(todo.front());
+        todo.pop_front();
+      }
+      try {
+        b->items.resize(b->texts.size());
+        for (size_t i = 0; i < b->texts.size(); ++i) compile_one(reader, compiler, b->texts[i], b->positions[i], b->items[i]);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(mu);
+        if (!work_error) work_error = std::current_exception();
+        stop = true;
+        work_cv.notify_all();
+        done_cv.notify_all();
+        room_cv.notify_all();
+        return;
+      }
+      std::lock_guard<std::mutex> lock(mu);
+      done.emplace(b->seq, std::move(b));
+      done_cv.notify_one();
+    }
+  };
+
+  auto reader_thread = [&] {
+    try {
+      std::string_view text;
+      chat::SourcePos pos;
+      auto b = std::make_unique<Batch>();
+      auto push = [&]() -> bool {
+        std::unique_lock<std::mutex> lock(mu);
+        room_cv.wait(lock, [&] { return stop || read_seq - next_out < max_in_flight; });
+        if (stop) return false;
+        b->seq = read_seq++;
+        todo.push_back(std::move(b));
+        work_cv.notify_one();
+        b = std::make_unique<Batch>();
+        return true;
+      };
+      while (records.next(text, pos)) {
+        b->texts.emplace_back(text);
+        b->positions.push_back(pos);
+        if (b->texts.size() == batch_size && !push()) return;
+      }
+      if (!b->texts.empty() && !push()) return;
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mu);
+      read_error = std::current_exception();
+    }
+    std::lock_guard<std::mutex> lock(mu);
+    reading_done = true;
+    work_cv.notify_all();
+    done_cv.notify_all();
+  };
+
+  std::vector<std::thread> pool;
+  pool.reserve(threads + 1);
+  pool.emplace_back(reader_thread);
+  for (size_t i = 0; i < threads; ++i) pool.emplace_back(worker);
+  auto shut_down = [&] {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      stop = true;
+    }
+    work_cv.notify_all();
+    room_cv.notify_all();
+    done_cv.notify_all();
+    for (std::thread& t : pool) t.join();
+  };
+
+  try {
+    for (;;) {
+      std::unique_ptr<Batch> b;
+      {
+        std::unique_lock<std::mutex> lock(mu);
+        done_cv.wait(lock, [&] {
+          return done.count(next_out) || work_error || (reading_done && next_out == read_seq);
+        });
+        if (work_error) break;
+        if (!done.count(next_out)) break;  // everything read has been handed on
+        b = std::move(done[next_out]);
+        done.erase(next_out);
+        ++next_out;
+        room_cv.notify_one();
+      }
+      for (PipelineItem& item : b->items)
+        if (!sink(item)) {
+          stopped_early = true;
+          break;
+        }
+      if (stopped_early) break;
+    }
+  } catch (...) {
+    shut_down();
+    throw;
+  }
+  shut_down();
+  if (work_error) std::rethrow_exception(work_error);
+  // As on one thread: a broken file matters only if the sink got that far.
+  if (read_error && !stopped_early) std::rethrow_exception(read_error);
+}
+
+}  // namespace tokalign::compile

@@ -1,0 +1,45 @@
+// The compile pipeline over a whole dataset: records read in order, compiled on N threads,
+// handed on in input order. The output is the same for any thread count (each record is
+// compiled on its own; only the order of hand-over is arranged), and memory is bounded by
+// the records in flight, not by the dataset.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <string>
+
+#include "chat/conversation.h"
+#include "chat/problem.h"
+#include "chat/reader.h"
+#include "chat/record_stream.h"
+#include "compile/compiler.h"
+
+namespace tokalign::compile {
+
+// One record and what became of it.
+struct PipelineItem {
+  chat::SourcePos pos;
+  chat::Conversation conv;
+  bool ok = false;       // compiled; else `problem` says why (quarantine)
+  Sample sample;         // when not ok: whatever was encoded before the problem
+  chat::Problem problem;
+};
+
+struct PipelineOptions {
+  size_t threads = 1;       // 0: every core; 1: on the calling thread, no other thread
+  size_t batch = 64;        // records per unit of work
+  size_t in_flight = 0;     // batches read ahead of the sink at most (0: 4 per thread)
+};
+
+// Reads every record of `records` (the reader thread), parses and compiles it (worker
+// threads, each with its own ConversationReader) and calls `sink` on the calling thread for
+// each record in input order; `sink` returns false to stop early. An error of the record
+// stream itself (tokalign::Error: a broken file) is rethrown after the records before it
+// have reached the sink.
+void run_pipeline(chat::RecordStream& records, chat::InputFormat format, const Compiler& compiler,
+                  const PipelineOptions& options, const std::function<bool(PipelineItem&)>& sink);
+
+// The threads `threads` means (0: std::thread::hardware_concurrency(), at least 1).
+size_t resolve_threads(size_t threads);
+
+}  // namespace tokalign::compile
