@@ -20,5 +20,6 @@ Run add_export_tokenizer(CLI::App& app);
 Run add_audit(CLI::App& app);
 Run add_vision(CLI::App& app);
 Run add_guard(CLI::App& app);
+Run add_merge(CLI::App& app);
 
 }  // namespace tokalign::cli

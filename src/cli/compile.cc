@@ -3,6 +3,8 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <map>
+#include <vector>
 #include <string>
 
 #include "cli/commands.h"
@@ -10,7 +12,9 @@
 #include "cli/io.h"
 #include "cli/progress.h"
 #include "report/inspect_view.h"
+#include "shard/parts.h"
 #include "shard/writer.h"
+#include "util/error.h"
 #include "util/json_write.h"
 #include "util/sha256.h"
 
@@ -30,7 +34,174 @@ struct CompileArgs {
   bool list_templates = false;
   bool with_segments = false;
   int debug = -1;  // -1: off; N: inspect view of the first N samples and every quarantined one
+  uint64_t part_size = 0;  // >0: a parted output (shard/parts.h)
+  std::string shard_spec;  // --shard I/N
 };
+
+constexpr uint64_t kDefaultPartSize = 100000;
+
+void print_counts(const shard::Counts& c) {
+  std::string reasons;
+  for (const auto& [k, v] : c.reasons) reasons += (reasons.empty() ? "" : ", ") + k + " " + std::to_string(v);
+  std::fprintf(stderr, "tokalign compile: %llu samples in, %llu out, %llu quarantined%s%s%s; %llu tokens, %llu trained (%.1f%%)\n",
+               static_cast<unsigned long long>(c.in), static_cast<unsigned long long>(c.out),
+               static_cast<unsigned long long>(c.quarantined), reasons.empty() ? "" : " (", reasons.c_str(),
+               reasons.empty() ? "" : ")", static_cast<unsigned long long>(c.tokens),
+               static_cast<unsigned long long>(c.trained_tokens),
+               c.tokens ? 100.0 * static_cast<double>(c.trained_tokens) / static_cast<double>(c.tokens) : 0.0);
+}
+
+shard::RunInfo run_info(const CompileSetup& s) {
+  shard::RunInfo info;
+  info.tokenizer_json = s.tokenizer_json();
+  info.template_json = "{\"name\": " + json_quoted(s.tmpl->name) + ", \"sha256\": \"" + sha256_hex(s.tmpl->json) + "\"}";
+  info.options_json = s.options_json();
+  uint64_t bytes = 0;
+  const std::string data_hash = s.data == "-" ? std::string() : sha256_file(s.data, &bytes);
+  info.sources_json = "[{\"path\": " + json_quoted(s.data) + ", \"sha256\": " + (data_hash.empty() ? "null" : "\"" + data_hash + "\"") +
+                      ", \"bytes\": " + std::to_string(bytes) + "}]";
+  return info;
+}
+
+// A record of the pipeline that did not compile, as the quarantine keeps it.
+shard::QuarantineRecord quarantine_record(const CompileSetup::Record& r) {
+  return shard::QuarantineRecord{r.conv.id, r.pos.index, r.pos.file, r.pos.line, r.pos.byte_offset,
+                                 r.problem.reason, r.problem.field, r.problem.message};
+}
+
+void print_strict(const CompileSetup::Record& r) {
+  std::fprintf(stderr, "tokalign compile: %s: sample %s: %s%s%s: %s\n", r.pos.describe().c_str(), r.conv.id.c_str(),
+               r.problem.reason.c_str(), r.problem.field.empty() ? "" : " at ", r.problem.field.c_str(),
+               r.problem.message.c_str());
+}
+
+bool is_part_folder(const std::string& name, uint64_t& index) {
+  unsigned long long p = 0;
+  int used = 0;
+  if (name.rfind("part-", 0) != 0 || std::sscanf(name.c_str() + 5, "%llu%n", &p, &used) != 1 ||
+      static_cast<size_t>(used) + 5 != name.size())
+    return false;
+  index = p;
+  return true;
+}
+
+// --part-size / --shard: the output cut into parts of part_size input records, each committed
+// on its own; a rerun resumes after the committed parts; --shard I/N does the parts p with
+// p % N == I. See shard/parts.h.
+int run_parted(CompileArgs& a) {
+  CompileSetup& s = a.setup;
+  auto usage = [](const std::string& m) {
+    std::fprintf(stderr, "tokalign compile: %s\n", m.c_str());
+    return 2;
+  };
+  uint64_t slice = 0, slices = 1;
+  if (!a.shard_spec.empty()) {
+    unsigned long long i = 0, n = 0;
+    char extra = 0;
+    if (std::sscanf(a.shard_spec.c_str(), "%llu/%llu%c", &i, &n, &extra) != 2 || n == 0 || i >= n)
+      return usage("--shard wants I/N with 0 <= I < N (e.g. --shard 0/4), not '" + a.shard_spec + "'");
+    slice = i;
+    slices = n;
+  }
+  if (a.format != "shard") return usage("--part-size and --shard write a shard folder (not --format jsonl)");
+  if (s.data == "-") return usage("--part-size and --shard need --data to be a file (a resumed run reads it again)");
+  if (a.strict && slices > 1) return usage("--strict and --shard do not go together: use --strict on the whole input");
+  const fs::path dir(a.out);
+  std::error_code ec;
+  if (fs::exists(dir / "manifest.json") && !a.overwrite)
+    throw Error(a.out + ": already holds a single shard (manifest.json); pass --overwrite to replace it");
+  if (a.overwrite && fs::is_directory(dir)) {
+    for (const fs::directory_entry& e : fs::directory_iterator(dir)) {
+      const std::string n = e.path().filename().string();
+      uint64_t idx;
+      const bool ours = is_part_folder(n, idx) || n == "parts.json" || n.rfind("shard-", 0) == 0 ||
+                        n == "manifest.json" || n == "quarantine.jsonl" ||
+                        (n.size() > 4 && n.compare(n.size() - 4, 4, ".bin") == 0);
+      if (ours) fs::remove_all(e.path());
+    }
+  }
+  fs::create_directories(dir, ec);
+  if (ec) throw Error(a.out + ": cannot create the output folder: " + ec.message());
+
+  const shard::PartRun run{run_info(s), a.part_size ? a.part_size : kDefaultPartSize};
+  const uint64_t K = run.part_size;
+  const std::map<uint64_t, shard::Counts> done = shard::committed_parts(a.out, run, false);
+  // Interrupted attempts of this slice's parts are redone (another slice's may be in progress).
+  for (const fs::directory_entry& e : fs::directory_iterator(dir)) {
+    uint64_t p;
+    if (is_part_folder(e.path().filename().string(), p) && p % slices == slice && !fs::exists(e.path() / "manifest.json"))
+      fs::remove_all(e.path());
+  }
+  if (!done.empty()) std::fprintf(stderr, "tokalign compile: resuming: %zu part(s) already in %s\n", done.size(), a.out.c_str());
+
+  std::error_code size_error;
+  const uint64_t input_bytes = fs::file_size(s.data, size_error);
+  Progress progress("tokalign compile", size_error ? 0 : input_bytes, progress_wanted());
+  std::unique_ptr<shard::SampleWriter> w;
+  uint64_t current = 0;
+  std::vector<uint64_t> written;
+  auto commit = [&] {
+    if (!w) return;
+    shard::RunInfo ri = run.info;
+    ri.part_json = shard::part_json(current, K);
+    w->finish(ri);
+    written.push_back(current);
+    w.reset();
+  };
+  int rc = 0;
+  const uint64_t records = s.for_each(
+      [&](const CompileSetup::Record& r) {
+        progress.tick(r.pos.byte_offset, !r.ok);
+        const uint64_t p = r.pos.index / K;
+        if (!w || p != current) {
+          commit();
+          current = p;
+          w = shard::make_shard_writer((dir / shard::part_name(p)).string(), true);
+        }
+        if (r.ok) {
+          w->write(r.sample);
+          return true;
+        }
+        if (a.strict) {
+          print_strict(r);
+          rc = 1;
+          return false;
+        }
+        w->quarantine(quarantine_record(r));
+        return true;
+      },
+      [&](uint64_t index) {
+        const uint64_t p = index / K;
+        return p % slices == slice && !done.count(p);
+      });
+  progress.done();
+  if (rc) return rc;  // the unfinished part is left without a manifest: redone next time
+  commit();
+
+  const std::map<uint64_t, shard::Counts> all = shard::committed_parts(a.out, run, false);
+  if (slices > 1) shard::write_slice_record(a.out, run, slice, slices, records, written);
+  const std::vector<std::string> problems = shard::check_parts(all, records, K);
+  shard::Counts c;
+  for (const auto& [i, pc] : all) shard::add_counts(c, pc);
+  std::fprintf(stderr, "tokalign compile: this run wrote %zu part(s) of up to %llu records; %zu of %llu parts are in %s\n",
+               written.size(), static_cast<unsigned long long>(K), all.size(),
+               static_cast<unsigned long long>((records + K - 1) / K), a.out.c_str());
+  print_counts(c);
+  if (problems.empty()) {
+    shard::write_parts_index(a.out, run, records, all);
+    std::fprintf(stderr, "tokalign compile: complete: %s\n", (dir / "parts.json").string().c_str());
+  } else if (slices > 1) {
+    std::fprintf(stderr, "tokalign compile: waiting for the other slices (%s); then: tokalign merge --out %s %s\n",
+                 problems.front().c_str(), a.out.c_str(), a.out.c_str());
+  } else {
+    for (const std::string& p : problems) std::fprintf(stderr, "tokalign compile: %s\n", p.c_str());
+    return 3;
+  }
+  if (c.quarantined)
+    std::fprintf(stderr, "tokalign compile: quarantined samples and their reasons: %s\n",
+                 (dir / "part-*" / "quarantine.jsonl").string().c_str());
+  return 0;
+}
 
 int run(CompileArgs& a) {
   if (a.list_templates) return list_templates();
@@ -44,6 +215,7 @@ int run(CompileArgs& a) {
   if (!a.quarantine.empty() && a.format != "jsonl")
     return usage("--quarantine goes with --format jsonl; a shard keeps its quarantine.jsonl inside the folder");
   { Input probe(s.data); }  // a wrong path fails before anything is created
+  if (a.part_size || !a.shard_spec.empty()) return run_parted(a);
   const std::string qpath = !a.quarantine.empty() ? a.quarantine
                             : a.out == "-"       ? std::string("quarantine.jsonl")
                                                  : (fs::path(a.out).replace_extension("").string() + ".quarantine.jsonl");
@@ -70,38 +242,21 @@ int run(CompileArgs& a) {
       return true;
     }
     if (a.strict) {
-      std::fprintf(stderr, "tokalign compile: %s: sample %s: %s%s%s: %s\n", r.pos.describe().c_str(), r.conv.id.c_str(),
-                   r.problem.reason.c_str(), r.problem.field.empty() ? "" : " at ", r.problem.field.c_str(),
-                   r.problem.message.c_str());
+      print_strict(r);
       rc = 1;
       return false;
     }
-    w->quarantine(shard::QuarantineRecord{r.conv.id, r.pos.index, r.pos.file, r.pos.line, r.pos.byte_offset,
-                                          r.problem.reason, r.problem.field, r.problem.message});
+    w->quarantine(quarantine_record(r));
     return true;
   });
   progress.done();
   if (rc) return rc;
 
-  shard::RunInfo info;
-  info.tokenizer_json = s.tokenizer_json();
-  info.template_json = "{\"name\": " + json_quoted(s.tmpl->name) + ", \"sha256\": \"" + sha256_hex(s.tmpl->json) + "\"}";
-  info.options_json = s.options_json();
-  uint64_t bytes = 0;
-  const std::string data_hash = s.data == "-" ? std::string() : sha256_file(s.data, &bytes);
-  info.sources_json = "[{\"path\": " + json_quoted(s.data) + ", \"sha256\": " + (data_hash.empty() ? "null" : "\"" + data_hash + "\"") +
-                      ", \"bytes\": " + std::to_string(bytes) + "}]";
+  const shard::RunInfo info = run_info(s);
   w->finish(info);
 
   const shard::Counts& c = w->counts();
-  std::string reasons;
-  for (const auto& [k, v] : c.reasons) reasons += (reasons.empty() ? "" : ", ") + k + " " + std::to_string(v);
-  std::fprintf(stderr, "tokalign compile: %llu samples in, %llu out, %llu quarantined%s%s%s; %llu tokens, %llu trained (%.1f%%)\n",
-               static_cast<unsigned long long>(c.in), static_cast<unsigned long long>(c.out),
-               static_cast<unsigned long long>(c.quarantined), reasons.empty() ? "" : " (", reasons.c_str(),
-               reasons.empty() ? "" : ")", static_cast<unsigned long long>(c.tokens),
-               static_cast<unsigned long long>(c.trained_tokens),
-               c.tokens ? 100.0 * static_cast<double>(c.trained_tokens) / static_cast<double>(c.tokens) : 0.0);
+  print_counts(c);
   if (c.quarantined)
     std::fprintf(stderr, "tokalign compile: quarantined samples and their reasons: %s\n",
                  (a.format == "jsonl" ? qpath : (fs::path(a.out) / "quarantine.jsonl").string()).c_str());
@@ -125,6 +280,13 @@ Run add_compile(CLI::App& app) {
   app.add_option("--quarantine", a->quarantine,
                  "with --format jsonl: where quarantined samples go (default: <out>.quarantine.jsonl)");
   app.add_flag("--overwrite", a->overwrite, "replace a shard already in the output folder");
+  app.add_option("--part-size", a->part_size,
+                 "cut the shard folder into parts of N input records (part-00000/, ...), each committed on its "
+                 "own: rerunning the same command after a crash resumes after the committed parts")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40));
+  app.add_option("--shard", a->shard_spec,
+                 "I/N: compile only parts p with p % N == I (parts of --part-size records, default 100000); N such "
+                 "runs, on one machine or many, write the parts of one run; tokalign merge checks and joins them");
   app.add_flag("--strict", a->strict, "stop at the first problem (exit 1) instead of quarantining");
   app.add_flag("--with-segments", a->with_segments,
                "with --format jsonl: add \"segments\": [[kind, text, role, message index], ...], the rendered prompt as tagged pieces");

@@ -139,12 +139,14 @@ int CompileSetup::prepare(const char* command, bool keep_segments, bool keep_pro
   return 0;
 }
 
-void CompileSetup::for_each(const std::function<bool(const Record&)>& fn) const {
+uint64_t CompileSetup::for_each(const std::function<bool(const Record&)>& fn,
+                                const std::function<bool(uint64_t)>& wanted) const {
   Input in(data);
   chat::RecordStream records(in.file(), in.name());
   compile::PipelineOptions po;
   po.threads = threads;
-  compile::run_pipeline(records, chat::parse_input_format(input_format), *compiler, po,
+  po.wanted = wanted;
+  return compile::run_pipeline(records, chat::parse_input_format(input_format), *compiler, po,
                         [&](compile::PipelineItem& it) {
                           return fn(Record{it.conv, it.pos, it.ok, it.sample, it.problem});
                         });

@@ -55,8 +55,11 @@ struct CompileSetup {
     const compile::Sample& sample;
     const chat::Problem& problem;
   };
-  // Streams --data through the compiler; `fn` returns false to stop early.
-  void for_each(const std::function<bool(const Record&)>& fn) const;
+  // Streams --data through the compiler; `fn` returns false to stop early. Only the records
+  // `wanted` accepts (by 0-based index; empty: all) are compiled and handed to `fn`. Returns
+  // the number of records in the input (when `fn` did not stop early).
+  uint64_t for_each(const std::function<bool(const Record&)>& fn,
+                    const std::function<bool(uint64_t)>& wanted = {}) const;
 
   // The options as a JSON object (for manifests).
   std::string options_json() const;

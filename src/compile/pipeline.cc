@@ -35,8 +35,9 @@ size_t resolve_threads(size_t threads) {
   return n ? n : 1;
 }
 
-void run_pipeline(chat::RecordStream& records, chat::InputFormat format, const Compiler& compiler,
-                  const PipelineOptions& options, const std::function<bool(PipelineItem&)>& sink) {
+uint64_t run_pipeline(chat::RecordStream& records, chat::InputFormat format, const Compiler& compiler,
+                      const PipelineOptions& options, const std::function<bool(PipelineItem&)>& sink) {
+  uint64_t total = 0;  // records read (the reader's count)
   const size_t threads = resolve_threads(options.threads);
   if (threads <= 1) {
     chat::ConversationReader reader(format);
@@ -44,10 +45,12 @@ void run_pipeline(chat::RecordStream& records, chat::InputFormat format, const C
     chat::SourcePos pos;
     PipelineItem item;
     while (records.next(text, pos)) {
+      ++total;
+      if (options.wanted && !options.wanted(pos.index)) continue;
       compile_one(reader, compiler, text, pos, item);
-      if (!sink(item)) return;
+      if (!sink(item)) return total;
     }
-    return;
+    return total;
   }
 
   const size_t batch_size = options.batch ? options.batch : 64;
@@ -106,6 +109,8 @@ void run_pipeline(chat::RecordStream& records, chat::InputFormat format, const C
         return true;
       };
       while (records.next(text, pos)) {
+        ++total;
+        if (options.wanted && !options.wanted(pos.index)) continue;
         b->texts.emplace_back(text);
         b->positions.push_back(pos);
         if (b->texts.size() == batch_size && !push()) return;
@@ -166,6 +171,7 @@ void run_pipeline(chat::RecordStream& records, chat::InputFormat format, const C
   if (work_error) std::rethrow_exception(work_error);
   // As on one thread: a broken file matters only if the sink got that far.
   if (read_error && !stopped_early) std::rethrow_exception(read_error);
+  return total;
 }
 
 }  // namespace tokalign::compile

@@ -29,6 +29,9 @@ struct PipelineOptions {
   size_t threads = 1;       // 0: every core; 1: on the calling thread, no other thread
   size_t batch = 64;        // records per unit of work
   size_t in_flight = 0;     // batches read ahead of the sink at most (0: 4 per thread)
+  // Records (by 0-based input index) to compile; the others are read past without parsing
+  // and never reach the sink (resuming, --shard I/N). Empty: every record.
+  std::function<bool(uint64_t index)> wanted;
 };
 
 // Reads every record of `records` (the reader thread), parses and compiles it (worker
@@ -36,8 +39,10 @@ struct PipelineOptions {
 // each record in input order; `sink` returns false to stop early. An error of the record
 // stream itself (tokalign::Error: a broken file) is rethrown after the records before it
 // have reached the sink.
-void run_pipeline(chat::RecordStream& records, chat::InputFormat format, const Compiler& compiler,
-                  const PipelineOptions& options, const std::function<bool(PipelineItem&)>& sink);
+// Returns the number of records the input holds (read, wanted or not) when the sink did not
+// stop early.
+uint64_t run_pipeline(chat::RecordStream& records, chat::InputFormat format, const Compiler& compiler,
+                      const PipelineOptions& options, const std::function<bool(PipelineItem&)>& sink);
 
 // The threads `threads` means (0: std::thread::hardware_concurrency(), at least 1).
 size_t resolve_threads(size_t threads);

@@ -260,6 +260,7 @@ class ShardWriter : public SampleWriter {
     m += "  \"template\": " + info.template_json + ",\n";
     m += "  \"options\": " + info.options_json + ",\n";
     m += "  \"sources\": " + info.sources_json + ",\n";
+    if (!info.part_json.empty()) m += "  \"part\": " + info.part_json + ",\n";
     m += "  \"files\": " + files + "\n}\n";
     OutFile mf(tmp("manifest.json"));
     mf.write(m);

@@ -29,6 +29,7 @@ struct RunInfo {
   std::string template_json;   // {"name": ..., "sha256": ...}
   std::string options_json;    // the options that shape ids and labels
   std::string sources_json;    // [{"path", "sha256", "bytes"}]
+  std::string part_json;       // a part of a parted output (shard/parts.h): {"index", ...}; else empty
 };
 
 struct Counts {
