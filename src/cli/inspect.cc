@@ -13,6 +13,7 @@
 #include "cli/compile_setup.h"
 #include "cli/io.h"
 #include "report/inspect_view.h"
+#include "shard/parts.h"
 #include "shard/reader.h"
 #include "util/error.h"
 
@@ -104,48 +105,48 @@ int run(InspectArgs& a) {
   std::string title;
   if (!a.shard.empty()) {
     if (!a.setup.data.empty()) return usage("give --data or --shard, not both");
-    shard::ShardReader r(a.shard);
-    const std::string tp = !a.setup.tokenizer_path.empty() ? a.setup.tokenizer_path : r.tokenizer_path();
-    if (!tp.empty() && std::filesystem::exists(tp)) {
-      shard_tok = std::make_unique<tok::Tokenizer>(tok::Tokenizer::from_file(tp));
-      const tok::Tokenizer* t = shard_tok.get();
-      piece = [t](int32_t id) { return id < 0 ? std::string() : t->id_to_token(static_cast<uint32_t>(id)).value_or("?"); };
-    }
+    // One shard, or each part of a parted output in order (input indices continue across parts).
+    const std::vector<std::string> dirs = shard::output_shards(a.shard);
     title = "tokalign inspect: " + a.shard;
-    // Quarantined samples first in index order with the compiled ones.
-    std::vector<const shard::QuarantineRecord*> q;
-    for (const auto& x : r.quarantine()) q.push_back(&x);
-    size_t qi = 0;
     uint64_t index = 0;
     bool more = true;
-    for (size_t i = 0; more && i < r.size(); ++i, ++index) {
-      while (more && qi < q.size() && q[qi]->index == index) {
-        report::InspectItem it;
-        it.id = q[qi]->id;
-        it.index = index++;
-        it.quarantined = true;
-        it.reason = q[qi]->reason;
-        it.field = q[qi]->field;
-        it.message = q[qi]->message;
-        more = chooser.offer(std::move(it));
-        ++qi;
+    for (size_t d = 0; more && d < dirs.size(); ++d) {
+      shard::ShardReader r(dirs[d]);
+      if (d == 0) {
+        const std::string tp = !a.setup.tokenizer_path.empty() ? a.setup.tokenizer_path : r.tokenizer_path();
+        if (!tp.empty() && std::filesystem::exists(tp)) {
+          shard_tok = std::make_unique<tok::Tokenizer>(tok::Tokenizer::from_file(tp));
+          const tok::Tokenizer* t = shard_tok.get();
+          piece = [t](int32_t id) { return id < 0 ? std::string() : t->id_to_token(static_cast<uint32_t>(id)).value_or("?"); };
+        }
       }
-      if (!more) break;
-      report::InspectItem it;
-      it.sample = r.get(i);
-      it.id = it.sample.id;
-      it.index = index;
-      more = chooser.offer(std::move(it));
-    }
-    for (; more && qi < q.size(); ++qi) {
-      report::InspectItem it;
-      it.id = q[qi]->id;
-      it.index = q[qi]->index;
-      it.quarantined = true;
-      it.reason = q[qi]->reason;
-      it.field = q[qi]->field;
-      it.message = q[qi]->message;
-      more = chooser.offer(std::move(it));
+      // Quarantined samples first in index order with the compiled ones.
+      std::vector<const shard::QuarantineRecord*> q;
+      for (const auto& x : r.quarantine()) q.push_back(&x);
+      size_t qi = 0;
+      auto offer_quarantined = [&](const shard::QuarantineRecord& qr, uint64_t at) {
+        report::InspectItem it;
+        it.id = qr.id;
+        it.index = at;
+        it.quarantined = true;
+        it.reason = qr.reason;
+        it.field = qr.field;
+        it.message = qr.message;
+        return chooser.offer(std::move(it));
+      };
+      for (size_t i = 0; more && i < r.size(); ++i, ++index) {
+        while (more && qi < q.size() && q[qi]->index == index) more = offer_quarantined(*q[qi++], index++);
+        if (!more) break;
+        report::InspectItem it;
+        it.sample = r.get(i);
+        it.id = it.sample.id;
+        it.index = index;
+        more = chooser.offer(std::move(it));
+      }
+      for (; more && qi < q.size(); ++qi) {
+        more = offer_quarantined(*q[qi], q[qi]->index);
+        index = q[qi]->index + 1;
+      }
     }
   } else {
     if (int rc = a.setup.prepare("inspect", false, true)) return rc;

@@ -265,6 +265,14 @@ std::map<uint64_t, std::string> part_folders(const std::string& dir) {
   return out;
 }
 
+std::vector<std::string> output_shards(const std::string& dir) {
+  std::error_code ec;
+  if (!fs::exists(fs::path(dir) / "parts.json", ec)) return {dir};
+  std::vector<std::string> out;
+  for (const auto& [i, path] : part_folders(dir)) out.push_back(path);
+  return out;
+}
+
 bool recorded_records(const std::string& dir, uint64_t& records) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return false;

@@ -59,6 +59,10 @@ bool read_part_run(const std::string& part_dir, PartRun& run);
 // The committed part folders of `dir` (index -> path).
 std::map<uint64_t, std::string> part_folders(const std::string& dir);
 
+// The shard folders of what compile wrote to `dir`: its parts in order when it is a parted
+// output (parts.json), else `dir` itself.
+std::vector<std::string> output_shards(const std::string& dir);
+
 // The input's record count as recorded by any parts.json or shard-*-of-*.json in `dir`
 // (0 and false when none says).
 bool recorded_records(const std::string& dir, uint64_t& records);

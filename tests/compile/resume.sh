@@ -61,5 +61,15 @@ sed -i 's/"tool": "tokalign /"tool": "tokalign-other /' "$W/c1b/part-00001/manif
 "$BIN" merge --check "$W/c0" "$W/c1" "$W/c1b" "$W/c2" > /dev/null 2> "$W/dup.err"
 [[ $? == 1 ]] && grep -q "part-00001 differs" "$W/dup.err" || fail "merge with two different copies of a part: $(cat "$W/dup.err")"
 
-[[ $fails == 0 ]] && echo "ok: resumed after $kills kill(s) with identical output; 3 slices merged equal the single run; foreign and conflicting parts refused"
+# stats and inspect read a parted output as the single shard of the same data.
+"$BIN" compile --tokenizer "$TOK" --template v1 --data "$W/data.jsonl" --out "$W/single" 2> /dev/null
+cmp -s <("$BIN" stats --shard "$W/ref" | tail -n +2) <("$BIN" stats --shard "$W/single" | tail -n +2) ||
+  fail "stats of the parts differ from the single shard's"
+I=(--json --index 0 --index 499 --index 500 --index 7777 --index 12018)
+cmp -s <("$BIN" inspect --shard "$W/ref" "${I[@]}") <("$BIN" inspect --shard "$W/single" "${I[@]}") ||
+  fail "inspect of the parts differs from the single shard's"
+cmp -s <("$BIN" inspect --shard "$W/ref" --json --filter quarantined) <("$BIN" inspect --shard "$W/single" --json --filter quarantined) ||
+  fail "inspect --filter quarantined of the parts differs from the single shard's"
+
+[[ $fails == 0 ]] && echo "ok: resumed after $kills kill(s) with identical output; 3 slices merged equal the single run; foreign and conflicting parts refused; stats/inspect read parts as one shard"
 exit $(( fails > 0 ))
