@@ -75,6 +75,22 @@ void print_strict(const CompileSetup::Record& r) {
                r.problem.message.c_str());
 }
 
+// One record to the writer: the sample, or its quarantine record; with --strict a problem
+// stops the run (rc 1, false).
+bool deliver(shard::SampleWriter& w, const CompileSetup::Record& r, bool strict, int& rc) {
+  if (r.ok) {
+    w.write(r.sample);
+    return true;
+  }
+  if (strict) {
+    print_strict(r);
+    rc = 1;
+    return false;
+  }
+  w.quarantine(quarantine_record(r));
+  return true;
+}
+
 bool is_part_folder(const std::string& name, uint64_t& index) {
   unsigned long long p = 0;
   int used = 0;
@@ -158,17 +174,7 @@ int run_parted(CompileArgs& a) {
           current = p;
           w = shard::make_shard_writer((dir / shard::part_name(p)).string(), true);
         }
-        if (r.ok) {
-          w->write(r.sample);
-          return true;
-        }
-        if (a.strict) {
-          print_strict(r);
-          rc = 1;
-          return false;
-        }
-        w->quarantine(quarantine_record(r));
-        return true;
+        return deliver(*w, r, a.strict, rc);
       },
       [&](uint64_t index) {
         const uint64_t p = index / K;
@@ -237,17 +243,7 @@ int run(CompileArgs& a) {
       std::fputs(view.c_str(), stderr);
       shown += r.ok;
     }
-    if (r.ok) {
-      w->write(r.sample);
-      return true;
-    }
-    if (a.strict) {
-      print_strict(r);
-      rc = 1;
-      return false;
-    }
-    w->quarantine(quarantine_record(r));
-    return true;
+    return deliver(*w, r, a.strict, rc);
   });
   progress.done();
   if (rc) return rc;
