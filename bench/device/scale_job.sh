@@ -1,0 +1,36 @@
+#!/bin/bash
+# On the device machine (16 cores): peak RSS does not grow with the input (665k samples,
+# 1.1 GB, versus 2M samples, 3.2 GB), and how compile scales with threads (1..16).
+# Expects .device/guard/{tokalign,lib/}, .device/tok/vicuna, .device/bench/pride.txt.
+set -u
+G=.device/guard
+export TOKALIGN="$G/lib/ld-linux-x86-64.so.2 --library-path $G/lib $G/tokalign" TOK=.device/tok/vicuna
+R=$OUT/scale.jsonl
+python3 bench/gen_llava_mix.py --n 665000 --seed 2 --format jsonl --text .device/bench/pride.txt > /tmp/m665k.jsonl
+cat /tmp/m665k.jsonl /tmp/m665k.jsonl /tmp/m665k.jsonl > /tmp/m2m.jsonl
+head -100000 /tmp/m665k.jsonl > /tmp/m100k.jsonl
+ls -la /tmp/m*.jsonl > $OUT/data.txt
+run() {  # DATA THREADS SAMPLES [extra args]: whole-process time and peak RSS
+  python3 - "$@" >> $R <<'PY'
+import json, resource, subprocess, sys, time, os
+data, threads, n, extra = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
+cmd = os.environ["TOKALIGN"].split() + ["compile", "--data", data, "-t", os.environ["TOK"], "--template", "llava_v1",
+                                        "--out", "/tmp/shard", "--overwrite", "-j", str(threads)] + extra
+t = time.perf_counter()
+p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+_, err = p.communicate()
+s = time.perf_counter() - t
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)  # this python process has one child: the compile
+print(json.dumps({"data": data, "threads": threads, "samples": n, "extra": extra, "seconds": round(s, 3),
+                  "per_s": round(n / s, 1), "rss_kb": ru.ru_maxrss, "rc": p.returncode,
+                  "summary": err.strip().splitlines()[-1] if err.strip() else ""}), flush=True)
+PY
+}
+run /tmp/m100k.jsonl 16 100000  # warm the tokenizer cache
+for j in 1 2 4 8 16; do run /tmp/m100k.jsonl $j 100000; done
+# RSS of the whole input, and of 3x the input
+for f in m665k:665000 m2m:1995000; do
+  ( run /tmp/${f%%:*}.jsonl 16 ${f##*:} )
+  ( run /tmp/${f%%:*}.jsonl 16 ${f##*:} --part-size 100000 )
+done
+cat $R
