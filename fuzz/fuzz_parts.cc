@@ -49,14 +49,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   run.info.sources_json = R"([{"path": "d.json", "sha256": "ef", "bytes": 2}])";
   run.part_size = 100;
   try {
-    auto parts = shard::committed_parts(dir().string(), run, false);
+    auto parts = shard::committed_parts(dir().string(), run);
     (void)shard::check_parts(parts, 150, run.part_size);
   } catch (const Error&) {
   }
   try {
     shard::PartRun found;
     if (shard::read_part_run((dir() / "part-00000").string(), found)) {
-      auto parts = shard::committed_parts(dir().string(), found, false);
+      auto parts = shard::committed_parts(dir().string(), found);
       if (parts.size() > 1) std::abort();
       (void)shard::check_parts(parts, 1000, found.part_size ? found.part_size : 1);
     }

@@ -75,6 +75,13 @@ void print_strict(const CompileSetup::Record& r) {
                r.problem.message.c_str());
 }
 
+// The progress line of a compile over --data (its size gives the share done and the ETA).
+Progress compile_progress(const CompileSetup& s, bool wanted) {
+  std::error_code size_error;
+  const uint64_t input_bytes = s.data == "-" ? 0 : fs::file_size(s.data, size_error);
+  return Progress("tokalign compile", size_error ? 0 : input_bytes, wanted && progress_wanted());
+}
+
 // One record to the writer: the sample, or its quarantine record; with --strict a problem
 // stops the run (rc 1, false).
 bool deliver(shard::SampleWriter& w, const CompileSetup::Record& r, bool strict, int& rc) {
@@ -88,16 +95,6 @@ bool deliver(shard::SampleWriter& w, const CompileSetup::Record& r, bool strict,
     return false;
   }
   w.quarantine(quarantine_record(r));
-  return true;
-}
-
-bool is_part_folder(const std::string& name, uint64_t& index) {
-  unsigned long long p = 0;
-  int used = 0;
-  if (name.rfind("part-", 0) != 0 || std::sscanf(name.c_str() + 5, "%llu%n", &p, &used) != 1 ||
-      static_cast<size_t>(used) + 5 != name.size())
-    return false;
-  index = p;
   return true;
 }
 
@@ -126,33 +123,17 @@ int run_parted(CompileArgs& a) {
   std::error_code ec;
   if (fs::exists(dir / "manifest.json") && !a.overwrite)
     throw Error(a.out + ": already holds a single shard (manifest.json); pass --overwrite to replace it");
-  if (a.overwrite && fs::is_directory(dir)) {
-    for (const fs::directory_entry& e : fs::directory_iterator(dir)) {
-      const std::string n = e.path().filename().string();
-      uint64_t idx;
-      const bool ours = is_part_folder(n, idx) || n == "parts.json" || n.rfind("shard-", 0) == 0 ||
-                        n == "manifest.json" || n == "quarantine.jsonl" ||
-                        (n.size() > 4 && n.compare(n.size() - 4, 4, ".bin") == 0);
-      if (ours) fs::remove_all(e.path());
-    }
-  }
+  if (a.overwrite) shard::clear_output(a.out);
   fs::create_directories(dir, ec);
   if (ec) throw Error(a.out + ": cannot create the output folder: " + ec.message());
 
   const shard::PartRun run{run_info(s), a.part_size ? a.part_size : kDefaultPartSize};
   const uint64_t K = run.part_size;
-  const std::map<uint64_t, shard::Counts> done = shard::committed_parts(a.out, run, false);
-  // Interrupted attempts of this slice's parts are redone (another slice's may be in progress).
-  for (const fs::directory_entry& e : fs::directory_iterator(dir)) {
-    uint64_t p;
-    if (is_part_folder(e.path().filename().string(), p) && p % slices == slice && !fs::exists(e.path() / "manifest.json"))
-      fs::remove_all(e.path());
-  }
+  const std::map<uint64_t, shard::Counts> done = shard::committed_parts(a.out, run);
+  shard::remove_unfinished_parts(a.out, slice, slices);
   if (!done.empty()) std::fprintf(stderr, "tokalign compile: resuming: %zu part(s) already in %s\n", done.size(), a.out.c_str());
 
-  std::error_code size_error;
-  const uint64_t input_bytes = fs::file_size(s.data, size_error);
-  Progress progress("tokalign compile", size_error ? 0 : input_bytes, progress_wanted());
+  Progress progress = compile_progress(s, true);
   std::unique_ptr<shard::SampleWriter> w;
   uint64_t current = 0;
   std::vector<uint64_t> written;
@@ -184,7 +165,7 @@ int run_parted(CompileArgs& a) {
   if (rc) return rc;  // the unfinished part is left without a manifest: redone next time
   commit();
 
-  const std::map<uint64_t, shard::Counts> all = shard::committed_parts(a.out, run, false);
+  const std::map<uint64_t, shard::Counts> all = shard::committed_parts(a.out, run);
   if (slices > 1) shard::write_slice_record(a.out, run, slice, slices, records, written);
   const std::vector<std::string> problems = shard::check_parts(all, records, K);
   shard::Counts c;
@@ -232,9 +213,7 @@ int run(CompileArgs& a) {
   const report::PieceOf piece = s.piece_of();
   int shown = 0;
   int rc = 0;
-  std::error_code size_error;
-  const uint64_t input_bytes = s.data == "-" ? 0 : fs::file_size(s.data, size_error);
-  Progress progress("tokalign compile", size_error ? 0 : input_bytes, a.debug < 0 && progress_wanted());
+  Progress progress = compile_progress(s, a.debug < 0);
   s.for_each([&](const CompileSetup::Record& r) {
     progress.tick(r.pos.byte_offset, !r.ok);
     if (a.debug >= 0 && (!r.ok || shown < a.debug)) {

@@ -54,7 +54,7 @@ int run_merge(const MergeArgs& a) {
       records = r;
       know_records = true;
     }
-    const std::map<uint64_t, shard::Counts> found = shard::committed_parts(src, run, false);
+    const std::map<uint64_t, shard::Counts> found = shard::committed_parts(src, run);
     const std::map<uint64_t, std::string> folders = shard::part_folders(src);
     for (const auto& [i, c] : found) {
       const std::string path = folders.at(i);

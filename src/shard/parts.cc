@@ -141,7 +141,7 @@ void add_counts(Counts& into, const Counts& c) {
   for (const auto& [k, v] : c.reasons) into.reasons[k] += v;
 }
 
-std::map<uint64_t, Counts> committed_parts(const std::string& dir, const PartRun& run, bool clean) {
+std::map<uint64_t, Counts> committed_parts(const std::string& dir, const PartRun& run) {
   std::map<uint64_t, Counts> out;
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return out;
@@ -153,10 +153,7 @@ std::map<uint64_t, Counts> committed_parts(const std::string& dir, const PartRun
     uint64_t index;
     if (!e.is_directory() || !parse_part_name(e.path().filename().string(), index)) continue;
     fs::path manifest = e.path() / "manifest.json";
-    if (!fs::exists(manifest)) {
-      if (clean) fs::remove_all(e.path());
-      continue;
-    }
+    if (!fs::exists(manifest)) continue;
     std::string text = read_file(manifest.string());
     dom::element m;
     if (p.parse(text).get(m) != simdjson::SUCCESS)
@@ -179,6 +176,29 @@ std::map<uint64_t, Counts> committed_parts(const std::string& dir, const PartRun
     out.emplace(index, c);
   }
   return out;
+}
+
+void remove_unfinished_parts(const std::string& dir, uint64_t slice, uint64_t slices) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return;
+  for (const fs::directory_entry& e : fs::directory_iterator(dir)) {
+    uint64_t p;
+    if (parse_part_name(e.path().filename().string(), p) && p % slices == slice && !fs::exists(e.path() / "manifest.json"))
+      fs::remove_all(e.path());
+  }
+}
+
+void clear_output(const std::string& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return;
+  for (const fs::directory_entry& e : fs::directory_iterator(dir)) {
+    const std::string n = e.path().filename().string();
+    uint64_t index;
+    const bool ours = parse_part_name(n, index) || n == "parts.json" || n.rfind("shard-", 0) == 0 ||
+                      n == "manifest.json" || n == "quarantine.jsonl" ||
+                      (n.size() > 4 && n.compare(n.size() - 4, 4, ".bin") == 0);
+    if (ours) fs::remove_all(e.path());
+  }
 }
 
 std::vector<std::string> check_parts(const std::map<uint64_t, Counts>& parts, uint64_t records, uint64_t part_size) {

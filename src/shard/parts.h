@@ -32,10 +32,18 @@ struct PartRun {
 // The part manifest's "part" value.
 std::string part_json(uint64_t index, uint64_t part_size);
 
-// The committed parts of `dir` (index -> counts as JSON). Throws tokalign::Error naming the
-// part when one belongs to a different run (other tokenizer, template, options, input or part
-// size). With `clean`, part folders without a manifest (interrupted) are removed.
-std::map<uint64_t, Counts> committed_parts(const std::string& dir, const PartRun& run, bool clean);
+// The committed parts of `dir` (index -> counts). Throws tokalign::Error naming the part
+// when one belongs to a different run (other tokenizer, template, options, input or part
+// size).
+std::map<uint64_t, Counts> committed_parts(const std::string& dir, const PartRun& run);
+
+// Removes the part folders p of `dir` with p % slices == slice that have no manifest
+// (interrupted attempts, to be redone; another slice's may be in progress).
+void remove_unfinished_parts(const std::string& dir, uint64_t slice, uint64_t slices);
+
+// Removes what compile writes to an output folder (a shard or a parted output), for
+// --overwrite; other files are left alone.
+void clear_output(const std::string& dir);
 
 // Sums counts.
 void add_counts(Counts& into, const Counts& c);
