@@ -70,6 +70,21 @@ std::vector<Finding> spike_record(Detector& d, CleanRun& run, int64_t i, double 
   return d.observe(m, i);
 }
 
+// A 3x loss spike over the default patience (3 records) from step `from` must be ignored
+// (`judged` false: a cool-down) or act as loss_spike with onset `from`.
+void expect_spike(Detector& d, CleanRun& run, int64_t from, bool judged) {
+  std::vector<Finding> fs;
+  for (int64_t i = from; i < from + 3; ++i) {
+    fs = spike_record(d, run, i, 3.0);
+    if (!judged) EXPECT_TRUE(fs.empty()) << "step " << i << " is in the cool-down";
+  }
+  if (!judged) return;
+  const Finding* f = acting(fs);
+  ASSERT_NE(f, nullptr) << "a spike from step " << from << " was not acted on";
+  EXPECT_EQ(f->rule, Rule::LossSpike);
+  EXPECT_EQ(f->onset_step, from);
+}
+
 // Feeds records 1..n of a clean run (step = i * stride) and expects nothing acted on.
 void feed_clean(Detector& d, CleanRun& run, int64_t first, int64_t last, int64_t stride = 1) {
   for (int64_t i = first; i <= last; ++i) {
@@ -404,21 +419,14 @@ TEST(GuardDetector, CooldownRestsStatisticalRulesButNotHardOnes) {
   feed_clean(d, run, 1, 300);
   d.restart_from(200);
   // Steps 201..210 are the cool-down: a spike of patience records is not judged ...
-  for (int64_t i = 201; i <= 203; ++i)
-    EXPECT_TRUE(spike_record(d, run, i, 3.0).empty()) << "step " << i;
+  expect_spike(d, run, 201, false);
   // ... a NaN is.
   auto nan = d.observe(rec(kNaN, 1.0), 204);
   ASSERT_NE(acting(nan), nullptr);
   EXPECT_EQ(acting(nan)->rule, Rule::NonFiniteLoss);
   feed_clean(d, run, 205, 210);
   // After the cool-down the same spike is judged again.
-  std::vector<Finding> fs;
-  for (int64_t i = 211; i <= 213; ++i)
-    fs = spike_record(d, run, i, 3.0);
-  const Finding* f = acting(fs);
-  ASSERT_NE(f, nullptr);
-  EXPECT_EQ(f->rule, Rule::LossSpike);
-  EXPECT_EQ(f->onset_step, 211);
+  expect_spike(d, run, 211, true);
 }
 
 TEST(GuardDetector, CooldownCountsFromTheResumeStepAfterASkip) {
@@ -431,16 +439,9 @@ TEST(GuardDetector, CooldownCountsFromTheResumeStepAfterASkip) {
   // and the cool-down is 251..260.
   d.restart_from(200, 250);
   EXPECT_EQ(d.accepted_points(), 200u);
-  for (int64_t i = 255; i <= 257; ++i)
-    EXPECT_TRUE(spike_record(d, run, i, 3.0).empty()) << "step " << i;
+  expect_spike(d, run, 255, false);
   feed_clean(d, run, 258, 260);
-  std::vector<Finding> fs;
-  for (int64_t i = 261; i <= 263; ++i)
-    fs = spike_record(d, run, i, 3.0);
-  const Finding* f = acting(fs);
-  ASSERT_NE(f, nullptr);
-  EXPECT_EQ(f->rule, Rule::LossSpike);
-  EXPECT_EQ(f->onset_step, 261);
+  expect_spike(d, run, 261, true);
 }
 
 TEST(GuardDetector, RestartResetsPendingSpikes) {
@@ -453,9 +454,7 @@ TEST(GuardDetector, RestartResetsPendingSpikes) {
     EXPECT_EQ(acting(spike_record(d, run, i, 3.0)), nullptr);
   d.restart_from(300);
   // The replayed run: one spiked record is the first of a new run, not the third.
-  Metrics m = run.next(301);
-  m.loss = run.base_loss(301) * 3.0;
-  auto fs = d.observe(m, 301);
+  auto fs = spike_record(d, run, 301, 3.0);
   EXPECT_EQ(acting(fs), nullptr);
   const Finding* w = with_rule(fs, Rule::LossSpike);
   ASSERT_NE(w, nullptr);
