@@ -123,17 +123,26 @@ bool RecordStream::next_array(std::string_view& record, SourcePos& pos) {
       if (!fill()) fail(in_string ? "a string is not closed" : "the JSON array is not closed (missing ']')", i);
       continue;
     }
-    const char c = buf_[i];
     if (in_string) {
-      if (c == '\\') {
+      // Jump to the string's next quote; a backslash before it escapes one char.
+      const char* base = buf_.data();
+      const void* q = std::memchr(base + i, '"', buf_.size() - i);
+      const size_t quote = q ? static_cast<size_t>(static_cast<const char*>(q) - base) : buf_.size();
+      const void* bs = std::memchr(base + i, '\\', quote - i);
+      if (bs) {
+        i = static_cast<size_t>(static_cast<const char*>(bs) - base);
         if (i + 1 >= buf_.size() && !fill()) fail("a string is not closed", i);
         i += 2;
         continue;
       }
-      if (c == '"') in_string = false;
-      ++i;
+      i = quote;  // at the end of the buffer: fill and go on
+      if (i < buf_.size()) {
+        in_string = false;
+        ++i;
+      }
       continue;
     }
+    const char c = buf_[i];
     if (c == '"') {
       in_string = true;
     } else if (c == '{' || c == '[') {

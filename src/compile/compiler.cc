@@ -1,6 +1,8 @@
 #include "compile/compiler.h"
 
 #include <algorithm>
+#include <cstring>
+#include <span>
 
 #include "unicode/categories.h"
 #include "unicode/utf8.h"
@@ -23,22 +25,34 @@ bool fail(Problem& p, std::string reason, std::string field, std::string message
   return false;
 }
 
-// A segment's place inside one text chunk, in bytes and in chars (encode offsets are chars).
+// A segment's place inside one text chunk, in bytes.
 struct SegSpan {
   size_t seg;
-  uint32_t byte_start, byte_end;
-  uint32_t char_start, char_end;
+  uint32_t start, end;
+  bool trained;
 };
+
+// The char index of each byte position of `text` (size + 1 entries), for views in chars.
+std::vector<uint32_t> char_index(std::string_view text) {
+  std::vector<uint32_t> at(text.size() + 1);
+  uint32_t c = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    at[i] = c;
+    if (i + 1 == text.size() || !unicode::is_continuation(static_cast<unsigned char>(text[i + 1]))) ++c;
+  }
+  at[text.size()] = c;
+  return at;
+}
 
 // Encodes text chunks as LLaVA's tokenizer_image_token does: each chunk on its own, the first
 // chunk's leading post-processor tokens (BOS) kept once and dropped from later chunks. Calls
-// emit(chunk index, encoding, index of its first kept token).
+// emit(chunk index, encoding, index of its first kept token). `en` is scratch storage.
 template <class Options, class Emit>
-void encode_chunks(const tok::Tokenizer& t, size_t chunks, const Options& options_of, const Emit& emit) {
+void encode_chunks(const tok::Tokenizer& t, size_t chunks, const Options& options_of, const Emit& emit, tok::Encoding& en) {
   size_t lead = 0;
   for (size_t k = 0; k < chunks; ++k) {
     auto [text, o] = options_of(k);
-    const tok::Encoding en = t.encode(text, o);
+    t.encode(text, o, en);
     size_t n_lead = 0;
     while (n_lead < en.ids.size() && en.special_mask[n_lead]) ++n_lead;
     if (k == 0) lead = n_lead;
@@ -48,19 +62,22 @@ void encode_chunks(const tok::Tokenizer& t, size_t chunks, const Options& option
 
 }  // namespace
 
+// One sample's working state. Each thread keeps one and reuses its storage from sample to
+// sample (compile() runs on many threads at once; no allocation per sample once warm).
 struct Compiler::Encoded {
   struct Chunk {
     std::string text;
     std::vector<SegSpan> segs;
     std::vector<std::pair<size_t, size_t>> special_ranges;  // bytes
-    std::vector<uint32_t> char_to_byte;                     // chars + 1 entries
+    uint32_t tok_begin = 0, tok_end = 0;                     // this chunk's tokens in toks
   };
   struct Tok {
-    int32_t chunk = -1;  // -1: an image token
-    uint32_t start = 0, end = 0;  // chars in the chunk
-    bool added = false;  // put there by the post-processor (BOS, EOS)
+    int32_t chunk = -1;           // -1: an image token
+    uint32_t start = 0, end = 0;  // bytes in the chunk's text
+    bool added = false;           // put there by the post-processor (BOS, EOS)
   };
-  std::vector<Chunk> chunks;
+  std::vector<Chunk> chunk_store;  // the first n_chunks are this sample's
+  size_t n_chunks = 0;
   std::vector<uint8_t> trained;  // per segment
   std::vector<int32_t> ids, labels;
   std::vector<Tok> toks;
@@ -69,6 +86,35 @@ struct Compiler::Encoded {
   uint32_t boundary_merges = 0;
   bool special_in_content = false;
   std::vector<std::string> special_strings;
+  // Scratch.
+  tok::Encoding en;
+  std::vector<uint8_t> want, covered;
+  std::vector<uint32_t> span_ids;
+  std::string expected, decoded;
+
+  std::span<Chunk> chunks() { return {chunk_store.data(), n_chunks}; }
+  std::span<const Chunk> chunks() const { return {chunk_store.data(), n_chunks}; }
+  Chunk& add_chunk() {
+    if (n_chunks == chunk_store.size()) chunk_store.emplace_back();
+    Chunk& ch = chunk_store[n_chunks++];
+    ch.text.clear();
+    ch.segs.clear();
+    ch.special_ranges.clear();
+    ch.tok_begin = ch.tok_end = 0;
+    return ch;
+  }
+  void reset() {
+    n_chunks = 0;
+    trained.clear();
+    ids.clear();
+    labels.clear();
+    toks.clear();
+    images.clear();
+    image_info.clear();
+    boundary_merges = 0;
+    special_in_content = false;
+    special_strings.clear();
+  }
 };
 
 Compiler::Compiler(const tok::Tokenizer& tokenizer, const chat::Template& tmpl, Options options)
@@ -88,6 +134,7 @@ Compiler::Compiler(const tok::Tokenizer& tokenizer, const chat::Template& tmpl, 
   }
   for (const tok::AddedToken& t : tok_.added_vocabulary().tokens())
     if (t.special && !t.content.empty()) special_contents_.push_back(t.content);
+  vocab_size_ = tok_.vocab_size();
 }
 
 bool Compiler::render(const chat::Conversation& c, Rendered& out, Problem& problem) const {
@@ -117,6 +164,10 @@ bool Compiler::segment_trained(const Segment& g, int32_t last_turn_of_role[3]) c
   return false;
 }
 
+bool Compiler::trained_everywhere(int32_t id) const {
+  return std::find(everywhere_ids_.begin(), everywhere_ids_.end(), static_cast<uint32_t>(id)) != everywhere_ids_.end();
+}
+
 void Compiler::encode(const Rendered& r, Encoded& e) const {
   const auto& segs = r.segments;
   int32_t last_turn[3] = {-1, -1, -1};
@@ -125,25 +176,17 @@ void Compiler::encode(const Rendered& r, Encoded& e) const {
   for (size_t i = 0; i < segs.size(); ++i) e.trained[i] = segment_trained(segs[i], last_turn);
 
   // Cut the prompt at images into text chunks.
-  e.chunks.emplace_back();
+  e.add_chunk();
   for (size_t i = 0; i < segs.size(); ++i) {
     const Segment& g = segs[i];
     if (g.kind == SegmentKind::image) {
-      e.chunks.emplace_back();
+      e.add_chunk();
       continue;
     }
-    Encoded::Chunk& ch = e.chunks.back();
+    Encoded::Chunk& ch = e.chunks().back();
     const uint32_t b0 = static_cast<uint32_t>(ch.text.size());
-    const uint32_t c0 = ch.char_to_byte.empty() ? 0 : static_cast<uint32_t>(ch.char_to_byte.size() - 1);
-    if (ch.char_to_byte.empty()) ch.char_to_byte.push_back(0);
     ch.text += g.text;
-    for (size_t k = b0; k < ch.text.size(); k += unicode::char_len(static_cast<unsigned char>(ch.text[k]))) {
-      ch.char_to_byte.back() = static_cast<uint32_t>(k);
-      ch.char_to_byte.push_back(static_cast<uint32_t>(k + unicode::char_len(static_cast<unsigned char>(ch.text[k]))));
-    }
-    ch.char_to_byte.back() = static_cast<uint32_t>(ch.text.size());
-    const uint32_t c1 = static_cast<uint32_t>(ch.char_to_byte.size() - 1);
-    ch.segs.push_back({i, b0, static_cast<uint32_t>(ch.text.size()), c0, c1});
+    ch.segs.push_back({i, b0, static_cast<uint32_t>(ch.text.size()), e.trained[i] != 0});
     if (g.parse_special()) {
       if (!ch.special_ranges.empty() && ch.special_ranges.back().second == b0) ch.special_ranges.back().second = ch.text.size();
       else ch.special_ranges.emplace_back(b0, ch.text.size());
@@ -156,25 +199,27 @@ void Compiler::encode(const Rendered& r, Encoded& e) const {
         }
     }
   }
-  for (Encoded::Chunk& ch : e.chunks)
-    if (ch.char_to_byte.empty()) ch.char_to_byte.push_back(0);
 
   // Encode each chunk; special tokens parsed only in the chunk's template text.
   auto options_of = [&](size_t k) {
-    const Encoded::Chunk& ch = e.chunks[k];
+    const Encoded::Chunk& ch = e.chunks()[k];
     tok::EncodeOptions o;
     o.add_special_tokens = tmpl_.add_special_tokens;
     o.offsets = true;
+    o.byte_offsets = true;
     o.parse_special = opts_.parse_special_in_content || !ch.special_ranges.empty();
     if (!opts_.parse_special_in_content) o.special_ranges = ch.special_ranges;
     return std::pair<std::string_view, tok::EncodeOptions>(ch.text, o);
   };
-  encode_chunks(tok_, e.chunks.size(), options_of, [&](size_t k, const tok::Encoding& en, size_t skip) {
+  encode_chunks(tok_, e.n_chunks, options_of, [&](size_t k, const tok::Encoding& en, size_t skip) {
+    Encoded::Chunk& ch = e.chunks()[k];
+    ch.tok_begin = static_cast<uint32_t>(e.toks.size());
     for (size_t j = skip; j < en.ids.size(); ++j) {
       e.ids.push_back(static_cast<int32_t>(en.ids[j]));
       e.toks.push_back({static_cast<int32_t>(k), en.offsets[j].first, en.offsets[j].second, en.special_mask[j] != 0});
     }
-    if (k + 1 == e.chunks.size()) return;
+    ch.tok_end = static_cast<uint32_t>(e.toks.size());
+    if (k + 1 == e.n_chunks) return;
     ImageSlot slot;
     slot.position = static_cast<uint32_t>(e.ids.size());
     slot.path = k < r.images.size() ? r.images[k] : std::string();
@@ -190,52 +235,59 @@ void Compiler::encode(const Rendered& r, Encoded& e) const {
       e.toks.push_back({-1, 0, 0, false});
     }
     e.images.push_back(std::move(slot));
-  });
+  }, e.en);
 
-  // Labels through offsets: a token is trained when it covers a trained character.
+  // Labels through offsets: a token is trained when it covers a trained character. A chunk's
+  // tokens come (nearly always) in text order, so one cursor walks its segments.
   e.labels.assign(e.ids.size(), kIgnoreIndex);
-  for (size_t t = 0; t < e.toks.size(); ++t) {
-    const Encoded::Tok& tk = e.toks[t];
-    if (tk.chunk < 0 || tk.added) continue;
-    if (std::find(everywhere_ids_.begin(), everywhere_ids_.end(), static_cast<uint32_t>(e.ids[t])) != everywhere_ids_.end()) {
-      e.labels[t] = e.ids[t];
-      continue;
-    }
-    if (tk.end <= tk.start) continue;
-    const Encoded::Chunk& ch = e.chunks[static_cast<size_t>(tk.chunk)];
-    auto it = std::upper_bound(ch.segs.begin(), ch.segs.end(), tk.start,
-                               [](uint32_t v, const SegSpan& s) { return v < s.char_end; });
-    bool any_trained = false, untrained_text = false;
-    for (; it != ch.segs.end() && it->char_start < tk.end; ++it) {
-      if (it->char_end <= it->char_start) continue;
-      if (e.trained[it->seg]) {
-        any_trained = true;
+  for (const Encoded::Chunk& ch : e.chunks()) {
+    const std::vector<SegSpan>& ss = ch.segs;
+    size_t si = 0;
+    for (uint32_t t = ch.tok_begin; t < ch.tok_end; ++t) {
+      const Encoded::Tok& tk = e.toks[t];
+      if (tk.added) continue;
+      if (trained_everywhere(e.ids[t])) {
+        e.labels[t] = e.ids[t];
         continue;
       }
-      // The untrained characters this token covers: a leading space merged into the next
-      // word (LLaVA's "-2") is expected; anything else is a boundary merge.
-      const uint32_t a = ch.char_to_byte[std::max(tk.start, it->char_start)];
-      const uint32_t b = ch.char_to_byte[std::min(tk.end, it->char_end)];
-      for (size_t i = a; i < b;) {
-        const char32_t c = unicode::decode(ch.text, i);
-        if (!unicode::is_whitespace(c)) untrained_text = true;
+      if (tk.end <= tk.start || ss.empty()) continue;
+      // The first segment ending after the token's start (ends never decrease).
+      while (si + 1 < ss.size() && ss[si].end <= tk.start) ++si;
+      while (si > 0 && ss[si - 1].end > tk.start) --si;
+      if (ss[si].start <= tk.start && tk.end <= ss[si].end) {  // inside one segment: the common case
+        if (ss[si].trained) e.labels[t] = e.ids[t];
+        continue;
       }
-    }
-    if (any_trained) {
-      e.labels[t] = e.ids[t];
-      if (untrained_text) ++e.boundary_merges;
+      bool any_trained = false, untrained_text = false;
+      for (size_t j = si; j < ss.size() && ss[j].start < tk.end; ++j) {
+        if (ss[j].end <= ss[j].start || ss[j].end <= tk.start) continue;
+        if (ss[j].trained) {
+          any_trained = true;
+          continue;
+        }
+        // The untrained characters this token covers: a leading space merged into the next
+        // word (LLaVA's "-2") is expected; anything else is a boundary merge.
+        const size_t b = std::min(tk.end, ss[j].end);
+        for (size_t i = std::max(tk.start, ss[j].start); i < b;) {
+          const char32_t c = unicode::decode(ch.text, i);
+          if (!unicode::is_whitespace(c)) untrained_text = true;
+        }
+      }
+      if (any_trained) {
+        e.labels[t] = e.ids[t];
+        if (untrained_text) ++e.boundary_merges;
+      }
     }
   }
 }
 
-bool Compiler::verify(const Rendered& r, const Encoded& e, const Sample& s, Problem& p) const {
-  const size_t vocab = tok_.vocab_size();
+bool Compiler::verify(const Rendered& r, Encoded& e, const Sample& s, Problem& p) const {
   for (size_t i = 0; i < s.input_ids.size(); ++i) {
     const int32_t id = s.input_ids[i];
     if (id == kImagePlaceholder && e.toks[i].chunk < 0) continue;
-    if (id < 0 || static_cast<size_t>(id) >= vocab)
+    if (id < 0 || static_cast<size_t>(id) >= vocab_size_)
       return fail(p, "verify_id_range", "input_ids[" + std::to_string(i) + "]",
-                  "id " + std::to_string(id) + " is outside the vocabulary (size " + std::to_string(vocab) + ")");
+                  "id " + std::to_string(id) + " is outside the vocabulary (size " + std::to_string(vocab_size_) + ")");
   }
   if (s.images.size() != r.images.size())
     return fail(p, "verify_image_slots", "images",
@@ -246,37 +298,43 @@ bool Compiler::verify(const Rendered& r, const Encoded& e, const Sample& s, Prob
   if (s.trained_tokens() == 0) return fail(p, "zero_trained", "labels", "no token is trained");
 
   // Per chunk: every character of trained text is covered by a trained token, and every
-  // trained token (other than the ones trained everywhere) covers trained text.
-  for (size_t k = 0; k < e.chunks.size(); ++k) {
-    const Encoded::Chunk& ch = e.chunks[k];
-    std::vector<uint8_t> covered(ch.char_to_byte.size(), 0), want(ch.char_to_byte.size(), 0);
+  // trained token (other than the ones trained everywhere) covers trained text. Offsets are
+  // char boundaries in bytes, so bytes stand for chars here.
+  for (size_t k = 0; k < e.n_chunks; ++k) {
+    const Encoded::Chunk& ch = e.chunks()[k];
+    const size_t n = ch.text.size();
+    e.want.assign(n, 0);
+    e.covered.assign(n, 0);
     for (const SegSpan& ss : ch.segs)
-      if (e.trained[ss.seg])
-        for (uint32_t c = ss.char_start; c < ss.char_end; ++c) want[c] = 1;
-    for (size_t t = 0; t < e.toks.size(); ++t) {
+      if (ss.trained) std::fill(e.want.begin() + ss.start, e.want.begin() + ss.end, 1);
+    for (uint32_t t = ch.tok_begin; t < ch.tok_end; ++t) {
       const Encoded::Tok& tk = e.toks[t];
-      if (tk.chunk != static_cast<int32_t>(k) || s.labels[t] == kIgnoreIndex) continue;
-      bool hits = false;
-      for (uint32_t c = tk.start; c < tk.end && c < covered.size(); ++c) {
-        covered[c] = 1;
-        hits |= want[c] != 0;
-      }
-      const bool everywhere = std::find(everywhere_ids_.begin(), everywhere_ids_.end(),
-                                        static_cast<uint32_t>(s.input_ids[t])) != everywhere_ids_.end();
-      if (!hits && !everywhere)
+      if (s.labels[t] == kIgnoreIndex) continue;
+      const size_t a = std::min<size_t>(tk.start, n), b = std::min<size_t>(tk.end, n);
+      const bool hits = a < b && std::memchr(e.want.data() + a, 1, b - a) != nullptr;
+      if (a < b) std::memset(e.covered.data() + a, 1, b - a);
+      if (!hits && !trained_everywhere(s.input_ids[t]))
         return fail(p, "verify_untrained_text_labelled", "labels[" + std::to_string(t) + "]",
                     "a token over untrained text carries a label");
     }
-    for (size_t c = 0; c + 1 < want.size(); ++c)
-      if (want[c] && !covered[c])
+    uint8_t missing = 0;
+    for (size_t c = 0; c < n; ++c) missing |= e.want[c] & ~e.covered[c];
+    for (size_t c = 0; missing && c < n; ++c)
+      if (e.want[c] && !e.covered[c])
         return fail(p, "verify_trained_text_unlabelled", "labels",
-                    "trained text at character " + std::to_string(c) + " of chunk " + std::to_string(k) +
-                        " has no trained token");
+                    "trained text at character " + std::to_string(char_index(std::string_view(ch.text).substr(0, c))[c]) +
+                        " of chunk " + std::to_string(k) + " has no trained token");
   }
 
   // Decoding each trained assistant turn gives back its text (and end-of-turn).
-  for (size_t k = 0; k < e.chunks.size(); ++k) {
-    const Encoded::Chunk& ch = e.chunks[k];
+  for (size_t k = 0; k < e.n_chunks; ++k) {
+    const Encoded::Chunk& ch = e.chunks()[k];
+    // Tokens in text order (starts and ends never decreasing, as nearly always) let each
+    // turn start where the previous one's tokens ended; otherwise every turn scans them all.
+    bool ordered = true;
+    for (uint32_t t = ch.tok_begin; t + 1 < ch.tok_end && ordered; ++t)
+      ordered = e.toks[t].start <= e.toks[t + 1].start && e.toks[t].end <= e.toks[t + 1].end;
+    uint32_t first_tok = ch.tok_begin;
     for (size_t a = 0; a < ch.segs.size();) {
       const Segment& g = r.segments[ch.segs[a].seg];
       if (g.kind != SegmentKind::assistant || !e.trained[ch.segs[a].seg]) {
@@ -284,42 +342,45 @@ bool Compiler::verify(const Rendered& r, const Encoded& e, const Sample& s, Prob
         continue;
       }
       // The turn's trained segments in this chunk.
-      uint32_t c0 = ch.segs[a].char_start, c1 = ch.segs[a].char_end;
+      uint32_t c0 = ch.segs[a].start, c1 = ch.segs[a].end;
       size_t b = a + 1;
       while (b < ch.segs.size() && r.segments[ch.segs[b].seg].turn == g.turn) {
-        if (e.trained[ch.segs[b].seg]) c1 = ch.segs[b].char_end;
+        if (e.trained[ch.segs[b].seg]) c1 = ch.segs[b].end;
         ++b;
       }
       // The text the turn's trained tokens cover, in order (untrained tokens in between,
       // like the space before Mistral's " </s>", are left out on both sides).
-      std::vector<uint32_t> ids;
-      std::string expected;
+      e.span_ids.clear();
+      e.expected.clear();
       uint32_t done = 0;
-      for (size_t t = 0; t < e.toks.size(); ++t) {
+      if (ordered)
+        while (first_tok < ch.tok_end && e.toks[first_tok].end <= c0) ++first_tok;
+      for (uint32_t t = first_tok; t < ch.tok_end; ++t) {
         const Encoded::Tok& tk = e.toks[t];
-        if (tk.chunk != static_cast<int32_t>(k) || s.labels[t] == kIgnoreIndex || tk.end <= c0 || tk.start >= c1) continue;
-        ids.push_back(static_cast<uint32_t>(s.input_ids[t]));
+        if (ordered && tk.start >= c1) break;
+        if (s.labels[t] == kIgnoreIndex || tk.end <= c0 || tk.start >= c1) continue;
+        e.span_ids.push_back(static_cast<uint32_t>(s.input_ids[t]));
         const uint32_t from = std::max(done, tk.start);
-        if (tk.end > from) expected.append(ch.text, ch.char_to_byte[from], ch.char_to_byte[tk.end] - ch.char_to_byte[from]);
+        if (tk.end > from) e.expected.append(ch.text, from, tk.end - from);
         done = std::max(done, tk.end);
       }
-      const std::string got = tok_.decode(ids);
-      auto same = [](const std::string& x, const std::string& want) {
-        return x == want || (!want.empty() && want[0] == ' ' && x == std::string_view(want).substr(1));
+      tok_.decode(e.span_ids, e.decoded);
+      auto same = [](std::string_view x, std::string_view want) {
+        return x == want || (!want.empty() && want[0] == ' ' && x == want.substr(1));
       };
-      bool ok = same(got, expected);
+      bool ok = same(e.decoded, e.expected);
       if (!ok) {
         // Some tokenizers do not decode back to their input (Yi's tokenizer.json turns
         // ", with" into ",", "▁▁", "with" and decodes two spaces). Then the span must decode
         // like the same text encoded on its own does.
         tok::EncodeOptions o;
         o.add_special_tokens = false;
-        const tok::Encoding alone = tok_.encode(expected, o);
-        ok = same(got, tok_.decode(alone.ids)) || same(tok_.decode(alone.ids), got);
+        const std::string alone = tok_.decode(tok_.encode(e.expected, o).ids);
+        ok = same(e.decoded, alone) || same(alone, e.decoded);
       }
       if (!ok)
         return fail(p, "verify_decode", "messages[" + std::to_string(g.turn) + "]",
-                    "decoding the trained tokens gives \"" + got + "\", expected \"" + expected + "\"");
+                    "decoding the trained tokens gives \"" + e.decoded + "\", expected \"" + e.expected + "\"");
       a = b;
     }
   }
@@ -328,10 +389,13 @@ bool Compiler::verify(const Rendered& r, const Encoded& e, const Sample& s, Prob
 
 void Compiler::provenance(const Rendered& r, const Encoded& e, Sample& out) const {
   out.provenance.resize(e.toks.size());
-  // Where each chunk starts in the rendered prompt, in chars.
-  std::vector<uint32_t> base(e.chunks.size(), 0);
-  for (size_t k = 1; k < e.chunks.size(); ++k)
-    base[k] = base[k - 1] + static_cast<uint32_t>(e.chunks[k - 1].char_to_byte.size() - 1) + 7;  // + "<image>"
+  // Per chunk, byte -> char, and where the chunk starts in the rendered prompt, in chars.
+  std::vector<std::vector<uint32_t>> chars;
+  std::vector<uint32_t> base(e.n_chunks, 0);
+  for (size_t k = 0; k < e.n_chunks; ++k) {
+    chars.push_back(char_index(e.chunks()[k].text));
+    if (k > 0) base[k] = base[k - 1] + chars[k - 1].back() + 7;  // + "<image>"
+  }
   size_t image = 0;
   for (size_t t = 0; t < e.toks.size(); ++t) {
     const Encoded::Tok& tk = e.toks[t];
@@ -341,28 +405,31 @@ void Compiler::provenance(const Rendered& r, const Encoded& e, Sample& out) cons
       for (const Segment& g : r.segments)
         if (g.kind == SegmentKind::image && seen++ == image) {
           p = {"image", chat::role_name(g.role), g.turn, {}};
-          p.start = base[image] + static_cast<uint32_t>(e.chunks[image].char_to_byte.size() - 1);
+          p.start = base[image] + chars[image].back();
           p.end = p.start + 7;
           break;
         }
       if (t + 1 >= e.toks.size() || e.toks[t + 1].chunk >= 0) ++image;
       continue;
     }
-    const Encoded::Chunk& ch = e.chunks[static_cast<size_t>(tk.chunk)];
+    const size_t k = static_cast<size_t>(tk.chunk);
+    const Encoded::Chunk& ch = e.chunks()[k];
+    const std::vector<uint32_t>& at = chars[k];
+    auto char_of = [&](uint32_t byte) { return byte < at.size() ? at[byte] : byte; };
     if (tk.added) {
       p = {"added", "system", -1, {}};
-      p.start = p.end = base[static_cast<size_t>(tk.chunk)] + tk.start;
+      p.start = p.end = base[k] + char_of(tk.start);
       continue;
     }
-    p.text = ch.text.substr(ch.char_to_byte[tk.start], ch.char_to_byte[tk.end] - ch.char_to_byte[tk.start]);
-    p.start = base[static_cast<size_t>(tk.chunk)] + tk.start;
-    p.end = base[static_cast<size_t>(tk.chunk)] + tk.end;
+    if (tk.end > tk.start && tk.end <= ch.text.size()) p.text = ch.text.substr(tk.start, tk.end - tk.start);
+    p.start = base[k] + char_of(tk.start);
+    p.end = base[k] + char_of(tk.end);
     if (t > 0 && e.toks[t - 1].chunk == tk.chunk && !e.toks[t - 1].added && e.toks[t - 1].start == tk.start &&
         e.toks[t - 1].end == tk.end && tk.end > tk.start)
       p.shares_text = out.provenance[t - 1].shares_text = true;
     const SegSpan* pick = nullptr;
     for (const SegSpan& ss : ch.segs) {
-      if (ss.char_end <= tk.start || ss.char_start >= std::max(tk.end, tk.start + 1)) continue;
+      if (ss.end <= tk.start || ss.start >= std::max(tk.end, tk.start + 1)) continue;
       if (!pick || (out.labels[t] != kIgnoreIndex && e.trained[ss.seg] && !e.trained[pick->seg])) pick = &ss;
     }
     if (!pick) {
@@ -381,13 +448,14 @@ void Compiler::provenance(const Rendered& r, const Encoded& e, Sample& out) cons
   auto defaults = [&](size_t k) {
     tok::EncodeOptions o;
     o.add_special_tokens = tmpl_.add_special_tokens;
-    return std::pair<std::string_view, tok::EncodeOptions>(e.chunks[k].text, o);
+    return std::pair<std::string_view, tok::EncodeOptions>(e.chunks()[k].text, o);
   };
-  encode_chunks(tok_, e.chunks.size(), defaults, [&](size_t k, const tok::Encoding& en, size_t skip) {
+  tok::Encoding scratch;
+  encode_chunks(tok_, e.n_chunks, defaults, [&](size_t k, const tok::Encoding& en, size_t skip) {
     for (size_t j = skip; j < en.ids.size(); ++j) ref.push_back(static_cast<int32_t>(en.ids[j]));
-    if (k + 1 < e.chunks.size())
+    if (k + 1 < e.n_chunks)
       ref.insert(ref.end(), out.images[k].token_count, out.input_ids[out.images[k].position]);
-  });
+  }, scratch);
   if (ref != out.input_ids) out.reference_ids = std::move(ref);
 }
 
@@ -415,7 +483,8 @@ bool Compiler::compile(const chat::Conversation& c, Sample& out, Problem& proble
   for (;;) {
     Rendered r;
     if (!wrapped_.render(conv, r, problem)) return false;
-    Encoded e;
+    thread_local Encoded e;
+    e.reset();
     e.image_info = info;
     encode(r, e);
     // The length the model sees: placeholders count as their expansion.
@@ -442,8 +511,8 @@ bool Compiler::compile(const chat::Conversation& c, Sample& out, Problem& proble
       for (const Segment& g : r.segments)
         out.segments.push_back({chat::segment_kind_name(g.kind), g.text, chat::role_name(g.role), g.turn});
     out.special_strings = e.special_strings;
-    out.input_ids = std::move(e.ids);
-    out.labels = std::move(e.labels);
+    out.input_ids.assign(e.ids.begin(), e.ids.end());
+    out.labels.assign(e.labels.begin(), e.labels.end());
     out.images = std::move(e.images);
     if (opts_.keep_provenance) provenance(r, e, out);
     out.boundary_merges = e.boundary_merges;

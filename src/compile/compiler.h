@@ -82,9 +82,10 @@ class Compiler {
  private:
   struct Encoded;
   void encode(const chat::Rendered& r, Encoded& e) const;
-  bool verify(const chat::Rendered& r, const Encoded& e, const Sample& s, chat::Problem& problem) const;
+  bool verify(const chat::Rendered& r, Encoded& e, const Sample& s, chat::Problem& problem) const;
   void provenance(const chat::Rendered& r, const Encoded& e, Sample& out) const;
   bool segment_trained(const chat::Segment& g, int32_t last_turn_of_role[3]) const;
+  bool trained_everywhere(int32_t id) const;
 
   const tok::Tokenizer& tok_;
   const chat::Template& tmpl_;
@@ -93,6 +94,7 @@ class Compiler {
   const chat::LlavaLabels* llava_labels_ = nullptr;  // what --labels llava|llava-next trains, else null
   std::vector<uint32_t> everywhere_ids_;
   std::vector<std::string> special_contents_;
+  size_t vocab_size_ = 0;
 };
 
 }  // namespace tokalign::compile

@@ -15,8 +15,10 @@ namespace {
 
 struct Batch {
   uint64_t seq = 0;
-  std::vector<std::string> texts;
+  std::string data;                                // the records' texts, back to back
+  std::vector<std::pair<size_t, size_t>> texts;    // (offset, size) in data
   std::vector<chat::SourcePos> positions;
+  std::string_view text(size_t i) const { return std::string_view(data).substr(texts[i].first, texts[i].second); }
   std::vector<PipelineItem> items;  // filled by a worker
 };
 
@@ -77,7 +79,7 @@ uint64_t run_pipeline(chat::RecordStream& records, chat::InputFormat format, con
       }
       try {
         b->items.resize(b->texts.size());
-        for (size_t i = 0; i < b->texts.size(); ++i) compile_one(reader, compiler, b->texts[i], b->positions[i], b->items[i]);
+        for (size_t i = 0; i < b->texts.size(); ++i) compile_one(reader, compiler, b->text(i), b->positions[i], b->items[i]);
       } catch (...) {
         std::lock_guard<std::mutex> lock(mu);
         if (!work_error) work_error = std::current_exception();
@@ -111,7 +113,8 @@ uint64_t run_pipeline(chat::RecordStream& records, chat::InputFormat format, con
       while (records.next(text, pos)) {
         ++total;
         if (options.wanted && !options.wanted(pos.index)) continue;
-        b->texts.emplace_back(text);
+        b->texts.emplace_back(b->data.size(), text.size());
+        b->data.append(text);
         b->positions.push_back(pos);
         if (b->texts.size() == batch_size && !push()) return;
       }

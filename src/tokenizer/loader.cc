@@ -437,6 +437,7 @@ Tokenizer TokenizerLoader::load(std::string_view text, std::unique_ptr<Model> pr
   }
   t.added_ = std::make_unique<AddedVocabulary>(std::move(added), t.normalizer_.get());
   if (t.pre_tokenizer_) t.range_only_ = t.pre_tokenizer_->range_steps(t.range_steps_);
+  t.detect_fast_paths();
   if (auto p = j.find("post_processor")) t.post_processor_ = processor(*p);
   if (auto d = j.find("decoder")) t.decoder_ = decoder(*d);
   return t;

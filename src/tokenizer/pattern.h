@@ -37,6 +37,7 @@ class StringPattern : public Pattern {
  public:
   explicit StringPattern(std::string s) : s_(std::move(s)) {}
   void find_matches(std::string_view s, std::vector<Piece>& out) const override;
+  const std::string& literal() const { return s_; }
 
  private:
   std::string s_;

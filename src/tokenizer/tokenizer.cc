@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <atomic>
+#include <mutex>
 #include <thread>
 
 #include "unicode/utf8.h"
@@ -10,7 +11,12 @@
 
 namespace tokalign::tok {
 
-Tokenizer::Tokenizer() = default;
+struct Tokenizer::FlatState {
+  std::once_flag once;
+  std::unique_ptr<FlatDecoder> plan;
+};
+
+Tokenizer::Tokenizer() : flat_(std::make_unique<FlatState>()) {}
 Tokenizer::Tokenizer(Tokenizer&&) noexcept = default;
 Tokenizer& Tokenizer::operator=(Tokenizer&&) noexcept = default;
 Tokenizer::~Tokenizer() = default;
@@ -53,18 +59,32 @@ size_t char_ceil(std::string_view s, size_t i) {
 }  // namespace
 
 Encoding Tokenizer::encode(std::string_view text, const EncodeOptions& opts) const {
+  Encoding e;
+  encode(text, opts, e);
+  return e;
+}
+
+void Tokenizer::encode(std::string_view text, const EncodeOptions& opts, Encoding& e) const {
   if (size_t bad = unicode::find_invalid_utf8(text); bad != std::string_view::npos)
     throw Error("input is not valid UTF-8 at byte " + std::to_string(bad));
   if (text.size() >= UINT32_MAX) throw Error("input longer than 4 GiB");
+  e.ids.clear();
+  e.offsets.clear();
+  e.special_mask.clear();
 
   PreTokenizedString pts(text);
-  added_->extract_and_normalize(pts, normalizer_.get(), SpecialPolicy{opts.parse_special, opts.special_ranges});
+  // The SentencePiece fast path normalizes as it encodes: the pieces stay raw text here.
+  added_->extract_and_normalize(pts, spm_fast_ ? nullptr : normalizer_.get(),
+                                SpecialPolicy{opts.parse_special, opts.special_ranges});
 
-  Encoding e;
   e.ids.reserve(text.size() / 3 + 4);
-  std::vector<std::pair<size_t, size_t>> byte_offsets;
-  TokenValues values;  // token texts for offset-trimming post-processors
-  const bool want_values = opts.offsets && post_processor_;
+  thread_local std::vector<std::pair<size_t, size_t>> byte_offsets;
+  thread_local TokenValues values;  // token texts for offset-trimming post-processors
+  byte_offsets.clear();
+  values.clear();
+  const bool want_values = opts.offsets && post_processor_ && post_processor_->trims_offsets();
+  // Trimming counts chars: then the offsets become chars first and bytes after processing.
+  const bool bytes_now = opts.byte_offsets && !want_values;
   thread_local std::vector<Token> toks;
 
   // Tokenizes n[a, b) with the model and records ids (and offsets in the input).
@@ -115,7 +135,19 @@ Encoding Tokenizer::encode(std::string_view text, const EncodeOptions& opts) con
     for (const SplitSpan& r : ranges) emit_word(n, r.start, r.end);
   };
 
-  if (range_only_) {
+  if (spm_fast_) {
+    for (const Split& sp : pts.splits()) {
+      if (sp.added_id >= 0) {
+        emit_added(sp.normalized, sp.added_id);
+        continue;
+      }
+      const size_t first = e.ids.size();
+      spm_fast_->encode(sp.normalized.get(), sp.normalized.offsets_original().first, e.ids,
+                        opts.offsets ? &byte_offsets : nullptr);
+      if (want_values)
+        for (size_t k = first; k < e.ids.size(); ++k) values.push_back(model_->id_to_token(e.ids[k]).value_or(std::string_view()));
+    }
+  } else if (range_only_) {
     for (const Split& sp : pts.splits()) {
       if (sp.added_id >= 0) {
         emit_added(sp.normalized, sp.added_id);
@@ -138,12 +170,35 @@ Encoding Tokenizer::encode(std::string_view text, const EncodeOptions& opts) con
   }
   e.special_mask.assign(e.ids.size(), 0);
   if (opts.offsets) {
-    CharOffsets conv(text);
     e.offsets.reserve(byte_offsets.size());
-    for (auto [a, b] : byte_offsets) e.offsets.push_back(conv.convert(a, b));
+    if (bytes_now) {
+      // What CharOffsets::convert names, in bytes: each end moved back to the start of its char.
+      const size_t n = text.size();
+      for (auto [a, b] : byte_offsets) {
+        if (a >= n) {
+          e.offsets.emplace_back(static_cast<uint32_t>(a), static_cast<uint32_t>(b));
+          continue;
+        }
+        const size_t fa = char_floor(text, a);
+        const size_t fb = b < n ? char_floor(text, b) : b == n ? n : fa + unicode::char_len(static_cast<unsigned char>(text[fa]));
+        e.offsets.emplace_back(static_cast<uint32_t>(fa), static_cast<uint32_t>(fb));
+      }
+    } else {
+      CharOffsets conv(text);
+      for (auto [a, b] : byte_offsets) e.offsets.push_back(conv.convert(a, b));
+    }
   }
-  if (post_processor_) post_processor_->process(e, opts.add_special_tokens, want_values ? &values : nullptr);
-  return e;
+  if (post_processor_) post_processor_->process(e, opts.add_special_tokens, opts.offsets ? &values : nullptr);
+  if (opts.offsets && opts.byte_offsets && !bytes_now) {
+    std::vector<uint32_t> char_start;  // char index -> byte
+    for (size_t i = 0; i < text.size(); i += unicode::char_len(static_cast<unsigned char>(text[i])))
+      char_start.push_back(static_cast<uint32_t>(i));
+    char_start.push_back(static_cast<uint32_t>(text.size()));
+    for (auto& [a, b] : e.offsets) {
+      a = a < char_start.size() ? char_start[a] : a;
+      b = b < char_start.size() ? char_start[b] : b;
+    }
+  }
 }
 
 std::vector<Encoding> Tokenizer::encode_batch(std::span<const std::string> texts, const EncodeOptions& opts,
@@ -206,7 +261,11 @@ std::vector<uint32_t> Tokenizer::add_special_tokens(const std::vector<std::strin
     ids.push_back(t.id);
     ++next_id;
   }
-  if (tokens.size() != added_->tokens().size()) added_ = std::make_unique<AddedVocabulary>(tokens, normalizer_.get());
+  if (tokens.size() != added_->tokens().size()) {
+    added_ = std::make_unique<AddedVocabulary>(tokens, normalizer_.get());
+    flat_ = std::make_unique<FlatState>();
+    detect_fast_paths();
+  }
   return ids;
 }
 
@@ -217,7 +276,43 @@ size_t Tokenizer::vocab_size() const {
   return n;
 }
 
+void Tokenizer::detect_fast_paths() {
+  spm_fast_ = std::getenv("TOKALIGN_NO_SPM_FAST_PATH")  // the general path only (for tests)
+                  ? nullptr
+                  : SpmFastPath::detect(normalizer_.get(), pre_tokenizer_.get(), model_.get(), *added_);
+}
+
+const FlatDecoder* Tokenizer::flat_decoder() const {
+  std::call_once(flat_->once, [&] {
+    if (std::getenv("TOKALIGN_NO_FLAT_DECODE")) return;  // the general path only (for tests)
+    size_t ids = 0;
+    for (const AddedToken& t : added_->tokens()) ids = std::max<size_t>(ids, size_t(t.id) + 1);
+    ids = std::max(ids, model_->id_end());
+    FlatDecoder::Source src{ids,
+                            [&](uint32_t id) -> std::optional<std::string_view> {
+                              if (const AddedToken* added = added_->by_id(id)) return added->decode_text;
+                              return model_->id_to_token(id);
+                            },
+                            [&](std::string_view text) { return added_->is_special_content(text); }};
+    flat_->plan = FlatDecoder::compile(decoder_.get(), src);
+  });
+  return flat_->plan.get();
+}
+
+void Tokenizer::decode(std::span<const uint32_t> ids, std::string& out, bool skip_special_tokens) const {
+  if (const FlatDecoder* flat = flat_decoder()) {
+    flat->decode(ids, skip_special_tokens, out);
+    return;
+  }
+  out = decode(ids, skip_special_tokens);
+}
+
 std::string Tokenizer::decode(std::span<const uint32_t> ids, bool skip_special_tokens) const {
+  if (const FlatDecoder* flat = flat_decoder()) {
+    std::string out;
+    flat->decode(ids, skip_special_tokens, out);
+    return out;
+  }
   std::vector<std::string> tokens;
   tokens.reserve(ids.size());
   // HF Tokenizer::decode: added tokens first (by their decode text), then the model's;

@@ -20,11 +20,13 @@
 
 #include "tokenizer/added_vocabulary.h"
 #include "tokenizer/decoders/decoder.h"
+#include "tokenizer/decoders/flat.h"
 #include "tokenizer/encoding.h"
 #include "tokenizer/models/model.h"
 #include "tokenizer/normalizers/normalizer.h"
 #include "tokenizer/pre_tokenizers/pre_tokenizer.h"
 #include "tokenizer/processors/processor.h"
+#include "tokenizer/spm_fast_path.h"
 
 namespace tokalign::tok {
 
@@ -36,6 +38,9 @@ struct EncodeOptions {
   // template scaffolding); elsewhere they are plain text.
   std::span<const std::pair<size_t, size_t>> special_ranges;
   bool offsets = false;            // fill Encoding::offsets
+  // With offsets: report them in bytes of the input instead of chars, at the char boundaries
+  // the char offsets name (the same spans; no char index is computed).
+  bool byte_offsets = false;
 };
 
 class Tokenizer {
@@ -59,11 +64,19 @@ class Tokenizer {
 
   // Throws tokalign::Error if text is not valid UTF-8 (naming the byte offset).
   Encoding encode(std::string_view text, const EncodeOptions& opts = {}) const;
+  // The same into `out`, reusing its storage (for callers that encode in a loop).
+  void encode(std::string_view text, const EncodeOptions& opts, Encoding& out) const;
   // Encodes in parallel on `threads` threads (0 = hardware concurrency); order kept.
   std::vector<Encoding> encode_batch(std::span<const std::string> texts, const EncodeOptions& opts,
                                      size_t threads) const;
 
   std::string decode(std::span<const uint32_t> ids, bool skip_special_tokens = false) const;
+  // True when decode() appends per-id strings (decoders/flat.h) rather than running the chain.
+  bool decodes_flat() const { return flat_decoder() != nullptr; }
+  // True when encode() takes the Llama-2-style SentencePiece fast path (spm_fast_path.h).
+  bool encodes_spm_fast() const { return spm_fast_ != nullptr; }
+  // The same into `out`, reusing its storage.
+  void decode(std::span<const uint32_t> ids, std::string& out, bool skip_special_tokens = false) const;
 
   // Adds special tokens that are not in the vocabulary yet, each with the next id
   // (vocab_size()), as transformers' tokenizer.add_tokens(..., special_tokens=True) does;
@@ -88,6 +101,13 @@ class Tokenizer {
   PostProcessorPtr post_processor_;
   DecoderPtr decoder_;
   std::unique_ptr<AddedVocabulary> added_;
+  // The decoder chain as per-id strings (decoders/flat.h), built on the first decode.
+  // Llama-2-style SentencePiece files skip the NormalizedString (spm_fast_path.h).
+  std::unique_ptr<SpmFastPath> spm_fast_;
+  void detect_fast_paths();
+  struct FlatState;
+  std::unique_ptr<FlatState> flat_;
+  const FlatDecoder* flat_decoder() const;
   bool byte_level_raw_ = false;  // model works on raw bytes (token offsets widen to chars)
   // Set when the pre-tokenizer only cuts: untouched text is then cut as byte ranges.
   bool range_only_ = false;

@@ -28,6 +28,7 @@ class ReplaceDecoder : public Decoder {
  public:
   ReplaceDecoder(std::unique_ptr<Pattern> p, std::string content) : p_(std::move(p)), content_(std::move(content)) {}
   void decode_chain(std::vector<std::string>& tokens) const override;
+  std::string apply(std::string token) const;  // one token's decode_chain
 
  private:
   std::unique_ptr<Pattern> p_;
@@ -48,6 +49,7 @@ class StripDecoder : public Decoder {
  public:
   StripDecoder(char32_t content, size_t start, size_t stop) : content_(content), start_(start), stop_(stop) {}
   void decode_chain(std::vector<std::string>& tokens) const override;
+  std::string apply(std::string_view token) const;  // one token's decode_chain
 
  private:
   char32_t content_;
@@ -100,10 +102,16 @@ class SequenceDecoder : public Decoder {
   void decode_chain(std::vector<std::string>& tokens) const override {
     for (const auto& d : items_) d->decode_chain(tokens);
   }
+  const std::vector<DecoderPtr>& items() const { return items_; }
 
  private:
   std::vector<DecoderPtr> items_;
 };
+
+// Rust's String::from_utf8_lossy: each maximal invalid subsequence becomes U+FFFD.
+std::string utf8_lossy(std::string_view bytes);
+// "<0xXX>" -> the byte, else -1 (ByteFallback's test of a token).
+int byte_fallback_value(std::string_view token);
 
 // WordPiece's cleanup of spaces before punctuation and contractions.
 std::string wordpiece_cleanup(std::string s);

@@ -20,7 +20,8 @@ void replace_all(std::string& s, std::string_view from, std::string_view to) {
   s = std::move(out);
 }
 
-// String::from_utf8_lossy: each maximal invalid subsequence becomes U+FFFD.
+}  // namespace
+
 std::string utf8_lossy(std::string_view b) {
   std::string out;
   size_t i = 0;
@@ -56,7 +57,17 @@ std::string utf8_lossy(std::string_view b) {
   return out;
 }
 
-}  // namespace
+int byte_fallback_value(std::string_view t) {
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  if (t.size() == 6 && t.compare(0, 3, "<0x") == 0 && t[5] == '>' && hex(t[3]) >= 0 && hex(t[4]) >= 0)
+    return hex(t[3]) * 16 + hex(t[4]);
+  return -1;
+}
 
 void ByteLevelDecoder::decode_chain(std::vector<std::string>& tokens) const {
   const auto& alpha = ByteLevelAlphabet::get();
@@ -68,17 +79,19 @@ void ByteLevelDecoder::decode_chain(std::vector<std::string>& tokens) const {
   tokens.assign(1, utf8_lossy(bytes));
 }
 
-void ReplaceDecoder::decode_chain(std::vector<std::string>& tokens) const {
-  std::vector<Piece> pieces;
-  for (std::string& t : tokens) {
-    p_->find_matches(t, pieces);
-    std::string out;
-    for (const Piece& p : pieces) {
-      if (p.is_match) out += content_;
-      else out.append(t, p.start, p.end - p.start);
-    }
-    t = std::move(out);
+std::string ReplaceDecoder::apply(std::string t) const {
+  thread_local std::vector<Piece> pieces;
+  p_->find_matches(t, pieces);
+  std::string out;
+  for (const Piece& p : pieces) {
+    if (p.is_match) out += content_;
+    else out.append(t, p.start, p.end - p.start);
   }
+  return out;
+}
+
+void ReplaceDecoder::decode_chain(std::vector<std::string>& tokens) const {
+  for (std::string& t : tokens) t = apply(std::move(t));
 }
 
 void ByteFallbackDecoder::decode_chain(std::vector<std::string>& tokens) const {
@@ -91,15 +104,9 @@ void ByteFallbackDecoder::decode_chain(std::vector<std::string>& tokens) const {
       for (size_t k = 0; k < bytes.size(); ++k) out.emplace_back("\xEF\xBF\xBD");
     bytes.clear();
   };
-  auto hex = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
   for (std::string& t : tokens) {
-    if (t.size() == 6 && t.compare(0, 3, "<0x") == 0 && t[5] == '>' && hex(t[3]) >= 0 && hex(t[4]) >= 0) {
-      bytes.push_back(static_cast<char>(hex(t[3]) * 16 + hex(t[4])));
+    if (int v = byte_fallback_value(t); v >= 0) {
+      bytes.push_back(static_cast<char>(v));
       continue;
     }
     flush();
@@ -115,24 +122,28 @@ void FuseDecoder::decode_chain(std::vector<std::string>& tokens) const {
   tokens.assign(1, std::move(all));
 }
 
-void StripDecoder::decode_chain(std::vector<std::string>& tokens) const {
-  for (std::string& t : tokens) {
-    std::vector<char32_t> chars;
-    for (size_t i = 0; i < t.size();) chars.push_back(unicode::decode(t, i));
-    size_t a = 0, b = chars.size();
-    for (size_t i = 0; i < start_ && i < chars.size(); ++i) {
-      if (chars[i] != content_) break;
-      a = i + 1;
-    }
-    for (size_t i = 0; i < stop_ && i < chars.size(); ++i) {
-      size_t idx = chars.size() - i - 1;
-      if (chars[idx] != content_) break;
-      b = idx;
-    }
-    std::string out;
-    for (size_t i = a; i < b; ++i) unicode::append_utf8(out, chars[i]);
-    t = std::move(out);
+std::string StripDecoder::apply(std::string_view t) const {
+  // Up to start_ leading and stop_ trailing `content` chars go (the two never overlap: what
+  // the front takes the back cannot).
+  size_t a = 0;
+  for (size_t n = 0; n < start_ && a < t.size(); ++n) {
+    size_t next = a;
+    if (unicode::decode(t, next) != content_) break;
+    a = next;
   }
+  size_t b = t.size();
+  for (size_t n = 0; n < stop_ && b > a; ++n) {
+    size_t at = b - 1;
+    while (at > a && unicode::is_continuation(static_cast<unsigned char>(t[at]))) --at;
+    size_t k = at;
+    if (unicode::decode(t, k) != content_) break;
+    b = at;
+  }
+  return std::string(t.substr(a, b > a ? b - a : 0));
+}
+
+void StripDecoder::decode_chain(std::vector<std::string>& tokens) const {
+  for (std::string& t : tokens) t = apply(t);
 }
 
 void MetaspaceDecoder::decode_chain(std::vector<std::string>& tokens) const {

@@ -280,6 +280,8 @@ BpeModel::BpeModel(BpeConfig cfg)
     if (cut_blockers_.size() > 32) spm_cuts_ = false;  // not worth it
   }
 
+  fill_cut_table();
+
   if (cfg.unk_token) {
     unk_id_ = lookup_literal(*cfg.unk_token, raw);
     if (!unk_id_) throw Error("unk_token \"" + *cfg.unk_token + "\" is not in the vocab");
@@ -302,6 +304,11 @@ BpeModel::BpeModel(BpeConfig cfg)
 }
 
 BpeModel::~BpeModel() = default;
+
+void BpeModel::fill_cut_table() {
+  for (char32_t c = 0; c < 128; ++c)
+    cut_after_ascii_[c] = spm_cuts_ && std::find(cut_blockers_.begin(), cut_blockers_.end(), c) == cut_blockers_.end();
+}
 
 std::optional<uint32_t> BpeModel::token_to_id(std::string_view token) const {
   if (byte_level_) {

@@ -8,6 +8,7 @@
 // (the GPT-2 alphabet decoded), so words are never re-encoded; ids are unchanged.
 #pragma once
 
+#include <algorithm>
 #include <memory>
 
 #include "tokenizer/models/model.h"
@@ -38,10 +39,19 @@ class BpeModel : public Model {
   BpeModel& operator=(const BpeModel&) = delete;
 
   void tokenize(std::string_view word, std::vector<Token>& out) const override;
+  // One word without cutting it (cached): tokenize() after any cuts.
+  void tokenize_word(std::string_view word, std::vector<Token>& out) const;
+  // SentencePiece-style vocabularies: whether a word may be cut before a U+2581 that follows
+  // `prev` (no merge can span such a cut; see spm_cuts_).
+  bool spm_cut_after(char32_t prev) const {
+    if (prev < 128) return cut_after_ascii_[prev];
+    return spm_cuts_ && std::find(cut_blockers_.begin(), cut_blockers_.end(), prev) == cut_blockers_.end();
+  }
   std::optional<uint32_t> token_to_id(std::string_view token) const override;
   std::optional<std::string_view> id_to_token(uint32_t id) const override;
   // Distinct keys: duplicates in the JSON object collapse like a map, as in HF.
   size_t vocab_size() const override { return vocab_.size() + literal_extra_.size(); }
+  size_t id_end() const override { return token_offset_.empty() ? 0 : token_offset_.size() - 1; }
   bool byte_level() const { return byte_level_; }
 
   // The merge loop alone, on initial symbol ids (exposed so tests can compare the two
@@ -62,7 +72,7 @@ class BpeModel : public Model {
 
  private:
   BpeModel();
-  void tokenize_word(std::string_view word, std::vector<Token>& out) const;
+  void fill_cut_table();  // cut_after_ascii_ from spm_cuts_ and cut_blockers_
   void initial_symbols(std::string_view word, std::vector<Symbol>& syms) const;
   void merge_word(std::string_view word, std::vector<Token>& out) const;
 
@@ -82,6 +92,7 @@ class BpeModel : public Model {
   // cut (chars listed here block a cut). Empty and !spm_cuts_ when not applicable.
   bool spm_cuts_ = false;
   std::vector<char32_t> cut_blockers_;
+  bool cut_after_ascii_[128] = {};  // spm_cut_after for ASCII chars
 };
 
 }  // namespace tokalign::tok

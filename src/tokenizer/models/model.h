@@ -26,6 +26,8 @@ class Model {
   // The vocabulary string of an id (as written in tokenizer.json), if any.
   virtual std::optional<std::string_view> id_to_token(uint32_t id) const = 0;
   virtual size_t vocab_size() const = 0;
+  // One past the largest id with a token (ids may have gaps).
+  virtual size_t id_end() const = 0;
 };
 
 }  // namespace tokalign::tok

@@ -23,6 +23,7 @@ class Vocab {
     return std::string_view(tokens_[id]);
   }
   size_t size() const { return map_.size(); }
+  size_t id_end() const { return tokens_.size(); }  // one past the largest id
 
  private:
   StringIdMap map_;

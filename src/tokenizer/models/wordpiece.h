@@ -16,6 +16,7 @@ class WordPieceModel : public Model {
   std::optional<uint32_t> token_to_id(std::string_view t) const override { return vocab_.get(t); }
   std::optional<std::string_view> id_to_token(uint32_t id) const override { return vocab_.token(id); }
   size_t vocab_size() const override { return vocab_.size(); }
+  size_t id_end() const override { return vocab_.id_end(); }
 
  private:
   Vocab vocab_;
@@ -30,6 +31,7 @@ class WordLevelModel : public Model {
   std::optional<uint32_t> token_to_id(std::string_view t) const override { return vocab_.get(t); }
   std::optional<std::string_view> id_to_token(uint32_t id) const override { return vocab_.token(id); }
   size_t vocab_size() const override { return vocab_.size(); }
+  size_t id_end() const override { return vocab_.id_end(); }
 
  private:
   Vocab vocab_;

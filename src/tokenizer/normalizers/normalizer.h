@@ -53,6 +53,8 @@ class ReplaceNormalizer : public Normalizer {
   ReplaceNormalizer(std::unique_ptr<Pattern> p, std::string content)
       : pattern_(std::move(p)), content_(std::move(content)) {}
   void normalize(NormalizedString& s) const override { s.replace(*pattern_, content_); }
+  const Pattern& pattern() const { return *pattern_; }
+  const std::string& content() const { return content_; }
 
  private:
   std::unique_ptr<Pattern> pattern_;
@@ -65,6 +67,7 @@ class PrependNormalizer : public Normalizer {
   void normalize(NormalizedString& s) const override {
     if (!s.empty()) s.prepend(prepend_);
   }
+  const std::string& prepend() const { return prepend_; }
 
  private:
   std::string prepend_;
@@ -91,6 +94,7 @@ class SequenceNormalizer : public Normalizer {
   void normalize(NormalizedString& s) const override {
     for (const auto& n : items_) n->normalize(s);
   }
+  const std::vector<NormalizerPtr>& items() const { return items_; }
 
  private:
   std::vector<NormalizerPtr> items_;

@@ -16,13 +16,15 @@ namespace tokalign::tok {
 
 // The text of each token (aligned with Encoding::ids), for processors that trim offsets:
 // the model's token string, or for an added token the text it matched (HF Token::value).
-// Null when offsets are not wanted.
+// Null when offsets are not wanted; may be left empty when no processor trims_offsets().
 using TokenValues = std::vector<std::string_view>;
 
 class PostProcessor {
  public:
   virtual ~PostProcessor() = default;
   virtual void process(Encoding& e, bool add_special_tokens, TokenValues* values) const = 0;
+  // True when process() reads the token values (it trims offsets by the tokens' spaces).
+  virtual bool trims_offsets() const { return false; }
 };
 
 using PostProcessorPtr = std::unique_ptr<PostProcessor>;
@@ -35,11 +37,11 @@ class TemplateProcessor : public PostProcessor {
     bool is_sequence;
     std::vector<uint32_t> ids;  // special token ids when !is_sequence
   };
-  explicit TemplateProcessor(std::vector<Piece> single) : single_(std::move(single)) {}
+  explicit TemplateProcessor(std::vector<Piece> single);
   void process(Encoding& e, bool add_special_tokens, TokenValues* values) const override;
 
  private:
-  std::vector<Piece> single_;
+  std::vector<uint32_t> before_, after_;  // the special ids around the sequence
 };
 
 // ByteLevel (trim_offsets), RobertaProcessing and BertProcessing share the offset trim and
@@ -48,6 +50,7 @@ class ByteLevelProcessor : public PostProcessor {
  public:
   ByteLevelProcessor(bool trim_offsets, bool add_prefix_space) : trim_(trim_offsets), prefix_space_(add_prefix_space) {}
   void process(Encoding& e, bool add_special_tokens, TokenValues* values) const override;
+  bool trims_offsets() const override { return trim_; }
 
  private:
   bool trim_, prefix_space_;
@@ -58,6 +61,7 @@ class WrapProcessor : public PostProcessor {  // Bert and Roberta: [cls] A [sep]
   WrapProcessor(uint32_t cls, uint32_t sep, bool trim_offsets, bool add_prefix_space)
       : cls_(cls), sep_(sep), trim_(trim_offsets), prefix_space_(add_prefix_space) {}
   void process(Encoding& e, bool add_special_tokens, TokenValues* values) const override;
+  bool trims_offsets() const override { return trim_; }
 
  private:
   uint32_t cls_, sep_;
@@ -69,6 +73,11 @@ class SequenceProcessor : public PostProcessor {
   explicit SequenceProcessor(std::vector<PostProcessorPtr> p) : items_(std::move(p)) {}
   void process(Encoding& e, bool add_special_tokens, TokenValues* values) const override {
     for (const auto& p : items_) p->process(e, add_special_tokens, values);
+  }
+  bool trims_offsets() const override {
+    for (const auto& p : items_)
+      if (p->trims_offsets()) return true;
+    return false;
   }
 
  private:

@@ -8,26 +8,22 @@ namespace tokalign::tok {
 
 namespace {
 
+// Puts `before` and `after` around the encoding, in place. `values` (when not null) means
+// offsets are kept; it grows with the encoding when it held one value per token.
 void wrap(Encoding& e, const std::vector<uint32_t>& before, const std::vector<uint32_t>& after, TokenValues* values) {
   const bool with_offsets = values != nullptr;
-  if (values) {
+  if (values && values->size() == e.ids.size()) {
     values->insert(values->begin(), before.size(), std::string_view());
     values->insert(values->end(), after.size(), std::string_view());
   }
-  Encoding out;
-  auto add_special = [&](const std::vector<uint32_t>& ids) {
-    for (uint32_t id : ids) {
-      out.ids.push_back(id);
-      out.special_mask.push_back(1);
-      if (with_offsets) out.offsets.emplace_back(0, 0);
-    }
-  };
-  add_special(before);
-  out.ids.insert(out.ids.end(), e.ids.begin(), e.ids.end());
-  out.special_mask.insert(out.special_mask.end(), e.special_mask.begin(), e.special_mask.end());
-  if (with_offsets) out.offsets.insert(out.offsets.end(), e.offsets.begin(), e.offsets.end());
-  add_special(after);
-  e = std::move(out);
+  e.ids.insert(e.ids.begin(), before.begin(), before.end());
+  e.ids.insert(e.ids.end(), after.begin(), after.end());
+  e.special_mask.insert(e.special_mask.begin(), before.size(), 1);
+  e.special_mask.insert(e.special_mask.end(), after.size(), 1);
+  if (with_offsets) {
+    e.offsets.insert(e.offsets.begin(), before.size(), {0, 0});
+    e.offsets.insert(e.offsets.end(), after.size(), {0, 0});
+  }
 }
 
 // HF byte_level::process_offsets: drop leading/trailing spaces (the GPT-2 'Ġ' or any
@@ -53,19 +49,20 @@ void trim_offsets(Encoding& e, bool add_prefix_space, const TokenValues& values)
 
 }  // namespace
 
-void TemplateProcessor::process(Encoding& e, bool add_special_tokens, TokenValues* values) const {
-  if (!add_special_tokens) return;
-  std::vector<uint32_t> before, after;
+TemplateProcessor::TemplateProcessor(std::vector<Piece> single) {
   bool seen_sequence = false;
-  for (const Piece& p : single_) {
+  for (const Piece& p : single) {
     if (p.is_sequence) {
       seen_sequence = true;
       continue;
     }
-    auto& dst = seen_sequence ? after : before;
+    auto& dst = seen_sequence ? after_ : before_;
     dst.insert(dst.end(), p.ids.begin(), p.ids.end());
   }
-  wrap(e, before, after, values);
+}
+
+void TemplateProcessor::process(Encoding& e, bool add_special_tokens, TokenValues* values) const {
+  if (add_special_tokens) wrap(e, before_, after_, values);
 }
 
 void ByteLevelProcessor::process(Encoding& e, bool, TokenValues* values) const {

@@ -1,0 +1,107 @@
+// Byte offsets (EncodeOptions::byte_offsets) name the same spans as the char offsets HF
+// reports (which tests/parity checks against HF): on every real tokenizer we can reach, over
+// the parity corpus, with and without the post-processor's tokens.
+#include "tokenizer/tokenizer.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <random>
+
+#include "tokenizer/test_files.h"
+#include "unicode/utf8.h"
+
+namespace tokalign::tok {
+namespace {
+
+std::vector<std::string> corpus_texts() {
+  std::vector<std::string> out = {"", " ", "a", "日本語のテキスト", "🤗 emoji 𝔘 and ſ", "  two  spaces  ", "<s> </s> <unk>",
+                                  "\xE2\x96\x81 already a metaspace", "tabs\t\tand\r\nlines"};
+  std::ifstream in(std::string(TOKALIGN_SOURCE_DIR) + "/tests/corpus/corpus.jsonl");
+  std::string line;
+  while (std::getline(in, line)) {
+    const size_t a = line.find("\"text\": \"");
+    if (a == std::string::npos) continue;
+    // The raw JSON line is valid UTF-8 text too, escapes and all: good enough for offsets.
+    out.push_back(line);
+  }
+  return out;
+}
+
+TEST(Tokenizer, ByteOffsetsNameTheSameSpansAsCharOffsets) {
+  const std::vector<std::string> files = testing::real_tokenizer_files();
+  if (files.empty()) GTEST_SKIP() << "no tokenizer files (make deps installs the oracle packages)";
+  const std::vector<std::string> texts = corpus_texts();
+  ASSERT_GT(texts.size(), 100u);
+  for (const std::string& file : files) {
+    SCOPED_TRACE(file);
+    const Tokenizer t = Tokenizer::from_file(file);
+    for (bool add : {true, false})
+      for (const std::string& text : texts) {
+        std::vector<uint32_t> char_start;  // char index -> byte
+        for (size_t i = 0; i < text.size(); i += unicode::char_len(static_cast<unsigned char>(text[i])))
+          char_start.push_back(static_cast<uint32_t>(i));
+        char_start.push_back(static_cast<uint32_t>(text.size()));
+        EncodeOptions o;
+        o.add_special_tokens = add;
+        o.offsets = true;
+        const Encoding chars = t.encode(text, o);
+        o.byte_offsets = true;
+        Encoding bytes;
+        t.encode(text, o, bytes);
+        ASSERT_EQ(bytes.ids, chars.ids);
+        ASSERT_EQ(bytes.special_mask, chars.special_mask);
+        ASSERT_EQ(bytes.offsets.size(), chars.offsets.size());
+        for (size_t k = 0; k < chars.offsets.size(); ++k) {
+          auto [a, b] = chars.offsets[k];
+          ASSERT_LT(a, char_start.size()) << text;
+          ASSERT_LT(b, char_start.size()) << text;
+          EXPECT_EQ(bytes.offsets[k], std::make_pair(char_start[a], char_start[b])) << "token " << k << " of " << text;
+        }
+      }
+  }
+}
+
+// The SentencePiece fast path gives the general path's ids and offsets: on the real files it
+// applies to, over the corpus and over random strings built from what matters to it (spaces,
+// runs of spaces, a literal U+2581, multi-byte and unknown chars, special tokens).
+TEST(Tokenizer, SpmFastPathAgreesWithTheGeneralPath) {
+  std::vector<std::string> texts = corpus_texts();
+  const std::vector<std::string> alphabet = {" ", " ", "  ", "a", "b", "the", "\xE2\x96\x81", "é", "日", "🤗", "\n",
+                                             "<s>", "</s>", "[INST]", "0", ".", "\t", "\xF0\x9D\x94\x98"};
+  std::mt19937 rng(11);
+  for (int round = 0; round < 3000; ++round) {
+    std::string s;
+    for (size_t k = rng() % 14; k > 0; --k) s += alphabet[rng() % alphabet.size()];
+    texts.push_back(s);
+  }
+  size_t applies = 0;
+  for (const std::string& file : testing::real_tokenizer_files()) {
+    SCOPED_TRACE(file);
+    const Tokenizer fast = Tokenizer::from_file(file);
+    if (!fast.encodes_spm_fast()) continue;
+    ++applies;
+    ::setenv("TOKALIGN_NO_SPM_FAST_PATH", "1", 1);
+    const Tokenizer general = Tokenizer::from_file(file);
+    ::unsetenv("TOKALIGN_NO_SPM_FAST_PATH");
+    ASSERT_FALSE(general.encodes_spm_fast());
+    for (const std::string& text : texts)
+      for (int mode = 0; mode < 3; ++mode) {
+        EncodeOptions o;
+        o.offsets = true;
+        o.add_special_tokens = mode != 1;
+        o.parse_special = mode != 2;
+        const std::pair<size_t, size_t> half{0, text.size() / 2};
+        if (mode == 1) o.special_ranges = std::span(&half, 1);
+        const Encoding a = fast.encode(text, o), b = general.encode(text, o);
+        ASSERT_EQ(a.ids, b.ids) << text;
+        ASSERT_EQ(a.offsets, b.offsets) << text;
+        ASSERT_EQ(a.special_mask, b.special_mask) << text;
+      }
+  }
+  if (!applies) GTEST_SKIP() << "no Llama-2-style tokenizer.json reachable (make deps installs the oracle packages)";
+}
+
+}  // namespace
+}  // namespace tokalign::tok
