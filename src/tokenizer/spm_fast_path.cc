@@ -33,58 +33,21 @@ std::unique_ptr<SpmFastPath> SpmFastPath::detect(const Normalizer* normalizer, c
 void SpmFastPath::encode(std::string_view p, size_t shift, std::vector<uint32_t>& ids,
                          std::vector<std::pair<size_t, size_t>>* offsets) const {
   if (p.empty()) return;  // Prepend leaves an empty piece empty
-  thread_local std::string word;
+  // Pass 1: the normalized piece ("▁" prepended, each space a "▁"), where its spaces went,
+  // and where it is cut into words: before each space whose preceding char (in the
+  // normalized text: "▁" for a space or the prepended one) allows it.
+  thread_local std::string norm;
+  thread_local std::vector<uint32_t> metas;  // positions in norm of the "▁"s from spaces
+  thread_local std::vector<uint32_t> cuts;   // word starts in norm, then norm.size()
   thread_local std::vector<Token> toks;
-  thread_local std::vector<uint32_t> spaces;  // input positions of the spaces in the current word
-  thread_local std::vector<uint32_t> metas;   // where in the word each of them became "▁"
-  spaces.clear();
-  const uint32_t first_len = unicode::char_len(static_cast<unsigned char>(p[0]));
-  auto is_cont = [&](size_t i) { return unicode::is_continuation(static_cast<unsigned char>(word[i])); };
-
-  // The word for input [a, b): a space is "▁"; the piece's first word starts with the
-  // prepended "▁". A token's input range is what HF's alignments give: each byte of a char
-  // maps to the char's input range, a "▁" from a space to the space, and the prepended "▁"
-  // (as HF's prepend aligns it) to the piece's first char.
-  auto emit = [&](size_t a, size_t b) {
-    word.clear();
-    metas.clear();
-    const uint32_t pre = a == 0 ? 3 : 0;
-    if (pre) word += kMeta;
-    size_t i = a;
-    for (uint32_t at : spaces) {
-      word.append(p, i, at - i);
-      metas.push_back(static_cast<uint32_t>(word.size()));
-      word += kMeta;
-      i = at + 1;
-    }
-    word.append(p, i, b - i);
-    toks.clear();
-    model_.tokenize_word(word, toks);
-    size_t before = 0;  // "▁"s from spaces wholly before the current position (tokens come in order)
-    auto input_at = [&](size_t q) {  // q: a char boundary of the word past the prepended "▁"
-      while (before < metas.size() && metas[before] < q) ++before;
-      while (before > 0 && metas[before - 1] >= q) --before;
-      return a + (q - pre) - 2 * before;
-    };
-    for (const Token& t : toks) {
-      ids.push_back(t.id);
-      if (!offsets) continue;
-      size_t s = t.start, f = t.end;  // widen to whole chars (byte-fallback tokens are single bytes)
-      while (s > 0 && s < word.size() && is_cont(s)) --s;
-      while (f < word.size() && is_cont(f)) ++f;
-      const size_t from = s < pre ? 0 : input_at(s);
-      const size_t to = f <= pre ? first_len : input_at(f);
-      offsets->emplace_back(shift + from, shift + to);
-    }
-  };
-  // Cut before each space whose preceding char (in the normalized text: "▁" for a space or
-  // the prepended one) allows it.
-  size_t from = 0;
+  norm.assign(kMeta);
+  metas.clear();
+  cuts.assign(1, 0);
   for (size_t i = 0;;) {
     const void* hit = std::memchr(p.data() + i, ' ', p.size() - i);
-    if (!hit) break;
-    const size_t at = static_cast<size_t>(static_cast<const char*>(hit) - p.data());
-    i = at + 1;
+    const size_t at = hit ? static_cast<size_t>(static_cast<const char*>(hit) - p.data()) : p.size();
+    norm.append(p, i, at - i);
+    if (at == p.size()) break;
     if (at > 0) {
       char32_t prev = static_cast<unsigned char>(p[at - 1]);
       if (prev == ' ') {
@@ -94,15 +57,42 @@ void SpmFastPath::encode(std::string_view p, size_t shift, std::vector<uint32_t>
         while (k > 0 && unicode::is_continuation(static_cast<unsigned char>(p[k]))) --k;
         prev = unicode::decode(p, k);
       }
-      if (model_.spm_cut_after(prev)) {
-        emit(from, at);
-        from = at;
-        spaces.clear();
-      }
+      if (model_.spm_cut_after(prev)) cuts.push_back(static_cast<uint32_t>(norm.size()));
     }
-    spaces.push_back(static_cast<uint32_t>(at));
+    metas.push_back(static_cast<uint32_t>(norm.size()));
+    norm += kMeta;
+    i = at + 1;
   }
-  emit(from, p.size());
+  cuts.push_back(static_cast<uint32_t>(norm.size()));
+
+  // Pass 2: each word through the model (BpeModel::tokenize_word, cached). A
+  // token's input range is what HF's alignments give: each byte of a char maps to the char's
+  // input range, a "▁" from a space to the space, and the prepended "▁" (as HF's prepend
+  // aligns it) to the piece's first char.
+  const uint32_t first_len = unicode::char_len(static_cast<unsigned char>(p[0]));
+  auto is_cont = [&](size_t i) { return unicode::is_continuation(static_cast<unsigned char>(norm[i])); };
+  size_t before = 0;  // "▁"s from spaces wholly before the current position (tokens come in order)
+  auto input_at = [&](size_t q) {  // q: a char boundary of norm past the prepended "▁"
+    while (before < metas.size() && metas[before] < q) ++before;
+    while (before > 0 && metas[before - 1] >= q) --before;
+    return q - 3 - 2 * before;
+  };
+  const std::string_view all(norm);
+  for (size_t w = 0; w + 1 < cuts.size(); ++w) {
+    const size_t ws = cuts[w];
+    toks.clear();
+    model_.tokenize_word(all.substr(ws, cuts[w + 1] - ws), toks);
+    for (const Token& t : toks) {
+      ids.push_back(t.id);
+      if (!offsets) continue;
+      size_t s = ws + t.start, f = ws + t.end;  // widen to whole chars (byte-fallback tokens are single bytes)
+      while (s > 0 && s < norm.size() && is_cont(s)) --s;
+      while (f < norm.size() && is_cont(f)) ++f;
+      const size_t from = s < 3 ? 0 : input_at(s);
+      const size_t to = f <= 3 ? first_len : input_at(f);
+      offsets->emplace_back(shift + from, shift + to);
+    }
+  }
 }
 
 }  // namespace tokalign::tok
