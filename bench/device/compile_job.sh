@@ -22,9 +22,11 @@ cmd = os.environ["TOKALIGN"].split() + ["compile", "--data", data, "-t", os.envi
 t = time.perf_counter()
 p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 s = time.perf_counter() - t
-rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+rss = ru.ru_maxrss
 print(json.dumps({"what": f"tokalign compile -j {threads} (whole process)", "samples": n, "procs": threads,
                   "seconds": round(s, 3), "per_s": round(n / s, 1), "rss_kb": rss, "rc": p.returncode,
+                  "user_s": round(ru.ru_utime, 3), "sys_s": round(ru.ru_stime, 3),
                   "summary": p.stderr.strip().splitlines()[-1] if p.stderr.strip() else ""}))
 PY
 }

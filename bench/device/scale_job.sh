@@ -9,7 +9,7 @@ R=$OUT/scale.jsonl
 python3 bench/gen_llava_mix.py --n 665000 --seed 2 --format jsonl --text .device/bench/pride.txt > /tmp/m665k.jsonl
 cat /tmp/m665k.jsonl /tmp/m665k.jsonl /tmp/m665k.jsonl > /tmp/m2m.jsonl
 head -100000 /tmp/m665k.jsonl > /tmp/m100k.jsonl
-ls -la /tmp/m*.jsonl > $OUT/data.txt
+ls -la /tmp/m*.jsonl > $OUT/scale_data.txt
 run() {  # DATA THREADS SAMPLES [extra args]: whole-process time and peak RSS
   python3 - "$@" >> $R <<'PY'
 import json, resource, subprocess, sys, time, os
@@ -23,6 +23,7 @@ s = time.perf_counter() - t
 ru = resource.getrusage(resource.RUSAGE_CHILDREN)  # this python process has one child: the compile
 print(json.dumps({"data": data, "threads": threads, "samples": n, "extra": extra, "seconds": round(s, 3),
                   "per_s": round(n / s, 1), "rss_kb": ru.ru_maxrss, "rc": p.returncode,
+                  "user_s": round(ru.ru_utime, 3), "sys_s": round(ru.ru_stime, 3),
                   "summary": err.strip().splitlines()[-1] if err.strip() else ""}), flush=True)
 PY
 }
