@@ -41,7 +41,11 @@ void RecordStream::fail(const std::string& what, size_t at) const {
 }
 
 void RecordStream::advance_to(size_t i) {
-  for (size_t k = pos_; k < i; ++k) line_ += buf_[k] == '\n';
+  // A local count (not the member, which a char store might alias) vectorizes.
+  const char* p = buf_.data();
+  uint64_t lines = 0;
+  for (size_t k = pos_; k < i; ++k) lines += p[k] == '\n';
+  line_ += lines;
   pos_ = i;
 }
 

@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <future>
 #include <map>
 #include <vector>
 #include <string>
@@ -214,6 +215,9 @@ int run(CompileArgs& a) {
   int shown = 0;
   int rc = 0;
   Progress progress = compile_progress(s, a.debug < 0);
+  // The manifest hashes the input (and tokenizer files): a second pass over the input, run
+  // beside the compile rather than after it.
+  std::future<shard::RunInfo> info_later = std::async(std::launch::async, [&s] { return run_info(s); });
   s.for_each([&](const CompileSetup::Record& r) {
     progress.tick(r.pos.byte_offset, !r.ok);
     if (a.debug >= 0 && (!r.ok || shown < a.debug)) {
@@ -225,9 +229,8 @@ int run(CompileArgs& a) {
     return deliver(*w, r, a.strict, rc);
   });
   progress.done();
+  const shard::RunInfo info = info_later.get();
   if (rc) return rc;
-
-  const shard::RunInfo info = run_info(s);
   w->finish(info);
 
   const shard::Counts& c = w->counts();

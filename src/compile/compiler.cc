@@ -462,7 +462,7 @@ void Compiler::provenance(const Rendered& r, const Encoded& e, Sample& out) cons
 bool Compiler::compile(const chat::Conversation& c, Sample& out, Problem& problem) const {
   chat::Conversation conv = c;
   chat::place_images(conv, opts_.placement);
-  out = Sample{};
+  out.clear();
   out.id = c.id;
   // With a vision policy, every image's size from its header and its count.
   std::vector<ImageSlot> info;

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <pthread.h>
 #include <thread>
 #include <vector>
 
@@ -25,7 +26,8 @@ struct Batch {
 void compile_one(chat::ConversationReader& reader, const Compiler& compiler, std::string_view text,
                  const chat::SourcePos& pos, PipelineItem& item) {
   item.pos = pos;
-  item.sample = Sample{};
+  item.sample.clear();
+  item.problem = chat::Problem{};
   item.ok = reader.read(text, pos, item.conv, item.problem) && compiler.compile(item.conv, item.sample, item.problem);
 }
 
@@ -61,12 +63,16 @@ uint64_t run_pipeline(chat::RecordStream& records, chat::InputFormat format, con
   std::condition_variable work_cv, done_cv, room_cv;
   std::deque<std::unique_ptr<Batch>> todo;           // read, not yet compiled
   std::map<uint64_t, std::unique_ptr<Batch>> done;   // compiled, not yet handed on
+  // Handed-on batches, reused by the reader with their storage (records and samples), so
+  // that no thread frees what another allocated, and steady state allocates little.
+  std::vector<std::unique_ptr<Batch>> spent;
   uint64_t read_seq = 0;                             // batches read so far
   uint64_t next_out = 0;                             // the batch the sink needs next
   bool reading_done = false, stop = false, stopped_early = false;
   std::exception_ptr read_error, work_error;
 
   auto worker = [&] {
+    pthread_setname_np(pthread_self(), "tokalign-work");
     chat::ConversationReader reader(format);
     for (;;) {
       std::unique_ptr<Batch> b;
@@ -96,6 +102,7 @@ uint64_t run_pipeline(chat::RecordStream& records, chat::InputFormat format, con
   };
 
   auto reader_thread = [&] {
+    pthread_setname_np(pthread_self(), "tokalign-read");
     try {
       std::string_view text;
       chat::SourcePos pos;
@@ -107,7 +114,15 @@ uint64_t run_pipeline(chat::RecordStream& records, chat::InputFormat format, con
         b->seq = read_seq++;
         todo.push_back(std::move(b));
         work_cv.notify_one();
-        b = std::make_unique<Batch>();
+        if (!spent.empty()) {
+          b = std::move(spent.back());
+          spent.pop_back();
+        } else {
+          b = std::make_unique<Batch>();
+        }
+        b->data.clear();
+        b->texts.clear();
+        b->positions.clear();
         return true;
       };
       while (records.next(text, pos)) {
@@ -165,6 +180,8 @@ uint64_t run_pipeline(chat::RecordStream& records, chat::InputFormat format, con
           break;
         }
       if (stopped_early) break;
+      std::lock_guard<std::mutex> lock(mu);
+      spent.push_back(std::move(b));
     }
   } catch (...) {
     shut_down();

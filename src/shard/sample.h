@@ -71,6 +71,18 @@ struct Sample {
       if (im.visual_tokens > im.token_count) ids += im.visual_tokens - im.token_count;
     return ids;
   }
+  // Empties the sample, keeping the storage of its vectors for the next one.
+  void clear() {
+    id.clear();
+    input_ids.clear();
+    labels.clear();
+    images.clear();
+    flags = dropped_turns = boundary_merges = 0;
+    segments.clear();
+    provenance.clear();
+    special_strings.clear();
+    reference_ids.clear();
+  }
   uint64_t trained_tokens() const {
     uint64_t n = 0;
     for (int32_t l : labels) n += l != kIgnoreIndex;
