@@ -1,0 +1,92 @@
+// The shard writer writes and hashes its files on background threads: what lands on disk is
+// every sample in order, the manifest's sizes and SHA-256 sums are those of the files, and a
+// write error (a full disk) is an error naming the file, never a shard that looks complete.
+#include "shard/writer.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "shard/reader.h"
+#include "util/error.h"
+#include "util/sha256.h"
+
+namespace tokalign::shard {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path temp_dir(const std::string& name) {
+  const fs::path dir = fs::temp_directory_path() / ("tokalign-writer-test-" + name + "-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  return dir;
+}
+
+Sample sample(size_t i) {
+  Sample s;
+  s.id = std::to_string(i);
+  s.id.insert(s.id.begin(), 's');
+  const size_t n = 200 + i % 300;  // several MiB in all: many background buffers
+  for (size_t k = 0; k < n; ++k) {
+    s.input_ids.push_back(static_cast<int32_t>((i * 7919 + k * 31) % 32000));
+    s.labels.push_back(k % 3 ? s.input_ids.back() : kIgnoreIndex);
+  }
+  if (i % 5 == 0) {
+    std::string path = "img";
+    path += std::to_string(i);
+    s.images = {{1, 1, path}};
+  }
+  return s;
+}
+
+TEST(ShardWriter, ManyBuffersReadBackInOrderWithTheManifestsHashes) {
+  const fs::path dir = temp_dir("big");
+  const size_t n = 6000;
+  {
+    auto w = make_shard_writer(dir.string(), false);
+    for (size_t i = 0; i < n; ++i) w->write(sample(i));
+    w->finish(RunInfo{"{}", "{}", "{}", "[]", ""});
+  }
+  ShardReader r(dir.string());
+  ASSERT_EQ(r.size(), n);
+  for (size_t i = 0; i < n; i += 97) {
+    const Sample want = sample(i), got = r.get(i);
+    EXPECT_EQ(got.id, want.id);
+    EXPECT_EQ(got.input_ids, want.input_ids);
+    EXPECT_EQ(got.labels, want.labels);
+    EXPECT_EQ(got.images.size(), want.images.size());
+  }
+  EXPECT_GT(fs::file_size(dir / "input_ids.bin"), 4u << 20);  // past several 1 MiB buffers
+  std::stringstream manifest;
+  manifest << std::ifstream(dir / "manifest.json").rdbuf();
+  for (const char* f : {"input_ids.bin", "labels.bin", "samples.bin", "strings.bin", "lengths.bin"}) {
+    uint64_t bytes = 0;
+    const std::string h = sha256_file((dir / f).string(), &bytes);
+    EXPECT_NE(manifest.str().find(h), std::string::npos) << f << ": the manifest lacks its sha256 " << h;
+    EXPECT_NE(manifest.str().find("\"bytes\":" + std::to_string(bytes)), std::string::npos) << f;
+  }
+  fs::remove_all(dir);
+}
+
+TEST(ShardWriter, AFullDiskIsAnErrorNamingTheFile) {
+  if (!fs::exists("/dev/full")) GTEST_SKIP() << "no /dev/full";
+  const fs::path dir = temp_dir("full");
+  fs::create_directories(dir);
+  fs::create_symlink("/dev/full", dir / "labels.bin.tmp");  // the writer's temporary labels file
+  try {
+    auto w = make_shard_writer(dir.string(), false);
+    for (size_t i = 0; i < 3000; ++i) w->write(sample(i));
+    w->finish(RunInfo{"{}", "{}", "{}", "[]", ""});
+    FAIL() << "writing to a full disk succeeded";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("labels.bin.tmp: write error"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(fs::exists(dir / "manifest.json"));
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace tokalign::shard
