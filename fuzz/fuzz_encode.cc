@@ -11,6 +11,9 @@
 //     [start, end) with start <= end <= the text's length in chars;
 //   - the ids do not depend on whether offsets were asked for;
 //   - decode runs (with and without skip_special_tokens);
+//   - the fast paths agree with the general ones: a twin of each tokenizer loaded with
+//     TOKALIGN_NO_SPM_FAST_PATH and TOKALIGN_NO_FLAT_DECODE gives the same ids, offsets and
+//     decoded text; byte offsets name the same spans as the char offsets;
 //   - round trip, for byte-level BPE without a normalizer (a path containing "llama3"):
 //     decode(encode(text, add_special=false)) == text, and with the bos added and
 //     parse_special off, decode(..., skip_special_tokens=true) == text. For a path
@@ -46,7 +49,18 @@ struct Loaded {
   std::string path;
   Tokenizer tokenizer;
   RoundTrip round_trip;
+  Tokenizer general;  // the same file on the general paths only
 };
+
+Tokenizer load_general(const std::string& path) {
+  ::setenv("TOKALIGN_NO_SPM_FAST_PATH", "1", 1);
+  ::setenv("TOKALIGN_NO_FLAT_DECODE", "1", 1);
+  Tokenizer t = Tokenizer::from_file(path);
+  (void)t.decode(std::vector<uint32_t>{0});  // the decode path is fixed on first use
+  ::unsetenv("TOKALIGN_NO_SPM_FAST_PATH");
+  ::unsetenv("TOKALIGN_NO_FLAT_DECODE");
+  return t;
+}
 
 [[noreturn]] void bug(const std::string& what) {
   std::fprintf(stderr, "fuzz_encode: BUG: %s\n", what.c_str());
@@ -76,7 +90,7 @@ std::vector<Loaded>& tokenizers() {
         RoundTrip rt = p.find("llama3") != std::string::npos  ? RoundTrip::Exact
                        : p.find("qwen3") != std::string::npos ? RoundTrip::IfNfc
                                                                : RoundTrip::None;
-        v->push_back({p, Tokenizer::from_file(p), rt});
+        v->push_back({p, Tokenizer::from_file(p), rt, load_general(p)});
         std::fprintf(stderr, "fuzz_encode: loaded %s\n", p.c_str());
       } catch (const std::exception& e) {
         std::fprintf(stderr, "fuzz_encode: cannot load %s: %s\n(set TOKALIGN_FUZZ_TOKENIZERS or run make deps)\n",
@@ -178,6 +192,23 @@ void run(const Loaded& l, std::string_view text, EncodeOptions o) {
 
   std::string decoded = t.decode(e.ids, false);
   std::string decoded_skip = t.decode(e.ids, true);
+
+  const Encoding g = l.general.encode(text, o);
+  if (g.ids != e.ids || g.offsets != e.offsets || g.special_mask != e.special_mask)
+    bug(where + ": the fast path and the general path encode " + show(text) + " differently");
+  if (l.general.decode(e.ids, false) != decoded || l.general.decode(e.ids, true) != decoded_skip)
+    bug(where + ": the flat decoder and the decoder chain decode the ids of " + show(text) + " differently");
+  EncodeOptions in_bytes = o;
+  in_bytes.byte_offsets = true;
+  const Encoding b = t.encode(text, in_bytes);
+  std::vector<size_t> char_start;
+  for (size_t i = 0; i < text.size(); ++i)
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) char_start.push_back(i);
+  char_start.push_back(text.size());
+  if (b.ids != e.ids || b.offsets.size() != e.offsets.size()) bug(where + ": byte offsets change the encoding of " + show(text));
+  for (size_t i = 0; i < e.offsets.size(); ++i)
+    if (b.offsets[i].first != char_start[e.offsets[i].first] || b.offsets[i].second != char_start[e.offsets[i].second])
+      bug(where + ": token " + std::to_string(i) + " of " + show(text) + ": byte offsets name another span than the char offsets");
 
   if (l.round_trip == RoundTrip::None) return;
   if (l.round_trip == RoundTrip::IfNfc && tokalign::unicode::normalize(text, tokalign::unicode::Form::NFC) != text) return;

@@ -40,29 +40,34 @@ void SpmFastPath::encode(std::string_view p, size_t shift, std::vector<uint32_t>
   thread_local std::vector<uint32_t> metas;  // positions in norm of the "▁"s from spaces
   thread_local std::vector<uint32_t> cuts;   // word starts in norm, then norm.size()
   thread_local std::vector<Token> toks;
-  norm.assign(kMeta);
+  norm.resize(3 + 3 * p.size());  // at most: each byte a space
+  char* out = norm.data();
+  std::memcpy(out, kMeta.data(), 3);
+  size_t j = 3;
   metas.clear();
   cuts.assign(1, 0);
-  for (size_t i = 0;;) {
-    const void* hit = std::memchr(p.data() + i, ' ', p.size() - i);
-    const size_t at = hit ? static_cast<size_t>(static_cast<const char*>(hit) - p.data()) : p.size();
-    norm.append(p, i, at - i);
-    if (at == p.size()) break;
-    if (at > 0) {
-      char32_t prev = static_cast<unsigned char>(p[at - 1]);
+  for (size_t i = 0; i < p.size(); ++i) {
+    const char c = p[i];
+    if (c != ' ') {
+      out[j++] = c;
+      continue;
+    }
+    if (i > 0) {
+      char32_t prev = static_cast<unsigned char>(p[i - 1]);
       if (prev == ' ') {
         prev = U'\u2581';
       } else if (prev >= 0x80) {
-        size_t k = at - 1;
+        size_t k = i - 1;
         while (k > 0 && unicode::is_continuation(static_cast<unsigned char>(p[k]))) --k;
         prev = unicode::decode(p, k);
       }
-      if (model_.spm_cut_after(prev)) cuts.push_back(static_cast<uint32_t>(norm.size()));
+      if (model_.spm_cut_after(prev)) cuts.push_back(static_cast<uint32_t>(j));
     }
-    metas.push_back(static_cast<uint32_t>(norm.size()));
-    norm += kMeta;
-    i = at + 1;
+    metas.push_back(static_cast<uint32_t>(j));
+    std::memcpy(out + j, kMeta.data(), 3);
+    j += 3;
   }
+  norm.resize(j);
   cuts.push_back(static_cast<uint32_t>(norm.size()));
 
   // Pass 2: each word through the model (BpeModel::tokenize_word, cached). A
