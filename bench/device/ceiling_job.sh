@@ -4,9 +4,7 @@
 # shared reader, writer or caches; each slice is its own file). Whole-process wall times.
 # Expects .device/guard/{tokalign,lib/}, .device/tok/vicuna, .device/bench/pride.txt.
 set -u
-G=.device/guard
-TOKALIGN="$G/lib/ld-linux-x86-64.so.2 --library-path $G/lib $G/tokalign"
-TOK=.device/tok/vicuna
+source "$(dirname "$0")/env.sh"
 N=${N:-665000}
 R=$OUT/ceiling.jsonl
 CORES=$(nproc)

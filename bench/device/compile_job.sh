@@ -4,9 +4,7 @@
 # Expects .device/guard/{tokalign,lib/} (binary + Debian libraries), .device/tok/vicuna
 # (LLaVA-1.5's tokenizer), .device/llava (LLaVA's sources), .device/bench/pride.txt.
 set -u
-G=.device/guard
-TOKALIGN="$G/lib/ld-linux-x86-64.so.2 --library-path $G/lib $G/tokalign"
-TOK=.device/tok/vicuna
+source "$(dirname "$0")/env.sh"
 N=${N:-30000}
 R=$OUT/results.jsonl
 nproc > $OUT/nproc.txt
@@ -30,7 +28,6 @@ print(json.dumps({"what": f"tokalign compile -j {threads} (whole process)", "sam
                   "summary": p.stderr.strip().splitlines()[-1] if p.stderr.strip() else ""}))
 PY
 }
-export TOKALIGN TOK
 $TOKALIGN compile --data /tmp/mix.json -t $TOK --template llava_v1 --out /tmp/shard --overwrite -j 16 2>/dev/null  # warm the tokenizer cache
 for run in 1 2 3; do tk j1 /tmp/mix.json 1 $N; tk j16 /tmp/mix.json 16 $N; done
 tk j16 /tmp/mix665k.json 16 665000

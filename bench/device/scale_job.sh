@@ -3,8 +3,7 @@
 # 1.1 GB, versus 2M samples, 3.2 GB), and how compile scales with threads (1..16).
 # Expects .device/guard/{tokalign,lib/}, .device/tok/vicuna, .device/bench/pride.txt.
 set -u
-G=.device/guard
-export TOKALIGN="$G/lib/ld-linux-x86-64.so.2 --library-path $G/lib $G/tokalign" TOK=.device/tok/vicuna
+source "$(dirname "$0")/env.sh"
 R=$OUT/scale.jsonl
 python3 bench/gen_llava_mix.py --n 665000 --seed 2 --format jsonl --text .device/bench/pride.txt > /tmp/m665k.jsonl
 cat /tmp/m665k.jsonl /tmp/m665k.jsonl /tmp/m665k.jsonl > /tmp/m2m.jsonl
