@@ -353,6 +353,7 @@ bool Compiler::verify(const Rendered& r, Encoded& e, const Sample& s, Problem& p
       e.span_ids.clear();
       e.expected.clear();
       uint32_t done = 0;
+      uint32_t run_start = 0, run_end = 0;  // text not yet appended (adjacent tokens' text in one append)
       if (ordered)
         while (first_tok < ch.tok_end && e.toks[first_tok].end <= c0) ++first_tok;
       for (uint32_t t = first_tok; t < ch.tok_end; ++t) {
@@ -361,9 +362,16 @@ bool Compiler::verify(const Rendered& r, Encoded& e, const Sample& s, Problem& p
         if (s.labels[t] == kIgnoreIndex || tk.end <= c0 || tk.start >= c1) continue;
         e.span_ids.push_back(static_cast<uint32_t>(s.input_ids[t]));
         const uint32_t from = std::max(done, tk.start);
-        if (tk.end > from) e.expected.append(ch.text, from, tk.end - from);
+        if (tk.end > from) {
+          if (from != run_end) {
+            e.expected.append(ch.text, run_start, run_end - run_start);
+            run_start = from;
+          }
+          run_end = tk.end;
+        }
         done = std::max(done, tk.end);
       }
+      e.expected.append(ch.text, run_start, run_end - run_start);
       tok_.decode(e.span_ids, e.decoded);
       auto same = [](std::string_view x, std::string_view want) {
         return x == want || (!want.empty() && want[0] == ' ' && x == want.substr(1));
