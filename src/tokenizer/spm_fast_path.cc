@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "tokenizer/hot_words.h"
 #include "tokenizer/pattern.h"
 #include "unicode/utf8.h"
 
@@ -30,73 +31,120 @@ std::unique_ptr<SpmFastPath> SpmFastPath::detect(const Normalizer* normalizer, c
   return std::unique_ptr<SpmFastPath>(new SpmFastPath(*bpe));
 }
 
+SpmFastPath::SpmFastPath(const BpeModel& m) : model_(m), uid_(new_uid()) {}
+
 void SpmFastPath::encode(std::string_view p, size_t shift, std::vector<uint32_t>& ids,
                          std::vector<std::pair<size_t, size_t>>* offsets) const {
   if (p.empty()) return;  // Prepend leaves an empty piece empty
-  // Pass 1: the normalized piece ("▁" prepended, each space a "▁"), where its spaces went,
-  // and where it is cut into words: before each space whose preceding char (in the
-  // normalized text: "▁" for a space or the prepended one) allows it.
-  thread_local std::string norm;
-  thread_local std::vector<uint32_t> metas;  // positions in norm of the "▁"s from spaces
-  thread_local std::vector<uint32_t> cuts;   // word starts in norm, then norm.size()
-  thread_local std::vector<Token> toks;
-  norm.resize(3 + 3 * p.size());  // at most: each byte a space
-  char* out = norm.data();
-  std::memcpy(out, kMeta.data(), 3);
-  size_t j = 3;
-  metas.clear();
+  // The words: the piece is cut before each space whose preceding char (in the normalized
+  // text: "▁" for a space or the prepended one) allows it.
+  thread_local std::vector<uint32_t> cuts;  // word starts in p, then p.size()
   cuts.assign(1, 0);
-  for (size_t i = 0; i < p.size(); ++i) {
-    const char c = p[i];
+  auto at_space = [&](size_t i) {
+    if (i == 0) return;
+    char32_t prev = static_cast<unsigned char>(p[i - 1]);
+    if (prev == ' ') {
+      prev = U'\u2581';
+    } else if (prev >= 0x80) {
+      size_t k = i - 1;
+      while (k > 0 && unicode::is_continuation(static_cast<unsigned char>(p[k]))) --k;
+      prev = unicode::decode(p, k);
+    }
+    if (model_.spm_cut_after(prev)) cuts.push_back(static_cast<uint32_t>(i));
+  };
+  // Spaces eight bytes at a time: a byte of x is zero where p has a space.
+  size_t i = 0;
+  for (; i + 8 <= p.size(); i += 8) {
+    uint64_t x;
+    std::memcpy(&x, p.data() + i, 8);
+    x ^= 0x2020202020202020ull;
+    uint64_t zero = (x - 0x0101010101010101ull) & ~x & 0x8080808080808080ull;
+    while (zero) {
+      const size_t k = static_cast<size_t>(__builtin_ctzll(zero)) / 8;
+      // The borrow trick may also flag the byte after a zero byte: check each hit.
+      if (p[i + k] == ' ') at_space(i + k);
+      zero &= zero - 1;
+    }
+  }
+  for (; i < p.size(); ++i)
+    if (p[i] == ' ') at_space(i);
+  cuts.push_back(static_cast<uint32_t>(p.size()));
+
+  // Each word's tokens, with byte ranges in the word's input: from the per-thread table of
+  // short input words (flag 1: the piece's first word, which gets the prepended "▁"), else
+  // through the model.
+  HotWords& hot = per_thread<HotWords>(uid_);
+  thread_local std::vector<std::pair<size_t, size_t>> unwanted;  // offsets nobody asked for (the table keeps them)
+  unwanted.clear();
+  std::vector<std::pair<size_t, size_t>>& offs = offsets ? *offsets : unwanted;
+  for (size_t w = 0; w + 1 < cuts.size(); ++w) {
+    const size_t a = cuts[w], b = cuts[w + 1];
+    const std::string_view in = p.substr(a, b - a);
+    const bool short_word = in.size() <= HotWords::kMaxLen;
+    HotWords::Probe probe{};
+    if (short_word) {
+      probe = hot.probe(in, w == 0);
+      if (probe.hit()) {
+        const HotWord& h = *probe.slot;
+        for (uint8_t k = 0; k < h.n; ++k) {
+          ids.push_back(h.ids[k]);
+          offs.emplace_back(shift + a + h.start[k], shift + a + h.end[k]);
+        }
+        continue;
+      }
+    }
+    const size_t first = ids.size(), first_offset = offs.size();
+    encode_word(in, w == 0, ids, offs, shift + a);
+    const size_t n = ids.size() - first;
+    if (!short_word || n > HotWords::kMaxTokens) continue;
+    uint8_t start[HotWords::kMaxTokens], end[HotWords::kMaxTokens];
+    for (size_t k = 0; k < n; ++k) {
+      start[k] = static_cast<uint8_t>(offs[first_offset + k].first - shift - a);
+      end[k] = static_cast<uint8_t>(offs[first_offset + k].second - shift - a);
+    }
+    HotWords::store(probe, n, ids.data() + first, start, end);
+  }
+}
+
+void SpmFastPath::encode_word(std::string_view in, bool first, std::vector<uint32_t>& ids,
+                              std::vector<std::pair<size_t, size_t>>& offsets, size_t at) const {
+  // The normalized word: the prepended "▁" for the piece's first word, each space a "▁".
+  thread_local std::string word;
+  thread_local std::vector<uint32_t> metas;  // where in word a space became "▁"
+  thread_local std::vector<Token> toks;
+  word.clear();
+  metas.clear();
+  const uint32_t pre = first ? 3 : 0;
+  if (first) word += kMeta;
+  for (char c : in) {
     if (c != ' ') {
-      out[j++] = c;
+      word.push_back(c);
       continue;
     }
-    if (i > 0) {
-      char32_t prev = static_cast<unsigned char>(p[i - 1]);
-      if (prev == ' ') {
-        prev = U'\u2581';
-      } else if (prev >= 0x80) {
-        size_t k = i - 1;
-        while (k > 0 && unicode::is_continuation(static_cast<unsigned char>(p[k]))) --k;
-        prev = unicode::decode(p, k);
-      }
-      if (model_.spm_cut_after(prev)) cuts.push_back(static_cast<uint32_t>(j));
-    }
-    metas.push_back(static_cast<uint32_t>(j));
-    std::memcpy(out + j, kMeta.data(), 3);
-    j += 3;
+    metas.push_back(static_cast<uint32_t>(word.size()));
+    word += kMeta;
   }
-  norm.resize(j);
-  cuts.push_back(static_cast<uint32_t>(norm.size()));
-
-  // Pass 2: each word through the model (BpeModel::tokenize_word, cached). A
-  // token's input range is what HF's alignments give: each byte of a char maps to the char's
-  // input range, a "▁" from a space to the space, and the prepended "▁" (as HF's prepend
-  // aligns it) to the piece's first char.
-  const uint32_t first_len = unicode::char_len(static_cast<unsigned char>(p[0]));
-  auto is_cont = [&](size_t i) { return unicode::is_continuation(static_cast<unsigned char>(norm[i])); };
+  toks.clear();
+  model_.tokenize_word(word, toks);
+  // A token's input range is what HF's alignments give: each byte of a char maps to the
+  // char's input range, a "▁" from a space to the space, and the prepended "▁" (as HF's
+  // prepend aligns it) to the piece's first char.
+  const uint32_t first_len = in.empty() ? 0 : unicode::char_len(static_cast<unsigned char>(in[0]));
+  auto is_cont = [&](size_t i) { return unicode::is_continuation(static_cast<unsigned char>(word[i])); };
   size_t before = 0;  // "▁"s from spaces wholly before the current position (tokens come in order)
-  auto input_at = [&](size_t q) {  // q: a char boundary of norm past the prepended "▁"
+  auto input_at = [&](size_t q) {  // q: a char boundary of word past the prepended "▁"
     while (before < metas.size() && metas[before] < q) ++before;
     while (before > 0 && metas[before - 1] >= q) --before;
-    return q - 3 - 2 * before;
+    return q - pre - 2 * before;
   };
-  const std::string_view all(norm);
-  for (size_t w = 0; w + 1 < cuts.size(); ++w) {
-    const size_t ws = cuts[w];
-    toks.clear();
-    model_.tokenize_word(all.substr(ws, cuts[w + 1] - ws), toks);
-    for (const Token& t : toks) {
-      ids.push_back(t.id);
-      if (!offsets) continue;
-      size_t s = ws + t.start, f = ws + t.end;  // widen to whole chars (byte-fallback tokens are single bytes)
-      while (s > 0 && s < norm.size() && is_cont(s)) --s;
-      while (f < norm.size() && is_cont(f)) ++f;
-      const size_t from = s < 3 ? 0 : input_at(s);
-      const size_t to = f <= 3 ? first_len : input_at(f);
-      offsets->emplace_back(shift + from, shift + to);
-    }
+  for (const Token& t : toks) {
+    ids.push_back(t.id);
+    size_t s = t.start, f = t.end;  // widen to whole chars (byte-fallback tokens are single bytes)
+    while (s > 0 && s < word.size() && is_cont(s)) --s;
+    while (f < word.size() && is_cont(f)) ++f;
+    const size_t from = s < pre ? 0 : input_at(s);
+    const size_t to = f <= pre ? first_len : input_at(f);
+    offsets.emplace_back(at + from, at + to);
   }
 }
 

@@ -8,6 +8,7 @@
 // through the alignment. Here the same words are built straight from the input (a space is a
 // "▁", the piece's first word gets the prepended "▁") and each token's input range comes from
 // a walk over the word: the result is the same ids and offsets, with far less work per byte.
+// Short input words are looked up whole (ids and offsets) in a per-thread table first.
 // tokenizer_test.cc checks the two paths agree.
 #pragma once
 
@@ -36,8 +37,13 @@ class SpmFastPath {
               std::vector<std::pair<size_t, size_t>>* offsets) const;
 
  private:
-  explicit SpmFastPath(const BpeModel& m) : model_(m) {}
+  explicit SpmFastPath(const BpeModel& m);
+  // One word (input bytes, the piece's first word or not) through the model: appends its ids
+  // and their input ranges shifted by `at`.
+  void encode_word(std::string_view in, bool first, std::vector<uint32_t>& ids,
+                   std::vector<std::pair<size_t, size_t>>& offsets, size_t at) const;
   const BpeModel& model_;
+  uint64_t uid_;  // identifies this path's per-thread table of input words
 };
 
 }  // namespace tokalign::tok

@@ -9,6 +9,7 @@
 #include <queue>
 
 #include "tokenizer/byte_level_alphabet.h"
+#include "tokenizer/hot_words.h"
 #include "unicode/utf8.h"
 #include "util/error.h"
 
@@ -22,92 +23,17 @@ constexpr size_t kCacheMaxWords = 1 << 17;
 // Below this many symbols a linear scan beats the heap.
 constexpr size_t kScanMaxSymbols = 256;
 
-// Per-thread word cache of one model: word -> tokens. Kept per thread so encode needs no
-// lock; keyed by the model's uid so a new model at a recycled address never sees
-// another's entries. In front of the general cache sits a small direct-mapped "hot" table
-// for words of at most 16 bytes and 4 tokens, sized to stay in L2: English text finds
-// nearly every word there without touching the large vocabulary tables.
-struct HotEntry {
-  uint64_t k0 = 0, k1 = 0;  // the word, zero-padded
-  uint8_t len = 0xFF;       // 0xFF: empty
-  uint8_t n = 0;
-  uint8_t ends[4] = {};
-  uint32_t ids[4] = {};
-};
-constexpr size_t kHotEntries = 8192;
-
+// Per-thread word cache of one model: word -> tokens, with a HotWords table in front.
 struct WordCache {
-  std::vector<HotEntry> hot = std::vector<HotEntry>(kHotEntries);
+  HotWords hot;
   StringIdMap index;           // word -> offset in store
   std::vector<uint32_t> store;  // [n, id0, end0, id1, end1, ...]
 };
 
-// A thread keeps the caches of its few most recently used models; older ones are dropped,
-// so a process that creates many tokenizers (a fuzzer, a notebook) does not grow.
-constexpr size_t kCachesPerThread = 4;
-
-WordCache& cache_for(uint64_t uid) {
-  struct Slot {
-    uint64_t uid = 0;
-    uint64_t last_use = 0;
-    std::unique_ptr<WordCache> cache;
-  };
-  thread_local Slot slots[kCachesPerThread];
-  thread_local uint64_t clock = 0;
-  thread_local Slot* last = nullptr;
-  if (last && last->uid == uid) return *last->cache;
-  Slot* victim = &slots[0];
-  for (Slot& s : slots) {
-    if (s.cache && s.uid == uid) {
-      s.last_use = ++clock;
-      last = &s;
-      return *s.cache;
-    }
-    if (!s.cache || s.last_use < victim->last_use) victim = &s;
-    if (!victim->cache) break;
-  }
-  victim->uid = uid;
-  victim->last_use = ++clock;
-  victim->cache = std::make_unique<WordCache>();
-  last = victim;
-  return *victim->cache;
-}
-
-// The word (at most 16 bytes) as two zero-padded words, with overlapping loads that stay
-// inside it (no stack buffer: that stalls on store forwarding in the hottest path).
-inline void load_key(std::string_view w, uint64_t& k0, uint64_t& k1) {
-  const char* p = w.data();
-  const size_t n = w.size();
-  k0 = k1 = 0;
-  if (n >= 8) {
-    std::memcpy(&k0, p, 8);
-    if (n > 8) {
-      std::memcpy(&k1, p + n - 8, 8);
-      k1 >>= 8 * (16 - n);
-    }
-  } else if (n >= 4) {
-    uint32_t lo, hi;
-    std::memcpy(&lo, p, 4);
-    std::memcpy(&hi, p + n - 4, 4);
-    k0 = lo;
-    if (n > 4) k0 |= static_cast<uint64_t>(hi >> (8 * (8 - n))) << 32;
-  } else {
-    for (size_t i = 0; i < n; ++i) k0 |= static_cast<uint64_t>(static_cast<unsigned char>(p[i])) << (8 * i);
-  }
-}
-
-inline size_t hot_slot(uint64_t k0, uint64_t k1, size_t len) {
-  uint64_t h = (k0 * 0x9E3779B97F4A7C15ull) ^ (k1 * 0xC2B2AE3D27D4EB4Full) ^ (len * 0x165667B19E3779F9ull);
-  h ^= h >> 29;
-  return static_cast<size_t>(h) & (kHotEntries - 1);
-}
-
-std::atomic<uint64_t> next_uid{1};
-
 }  // namespace
 
 BpeModel::BpeModel()
-    : fuse_unk_(false), byte_fallback_(false), ignore_merges_(false), byte_level_(false), uid_(next_uid.fetch_add(1)) {}
+    : fuse_unk_(false), byte_fallback_(false), ignore_merges_(false), byte_level_(false), uid_(new_uid()) {}
 
 BpeModel::BpeModel(BpeConfig cfg)
     : prefix_(std::move(cfg.continuing_subword_prefix)),
@@ -116,7 +42,7 @@ BpeModel::BpeModel(BpeConfig cfg)
       byte_fallback_(cfg.byte_fallback),
       ignore_merges_(cfg.ignore_merges),
       byte_level_(cfg.byte_level),
-      uid_(next_uid.fetch_add(1)) {
+      uid_(new_uid()) {
   if (byte_level_ && (!prefix_.empty() || !suffix_.empty() || byte_fallback_))
     byte_level_ = false;  // raw-byte storage only holds for the plain GPT-2 setup
   if (byte_level_) {
@@ -548,38 +474,29 @@ void BpeModel::tokenize(std::string_view word, std::vector<Token>& out) const {
 }
 
 void BpeModel::tokenize_word(std::string_view word, std::vector<Token>& out) const {
-  WordCache& cache = cache_for(uid_);
-  HotEntry* hot = nullptr;
-  uint64_t k0 = 0, k1 = 0;
-  if (word.size() <= 16) {
-    load_key(word, k0, k1);
-    hot = &cache.hot[hot_slot(k0, k1, word.size())];
-    if (hot->len == word.size() && hot->k0 == k0 && hot->k1 == k1) {
-      uint32_t start = 0;
-      for (uint8_t k = 0; k < hot->n; ++k) {
-        out.push_back({hot->ids[k], start, hot->ends[k]});
-        start = hot->ends[k];
-      }
+  WordCache& cache = per_thread<WordCache>(uid_);
+  HotWords::Probe hot{};
+  const bool short_word = word.size() <= HotWords::kMaxLen;
+  if (short_word) {
+    hot = cache.hot.probe(word);
+    if (hot.hit()) {
+      const HotWord& h = *hot.slot;
+      for (uint8_t k = 0; k < h.n; ++k) out.push_back({h.ids[k], h.start[k], h.end[k]});
       return;
     }
   }
   const size_t first = out.size();
   auto remember_hot = [&] {
     const size_t n = out.size() - first;
-    if (!hot || n > 4) return;
-    uint32_t expect = 0;
-    for (size_t k = first; k < out.size(); ++k) {
-      if (out[k].start != expect) return;
-      expect = out[k].end;
-    }
-    hot->k0 = k0;
-    hot->k1 = k1;
-    hot->len = static_cast<uint8_t>(word.size());
-    hot->n = static_cast<uint8_t>(n);
+    if (!short_word || n > HotWords::kMaxTokens) return;
+    uint32_t ids[HotWords::kMaxTokens];
+    uint8_t start[HotWords::kMaxTokens], end[HotWords::kMaxTokens];
     for (size_t k = 0; k < n; ++k) {
-      hot->ids[k] = out[first + k].id;
-      hot->ends[k] = static_cast<uint8_t>(out[first + k].end);
+      ids[k] = out[first + k].id;
+      start[k] = static_cast<uint8_t>(out[first + k].start);
+      end[k] = static_cast<uint8_t>(out[first + k].end);
     }
+    HotWords::store(hot, n, ids, start, end);
   };
   if (ignore_merges_) {
     if (auto id = vocab_.get(word)) {

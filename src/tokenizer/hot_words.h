@@ -1,0 +1,126 @@
+// Per-thread caches for the encoder's hot path.
+//
+// HotWords is a small direct-mapped table from short words (at most 16 bytes) to their few
+// tokens (at most 4, with byte ranges in the word), sized to stay in L2: running text finds
+// nearly every word there without touching the large vocabulary tables. BpeModel keeps one
+// for words as the model sees them; SpmFastPath one for words as they appear in the input.
+//
+// per_thread<T>(uid) is the calling thread's T for the owner `uid` (a number from new_uid(),
+// so a new owner at a recycled address never sees another's entries): caches are kept per
+// thread so encoding takes no lock, and a thread keeps those of its few most recently used
+// owners only, so a process that creates many tokenizers (a fuzzer, a notebook) does not grow.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+namespace tokalign::tok {
+
+struct HotWord {
+  uint64_t k0 = 0, k1 = 0;  // the word, zero-padded
+  uint8_t tag = 0xFF;       // length | flags << 5; 0xFF: empty
+  uint8_t n = 0;
+  uint8_t start[4] = {}, end[4] = {};
+  uint32_t ids[4] = {};
+};
+
+class HotWords {
+ public:
+  static constexpr size_t kMaxLen = 16, kMaxTokens = 4;
+  // A word's place in the table; hit() when the slot holds this word.
+  struct Probe {
+    HotWord* slot;
+    uint64_t k0, k1;
+    uint8_t tag;
+    bool hit() const { return slot->tag == tag && slot->k0 == k0 && slot->k1 == k1; }
+  };
+  // `w` has at most kMaxLen bytes; `flags` (< 4) keeps variants of one word apart.
+  Probe probe(std::string_view w, uint8_t flags = 0) {
+    Probe p;
+    load_key(w, p.k0, p.k1);
+    p.tag = static_cast<uint8_t>(w.size() | flags << 5);
+    uint64_t h = (p.k0 * 0x9E3779B97F4A7C15ull) ^ (p.k1 * 0xC2B2AE3D27D4EB4Full) ^ (p.tag * 0x165667B19E3779F9ull);
+    h ^= h >> 29;
+    p.slot = &table_[static_cast<size_t>(h) & (kEntries - 1)];
+    return p;
+  }
+  // Fills the probed slot: n <= kMaxTokens tokens with byte ranges below 256.
+  static void store(const Probe& p, size_t n, const uint32_t* ids, const uint8_t* start, const uint8_t* end) {
+    HotWord& s = *p.slot;
+    s.k0 = p.k0;
+    s.k1 = p.k1;
+    s.tag = p.tag;
+    s.n = static_cast<uint8_t>(n);
+    for (size_t k = 0; k < n; ++k) {
+      s.ids[k] = ids[k];
+      s.start[k] = start[k];
+      s.end[k] = end[k];
+    }
+  }
+
+ private:
+  static constexpr size_t kEntries = 8192;
+  // The word as two zero-padded words, with overlapping loads that stay inside it (no stack
+  // buffer: that stalls on store forwarding in the hottest path).
+  static void load_key(std::string_view w, uint64_t& k0, uint64_t& k1) {
+    const char* p = w.data();
+    const size_t n = w.size();
+    k0 = k1 = 0;
+    if (n >= 8) {
+      std::memcpy(&k0, p, 8);
+      if (n > 8) {
+        std::memcpy(&k1, p + n - 8, 8);
+        k1 >>= 8 * (16 - n);
+      }
+    } else if (n >= 4) {
+      uint32_t lo, hi;
+      std::memcpy(&lo, p, 4);
+      std::memcpy(&hi, p + n - 4, 4);
+      k0 = lo;
+      if (n > 4) k0 |= static_cast<uint64_t>(hi >> (8 * (8 - n))) << 32;
+    } else {
+      for (size_t i = 0; i < n; ++i) k0 |= static_cast<uint64_t>(static_cast<unsigned char>(p[i])) << (8 * i);
+    }
+  }
+  std::vector<HotWord> table_ = std::vector<HotWord>(kEntries);
+};
+
+inline uint64_t new_uid() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1);
+}
+
+template <class T>
+T& per_thread(uint64_t uid) {
+  constexpr size_t kPerThread = 4;
+  struct Slot {
+    uint64_t uid = 0;
+    uint64_t last_use = 0;
+    std::unique_ptr<T> value;
+  };
+  thread_local Slot slots[kPerThread];
+  thread_local uint64_t clock = 0;
+  thread_local Slot* last = nullptr;
+  if (last && last->uid == uid) return *last->value;
+  Slot* victim = &slots[0];
+  for (Slot& s : slots) {
+    if (s.value && s.uid == uid) {
+      s.last_use = ++clock;
+      last = &s;
+      return *s.value;
+    }
+    if (!s.value || s.last_use < victim->last_use) victim = &s;
+    if (!victim->value) break;
+  }
+  victim->uid = uid;
+  victim->last_use = ++clock;
+  victim->value = std::make_unique<T>();
+  last = victim;
+  return *victim->value;
+}
+
+}  // namespace tokalign::tok
