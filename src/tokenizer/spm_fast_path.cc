@@ -25,7 +25,7 @@ std::unique_ptr<SpmFastPath> SpmFastPath::detect(const Normalizer* normalizer, c
   const auto* literal = dynamic_cast<const StringPattern*>(&replace->pattern());
   if (!literal || literal->literal() != " ") return nullptr;
   const auto* bpe = dynamic_cast<const BpeModel*>(model);
-  if (!bpe || bpe->byte_level() || !bpe->spm_cut_after(U'a')) return nullptr;
+  if (!bpe || bpe->byte_level() || !bpe->spm_cuts()) return nullptr;
   for (const AddedToken& t : added.tokens())
     if (t.normalized) return nullptr;
   return std::unique_ptr<SpmFastPath>(new SpmFastPath(*bpe));

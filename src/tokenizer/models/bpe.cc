@@ -233,7 +233,7 @@ BpeModel::~BpeModel() = default;
 
 void BpeModel::fill_cut_table() {
   for (char32_t c = 0; c < 128; ++c)
-    cut_after_ascii_[c] = spm_cuts_ && std::find(cut_blockers_.begin(), cut_blockers_.end(), c) == cut_blockers_.end();
+    cut_after_ascii_[c] = spm_cuts_ && !blocks_cut(c);
 }
 
 std::optional<uint32_t> BpeModel::token_to_id(std::string_view token) const {
@@ -460,7 +460,7 @@ void BpeModel::tokenize(std::string_view word, std::vector<Token>& out) const {
       size_t k = at - 1;
       while (k > 0 && unicode::is_continuation(static_cast<unsigned char>(word[k]))) --k;
       char32_t prev = unicode::decode(word, k);
-      if (std::find(cut_blockers_.begin(), cut_blockers_.end(), prev) != cut_blockers_.end()) continue;
+      if (!spm_cut_after(prev)) continue;
       piece(seg, at);
       seg = at;
       i = at + 3;

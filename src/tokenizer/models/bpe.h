@@ -45,8 +45,9 @@ class BpeModel : public Model {
   // `prev` (no merge can span such a cut; see spm_cuts_).
   bool spm_cut_after(char32_t prev) const {
     if (prev < 128) return cut_after_ascii_[prev];
-    return spm_cuts_ && std::find(cut_blockers_.begin(), cut_blockers_.end(), prev) == cut_blockers_.end();
+    return spm_cuts_ && !blocks_cut(prev);
   }
+  bool spm_cuts() const { return spm_cuts_; }
   std::optional<uint32_t> token_to_id(std::string_view token) const override;
   std::optional<std::string_view> id_to_token(uint32_t id) const override;
   // Distinct keys: duplicates in the JSON object collapse like a map, as in HF.
@@ -73,6 +74,9 @@ class BpeModel : public Model {
  private:
   BpeModel();
   void fill_cut_table();  // cut_after_ascii_ from spm_cuts_ and cut_blockers_
+  bool blocks_cut(char32_t c) const {
+    return std::find(cut_blockers_.begin(), cut_blockers_.end(), c) != cut_blockers_.end();
+  }
   void initial_symbols(std::string_view word, std::vector<Symbol>& syms) const;
   void merge_word(std::string_view word, std::vector<Token>& out) const;
 
