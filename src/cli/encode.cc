@@ -11,6 +11,7 @@
 #include "report/visible.h"
 #include "tokenizer/sentencepiece/slow_llama.h"
 #include "tokenizer/tokenizer.h"
+#include "unicode/utf8.h"
 #include "util/error.h"
 #include "util/json_write.h"
 
@@ -193,10 +194,7 @@ int run_text(const EncodeArgs& a, const tok::Tokenizer& t, const tok::EncodeOpti
     // token covers (whitespace made visible: \u2423 space, \u23CE newline, \u2192 tab).
     std::snprintf(row, sizeof row, "%6s %8s  %-12s %-20s %s\n", "pos", "id", "offsets", "token", "text");
     buf += row;
-    std::vector<size_t> char_start;  // byte offset of each char of the input
-    for (size_t i = 0; i < text.size(); ++i)
-      if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) char_start.push_back(i);
-    char_start.push_back(text.size());
+    const std::vector<uint32_t> char_start = unicode::char_starts(text);  // char index -> byte
     for (size_t i = 0; i < e.ids.size(); ++i) {
       std::string off = "[" + std::to_string(e.offsets[i].first) + "," + std::to_string(e.offsets[i].second) + ")";
       std::snprintf(row, sizeof row, "%6zu %8u  %-12s ", i, e.ids[i], off.c_str());

@@ -322,7 +322,7 @@ bool Compiler::verify(const Rendered& r, Encoded& e, const Sample& s, Problem& p
     for (size_t c = 0; missing && c < n; ++c)
       if (e.want[c] && !e.covered[c])
         return fail(p, "verify_trained_text_unlabelled", "labels",
-                    "trained text at character " + std::to_string(char_index(std::string_view(ch.text).substr(0, c))[c]) +
+                    "trained text at character " + std::to_string(unicode::count_chars(std::string_view(ch.text).substr(0, c))) +
                         " of chunk " + std::to_string(k) + " has no trained token");
   }
 

@@ -11,19 +11,11 @@ namespace tokalign::tok {
 using unicode::char_len;
 using unicode::decode;
 
-namespace {
-
-size_t char_start(std::string_view s, size_t i) {
-  while (i > 0 && unicode::is_continuation(static_cast<unsigned char>(s[i]))) --i;
-  return i;
-}
-
-}  // namespace
 
 Alignment NormalizedString::align_at(size_t i) const {
   if (!align_.empty()) return align_[i];
   // Identity: each byte maps to the whole char that holds it.
-  size_t a = char_start(normalized_, i);
+  size_t a = unicode::char_floor(normalized_, i);
   size_t b = a + char_len(static_cast<unsigned char>(normalized_[a]));
   return {static_cast<uint32_t>(a), static_cast<uint32_t>(b)};
 }
@@ -177,7 +169,7 @@ void NormalizedString::append(std::string_view s) {
     transform_range(0, 0, t, 0);
     return;
   }
-  size_t b = char_start(normalized_, normalized_.size() - 1);
+  size_t b = unicode::char_floor(normalized_, normalized_.size() - 1);
   size_t j = b;
   t.emplace_back(decode(normalized_, j), 0);
   for (size_t k = 0; k < s.size();) t.emplace_back(decode(s, k), 1);

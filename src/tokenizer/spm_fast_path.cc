@@ -43,13 +43,8 @@ void SpmFastPath::encode(std::string_view p, size_t shift, std::vector<uint32_t>
   auto at_space = [&](size_t i) {
     if (i == 0) return;
     char32_t prev = static_cast<unsigned char>(p[i - 1]);
-    if (prev == ' ') {
-      prev = U'\u2581';
-    } else if (prev >= 0x80) {
-      size_t k = i - 1;
-      while (k > 0 && unicode::is_continuation(static_cast<unsigned char>(p[k]))) --k;
-      prev = unicode::decode(p, k);
-    }
+    if (prev == ' ') prev = U'\u2581';
+    else if (prev >= 0x80) prev = unicode::char_before(p, i);
     if (model_.spm_cut_after(prev)) cuts.push_back(static_cast<uint32_t>(i));
   };
   // Spaces eight bytes at a time: a byte of x is zero where p has a space.
@@ -130,7 +125,6 @@ void SpmFastPath::encode_word(std::string_view in, bool first, std::vector<uint3
   // char's input range, a "▁" from a space to the space, and the prepended "▁" (as HF's
   // prepend aligns it) to the piece's first char.
   const uint32_t first_len = in.empty() ? 0 : unicode::char_len(static_cast<unsigned char>(in[0]));
-  auto is_cont = [&](size_t i) { return unicode::is_continuation(static_cast<unsigned char>(word[i])); };
   size_t before = 0;  // "▁"s from spaces wholly before the current position (tokens come in order)
   auto input_at = [&](size_t q) {  // q: a char boundary of word past the prepended "▁"
     while (before < metas.size() && metas[before] < q) ++before;
@@ -139,9 +133,8 @@ void SpmFastPath::encode_word(std::string_view in, bool first, std::vector<uint3
   };
   for (const Token& t : toks) {
     ids.push_back(t.id);
-    size_t s = t.start, f = t.end;  // widen to whole chars (byte-fallback tokens are single bytes)
-    while (s > 0 && s < word.size() && is_cont(s)) --s;
-    while (f < word.size() && is_cont(f)) ++f;
+    // Widened to whole chars (byte-fallback tokens are single bytes).
+    const size_t s = unicode::char_floor(word, t.start), f = unicode::char_ceil(word, t.end);
     const size_t from = s < pre ? 0 : input_at(s);
     const size_t to = f <= pre ? first_len : input_at(f);
     offsets.emplace_back(at + from, at + to);

@@ -46,15 +46,6 @@ class CharOffsets {
   std::vector<uint32_t> map_;
 };
 
-size_t char_floor(std::string_view s, size_t i) {
-  while (i > 0 && i < s.size() && unicode::is_continuation(static_cast<unsigned char>(s[i]))) --i;
-  return i;
-}
-
-size_t char_ceil(std::string_view s, size_t i) {
-  while (i < s.size() && unicode::is_continuation(static_cast<unsigned char>(s[i]))) ++i;
-  return i;
-}
 
 }  // namespace
 
@@ -99,8 +90,8 @@ void Tokenizer::encode(std::string_view text, const EncodeOptions& opts, Encodin
       if (want_values) values.push_back(model_->id_to_token(t.id).value_or(std::string_view()));
       size_t s = a + t.start, f = a + t.end;
       if (byte_level_raw_) {
-        s = char_floor(text_n, s);
-        f = char_ceil(text_n, f);
+        s = unicode::char_floor(text_n, s);
+        f = unicode::char_ceil(text_n, f);
       }
       auto r = n.normalized_to_original(s, f);
       if (r) byte_offsets.emplace_back(shift + r->first, shift + r->second);
@@ -179,8 +170,8 @@ void Tokenizer::encode(std::string_view text, const EncodeOptions& opts, Encodin
           e.offsets.emplace_back(static_cast<uint32_t>(a), static_cast<uint32_t>(b));
           continue;
         }
-        const size_t fa = char_floor(text, a);
-        const size_t fb = b < n ? char_floor(text, b) : b == n ? n : fa + unicode::char_len(static_cast<unsigned char>(text[fa]));
+        const size_t fa = unicode::char_floor(text, a);
+        const size_t fb = b < n ? unicode::char_floor(text, b) : b == n ? n : fa + unicode::char_len(static_cast<unsigned char>(text[fa]));
         e.offsets.emplace_back(static_cast<uint32_t>(fa), static_cast<uint32_t>(fb));
       }
     } else {
@@ -190,10 +181,7 @@ void Tokenizer::encode(std::string_view text, const EncodeOptions& opts, Encodin
   }
   if (post_processor_) post_processor_->process(e, opts.add_special_tokens, opts.offsets ? &values : nullptr);
   if (opts.offsets && opts.byte_offsets && !bytes_now) {
-    std::vector<uint32_t> char_start;  // char index -> byte
-    for (size_t i = 0; i < text.size(); i += unicode::char_len(static_cast<unsigned char>(text[i])))
-      char_start.push_back(static_cast<uint32_t>(i));
-    char_start.push_back(static_cast<uint32_t>(text.size()));
+    const std::vector<uint32_t> char_start = unicode::char_starts(text);
     for (auto& [a, b] : e.offsets) {
       a = a < char_start.size() ? char_start[a] : a;
       b = b < char_start.size() ? char_start[b] : b;
@@ -288,15 +276,22 @@ const FlatDecoder* Tokenizer::flat_decoder() const {
     size_t ids = 0;
     for (const AddedToken& t : added_->tokens()) ids = std::max<size_t>(ids, size_t(t.id) + 1);
     ids = std::max(ids, model_->id_end());
-    FlatDecoder::Source src{ids,
-                            [&](uint32_t id) -> std::optional<std::string_view> {
-                              if (const AddedToken* added = added_->by_id(id)) return added->decode_text;
-                              return model_->id_to_token(id);
-                            },
+    FlatDecoder::Source src{ids, [&](uint32_t id) { return decode_text(id); },
                             [&](std::string_view text) { return added_->is_special_content(text); }};
     flat_->plan = FlatDecoder::compile(decoder_.get(), src);
   });
   return flat_->plan.get();
+}
+
+std::optional<std::string_view> Tokenizer::decode_text(uint32_t id) const {
+  if (const AddedToken* added = added_->by_id(id)) return added->decode_text;
+  return model_->id_to_token(id);
+}
+
+std::string Tokenizer::decode(std::span<const uint32_t> ids, bool skip_special_tokens) const {
+  std::string out;
+  decode(ids, out, skip_special_tokens);
+  return out;
 }
 
 void Tokenizer::decode(std::span<const uint32_t> ids, std::string& out, bool skip_special_tokens) const {
@@ -304,43 +299,26 @@ void Tokenizer::decode(std::span<const uint32_t> ids, std::string& out, bool ski
     flat->decode(ids, skip_special_tokens, out);
     return;
   }
-  out = decode(ids, skip_special_tokens);
-}
-
-std::string Tokenizer::decode(std::span<const uint32_t> ids, bool skip_special_tokens) const {
-  if (const FlatDecoder* flat = flat_decoder()) {
-    std::string out;
-    flat->decode(ids, skip_special_tokens, out);
-    return out;
-  }
-  std::vector<std::string> tokens;
-  tokens.reserve(ids.size());
   // HF Tokenizer::decode: added tokens first (by their decode text), then the model's;
   // skip_special_tokens drops texts that are the content of a special token.
+  std::vector<std::string> tokens;
+  tokens.reserve(ids.size());
   for (uint32_t id : ids) {
-    std::string_view text;
-    if (const AddedToken* added = added_->by_id(id)) {
-      text = added->decode_text;
-    } else if (auto s = model_->id_to_token(id)) {
-      text = *s;
-    } else {
-      continue;  // unknown ids are skipped, as HF does
-    }
-    if (skip_special_tokens && added_->is_special_content(text)) continue;
-    tokens.emplace_back(text);
+    const std::optional<std::string_view> text = decode_text(id);
+    if (!text) continue;  // unknown ids are skipped, as HF does
+    if (skip_special_tokens && added_->is_special_content(*text)) continue;
+    tokens.emplace_back(*text);
   }
+  out.clear();
   if (!decoder_) {
-    std::string out;
     for (size_t i = 0; i < tokens.size(); ++i) {
       if (i) out += ' ';
       out += tokens[i];
     }
-    return out;
+    return;
   }
   decoder_->decode_chain(tokens);
-  std::string out;
   for (const std::string& t : tokens) out += t;
-  return out;
 }
 
 }  // namespace tokalign::tok

@@ -108,6 +108,8 @@ class Tokenizer {
   struct FlatState;
   std::unique_ptr<FlatState> flat_;
   const FlatDecoder* flat_decoder() const;
+  // The text decoding starts from for an id: an added token's decode text, else the model's token.
+  std::optional<std::string_view> decode_text(uint32_t id) const;
   bool byte_level_raw_ = false;  // model works on raw bytes (token offsets widen to chars)
   // Set when the pre-tokenizer only cuts: untouched text is then cut as byte ranges.
   bool range_only_ = false;

@@ -39,10 +39,7 @@ TEST(Tokenizer, ByteOffsetsNameTheSameSpansAsCharOffsets) {
     const Tokenizer t = Tokenizer::from_file(file);
     for (bool add : {true, false})
       for (const std::string& text : texts) {
-        std::vector<uint32_t> char_start;  // char index -> byte
-        for (size_t i = 0; i < text.size(); i += unicode::char_len(static_cast<unsigned char>(text[i])))
-          char_start.push_back(static_cast<uint32_t>(i));
-        char_start.push_back(static_cast<uint32_t>(text.size()));
+        const std::vector<uint32_t> char_start = unicode::char_starts(text);
         EncodeOptions o;
         o.add_special_tokens = add;
         o.offsets = true;

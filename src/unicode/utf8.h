@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace tokalign::unicode {
 
@@ -67,6 +68,30 @@ inline size_t count_chars(std::string_view s) {
   size_t n = 0;
   for (unsigned char b : s) n += !is_continuation(b);
   return n;
+}
+
+// Positions in well-formed UTF-8: the start of the char holding byte i (i itself at or past
+// the end), and the end of the char holding byte i - 1 (the next char boundary at or after i).
+inline size_t char_floor(std::string_view s, size_t i) {
+  while (i > 0 && i < s.size() && is_continuation(static_cast<unsigned char>(s[i]))) --i;
+  return i;
+}
+inline size_t char_ceil(std::string_view s, size_t i) {
+  while (i < s.size() && is_continuation(static_cast<unsigned char>(s[i]))) ++i;
+  return i;
+}
+// The char that ends at byte i (0 < i <= s.size(), i a char boundary).
+inline char32_t char_before(std::string_view s, size_t i) {
+  size_t k = char_floor(s, i - 1);
+  return decode(s, k);
+}
+// The byte offset of each char, then s.size(): char index -> byte.
+inline std::vector<uint32_t> char_starts(std::string_view s) {
+  std::vector<uint32_t> at;
+  for (size_t i = 0; i < s.size(); ++i)
+    if (!is_continuation(static_cast<unsigned char>(s[i]))) at.push_back(static_cast<uint32_t>(i));
+  at.push_back(static_cast<uint32_t>(s.size()));
+  return at;
 }
 
 // Returns the byte offset of the first invalid sequence, or npos when s is valid UTF-8

@@ -457,10 +457,7 @@ void BpeModel::tokenize(std::string_view word, std::vector<Token>& out) const {
       size_t at = static_cast<const char*>(hit) - word.data();
       i = at + 1;
       if (word[at + 1] != '\x96' || word[at + 2] != '\x81') continue;
-      size_t k = at - 1;
-      while (k > 0 && unicode::is_continuation(static_cast<unsigned char>(word[k]))) --k;
-      char32_t prev = unicode::decode(word, k);
-      if (!spm_cut_after(prev)) continue;
+      if (!spm_cut_after(unicode::char_before(word, at))) continue;
       piece(seg, at);
       seg = at;
       i = at + 3;
