@@ -143,25 +143,14 @@ TEST_F(GuardCheckpoint, FindJudgesAndSortsHfCheckpoints) {
   ASSERT_NE(c50, nullptr);
   EXPECT_FALSE(c50->problem.empty());
 
-  const Checkpoint* c70 = at_step(cs, 70);
-  ASSERT_NE(c70, nullptr);
-  EXPECT_EQ(c70->problem, "");
-  EXPECT_EQ(c70->bad_history_step, 65);
-
-  const Checkpoint* c80 = at_step(cs, 80);
-  ASSERT_NE(c80, nullptr);
-  EXPECT_EQ(c80->problem, "");
-  EXPECT_EQ(c80->bad_history_step, 75);
-
-  const Checkpoint* c90 = at_step(cs, 90);
-  ASSERT_NE(c90, nullptr);
-  EXPECT_EQ(c90->problem, "");
-  EXPECT_EQ(c90->bad_history_step, 85);
-
-  const Checkpoint* c95 = at_step(cs, 95);
-  ASSERT_NE(c95, nullptr);
-  EXPECT_EQ(c95->problem, "");
-  EXPECT_EQ(c95->bad_history_step, -1);
+  // Readable checkpoints and the first bad step of their history (-1: clean).
+  for (auto [step, bad_step] : {std::pair<int64_t, int64_t>{70, 65}, {80, 75}, {90, 85}, {95, -1}}) {
+    SCOPED_TRACE(step);
+    const Checkpoint* c = at_step(cs, step);
+    ASSERT_NE(c, nullptr);
+    EXPECT_EQ(c->problem, "");
+    EXPECT_EQ(c->bad_history_step, bad_step);
+  }
 }
 
 // A global_step that is not an integer never agrees with the folder's step. (Converting NaN or
