@@ -63,7 +63,7 @@ class HotWords {
   }
 
  private:
-  static constexpr size_t kEntries = 8192;
+  static constexpr size_t kEntries = 16384;
   // The word as two zero-padded words, with overlapping loads that stay inside it (no stack
   // buffer: that stalls on store forwarding in the hottest path).
   static void load_key(std::string_view w, uint64_t& k0, uint64_t& k1) {

@@ -3,6 +3,7 @@
 // list; the tokenizer joins the final list.
 #pragma once
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -50,6 +51,8 @@ class StripDecoder : public Decoder {
   StripDecoder(char32_t content, size_t start, size_t stop) : content_(content), start_(start), stop_(stop) {}
   void decode_chain(std::vector<std::string>& tokens) const override;
   std::string apply(std::string_view token) const;  // one token's decode_chain
+  // What apply keeps of `token`: [first, second) in bytes.
+  std::pair<size_t, size_t> kept(std::string_view token) const;
 
  private:
   char32_t content_;

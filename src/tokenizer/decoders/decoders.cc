@@ -123,6 +123,11 @@ void FuseDecoder::decode_chain(std::vector<std::string>& tokens) const {
 }
 
 std::string StripDecoder::apply(std::string_view t) const {
+  const auto [a, b] = kept(t);
+  return std::string(t.substr(a, b - a));
+}
+
+std::pair<size_t, size_t> StripDecoder::kept(std::string_view t) const {
   // Up to start_ leading and stop_ trailing `content` chars go (the two never overlap: what
   // the front takes the back cannot).
   size_t a = 0;
@@ -139,7 +144,7 @@ std::string StripDecoder::apply(std::string_view t) const {
     if (unicode::decode(t, k) != content_) break;
     b = at;
   }
-  return std::string(t.substr(a, b > a ? b - a : 0));
+  return {a, std::max(a, b)};
 }
 
 void StripDecoder::decode_chain(std::vector<std::string>& tokens) const {

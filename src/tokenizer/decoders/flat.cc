@@ -88,7 +88,9 @@ void FlatDecoder::decode(std::span<const uint32_t> ids, bool skip_special_tokens
   if (kind_ == Kind::byte_level) {
     if (unicode::find_invalid_utf8(out) != std::string_view::npos) out = utf8_lossy(out);
   } else if (strip_) {
-    out = strip_->apply(out);
+    const auto [a, b] = strip_->kept(out);  // trimmed in place: no new string per decode
+    out.resize(b);
+    out.erase(0, a);
   }
 }
 
