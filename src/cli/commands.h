@@ -21,5 +21,6 @@ Run add_audit(CLI::App& app);
 Run add_vision(CLI::App& app);
 Run add_guard(CLI::App& app);
 Run add_merge(CLI::App& app);
+Run add_render(CLI::App& app);
 
 }  // namespace tokalign::cli

@@ -20,6 +20,8 @@ int main(int argc, char** argv) {
   add("decode", "Turn token ids back into text", &tokalign::cli::add_decode);
   add("compile", "Compile a conversation dataset into verified ids, labels and image slots", &tokalign::cli::add_compile);
   add("merge", "Check and join the parts of compile --shard I/N runs", &tokalign::cli::add_merge);
+  add("render", "Render conversations with a model's own chat template (Jinja), as transformers does",
+      &tokalign::cli::add_render);
   add("inspect", "Show every token of chosen samples with its label and provenance", &tokalign::cli::add_inspect);
   add("audit", "Predict what LLaVA's own preprocessing does to a dataset", &tokalign::cli::add_audit);
   add("vision", "Image token counts per vision policy, from image sizes or file headers", &tokalign::cli::add_vision);

@@ -46,6 +46,21 @@ TokenizerConfig TokenizerConfig::read(const std::string& folder) {
     read_token(d, "eos_token", c.eos_token);
     read_token(d, "unk_token", c.unk_token);
     read_token(d, "pad_token", c.pad_token);
+    read_token(d, "sep_token", c.sep_token);
+    read_token(d, "cls_token", c.cls_token);
+    read_token(d, "mask_token", c.mask_token);
+    std::string_view tmpl;
+    dom::array named;
+    if (d["chat_template"].get(tmpl) == simdjson::SUCCESS) {
+      c.chat_templates["default"] = std::string(tmpl);
+    } else if (d["chat_template"].get(named) == simdjson::SUCCESS) {
+      for (dom::element e : named) {
+        std::string_view n, t;
+        if (e["name"].get(n) || e["template"].get(t))
+          throw Error(path + ": chat_template list entries need \"name\" and \"template\" strings");
+        c.chat_templates[std::string(n)] = std::string(t);
+      }
+    }
     read_bool(d, "legacy", c.legacy);
     read_bool(d, "add_bos_token", c.add_bos_token);
     read_bool(d, "add_eos_token", c.add_eos_token);

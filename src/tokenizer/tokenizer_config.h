@@ -19,7 +19,9 @@ struct TokenizerConfig {
   };
   std::optional<std::string> tokenizer_class;
   std::optional<bool> legacy, add_bos_token, add_eos_token, add_prefix_space;
-  std::optional<std::string> bos_token, eos_token, unk_token, pad_token;
+  std::optional<std::string> bos_token, eos_token, unk_token, pad_token, sep_token, cls_token, mask_token;
+  // chat_template: a string (named "default" here) or a list of {"name", "template"}.
+  std::map<std::string, std::string> chat_templates;
   std::vector<std::string> additional_special_tokens;  // strings or {"content": ...}
   std::map<uint32_t, Added> added_tokens_decoder;
 

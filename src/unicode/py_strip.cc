@@ -5,17 +5,13 @@
 
 namespace tokalign::unicode {
 
-namespace {
-
-bool py_space(char32_t c) { return is_whitespace(c) || (c >= 0x1C && c <= 0x1F); }
-
-}  // namespace
+bool is_py_space(char32_t c) { return is_whitespace(c) || (c >= 0x1C && c <= 0x1F); }
 
 std::string_view py_lstrip(std::string_view s) {
   size_t a = 0;
   while (a < s.size()) {
     size_t i = a;
-    if (!py_space(decode(s, i))) break;
+    if (!is_py_space(decode(s, i))) break;
     a = i;
   }
   return s.substr(a);
@@ -27,7 +23,7 @@ std::string_view py_rstrip(std::string_view s) {
     size_t j = b - 1;
     while (j > 0 && is_continuation(static_cast<unsigned char>(s[j]))) --j;
     size_t k = j;
-    if (!py_space(decode(s, k))) break;
+    if (!is_py_space(decode(s, k))) break;
     b = j;
   }
   return s.substr(0, b);

@@ -8,6 +8,9 @@
 
 namespace tokalign::unicode {
 
+// str.isspace() for one char.
+bool is_py_space(char32_t c);
+
 std::string_view py_lstrip(std::string_view s);
 std::string_view py_rstrip(std::string_view s);
 inline std::string_view py_strip(std::string_view s) { return py_rstrip(py_lstrip(s)); }
