@@ -19,7 +19,7 @@ struct Expr {
   enum class Kind {
     literal,    // value
     name,       // name
-    list,       // items (also tuples)
+    list,       // items; name "tuple" for a tuple
     dict,       // items: key, value, key, value, ...
     attr,       // a.name
     index,      // a[b]

@@ -118,11 +118,10 @@ List py_split(const std::string& s, const Value& sep, int64_t maxsplit, bool fro
     const size_t keep = static_cast<size_t>(maxsplit);
     if (!from_right) {
       for (size_t w = 0; w < keep; ++w) out.push_back(Value(s.substr(words[w].first, words[w].second - words[w].first)));
-      std::string rest(unicode::py_rstrip(std::string_view(s).substr(words[keep].first)));
-      out.push_back(Value(rest));
+      out.push_back(Value(s.substr(words[keep].first)));
     } else {
       const size_t first = words.size() - keep;
-      out.push_back(Value(std::string(unicode::py_lstrip(std::string_view(s).substr(0, words[first - 1].second)))));
+      out.push_back(Value(s.substr(0, words[first - 1].second)));
       for (size_t w = first; w < words.size(); ++w)
         out.push_back(Value(s.substr(words[w].first, words[w].second - words[w].first)));
     }
@@ -192,7 +191,10 @@ std::string py_replace(const std::string& s, const std::string& from, const std:
 
 // ---- arguments ----
 
-// Positional `i`, else keyword `name`, else `dflt`.
+const Value kUndefArg;
+
+// Positional `i`, else keyword `name`, else `dflt` (a reference to it: bind a temporary
+// default to a copy, not to a reference).
 const Value& arg(const Args& a, size_t i, const char* name, const Value& dflt) {
   if (i < a.pos.size()) return a.pos[i];
   for (const auto& [k, v] : a.kw)
@@ -206,14 +208,14 @@ bool has_arg(const Args& a, size_t i, const char* name) {
   return false;
 }
 int64_t int_arg(const Args& a, size_t i, const char* name, int64_t dflt) {
-  const Value& v = arg(a, i, name, Value());
+  const Value& v = arg(a, i, name, kUndefArg);
   if (v.is_undefined() || v.is_none()) return dflt;
   if (v.is_int()) return v.as_int();
   if (v.is_bool()) return v.as_bool();
   throw Error(std::string("argument '") + name + "' must be an integer, not " + v.type_name());
 }
 const std::string& str_arg(const Args& a, size_t i, const char* name) {
-  const Value& v = arg(a, i, name, Value());
+  const Value& v = arg(a, i, name, kUndefArg);
   if (!v.is_string())
     throw Error(std::string("argument '") + name + "' must be str, not " + (v.is_undefined() ? "missing" : v.type_name()));
   return v.str();
@@ -221,6 +223,49 @@ const std::string& str_arg(const Args& a, size_t i, const char* name) {
 
 const Value kNone = Value::none();
 const Value kUndef;
+
+// str.format with "{}", "{0}" and "{name}" fields and "{{" / "}}" (no format specs).
+std::string py_format(const std::string& f, const Args& a) {
+  std::string out;
+  size_t auto_index = 0;
+  for (size_t i = 0; i < f.size(); ++i) {
+    const char c = f[i];
+    if (c == '}') {
+      if (i + 1 < f.size() && f[i + 1] == '}') {
+        out.push_back('}');
+        ++i;
+        continue;
+      }
+      throw Error("Single '}' encountered in format string");
+    }
+    if (c != '{') {
+      out.push_back(c);
+      continue;
+    }
+    if (i + 1 < f.size() && f[i + 1] == '{') {
+      out.push_back('{');
+      ++i;
+      continue;
+    }
+    const size_t close = f.find('}', i);
+    if (close == std::string::npos) throw Error("Single '{' encountered in format string");
+    const std::string field = f.substr(i + 1, close - i - 1);
+    if (field.find_first_of(":!.[") != std::string::npos) throw Error("format specs in str.format are not supported");
+    const Value* v = nullptr;
+    if (field.empty() || std::all_of(field.begin(), field.end(), [](char d) { return d >= '0' && d <= '9'; })) {
+      const size_t k = field.empty() ? auto_index++ : std::stoul(field);
+      if (k >= a.pos.size()) throw Error("Replacement index " + std::to_string(k) + " out of range for positional args tuple");
+      v = &a.pos[k];
+    } else {
+      for (const auto& [name, x] : a.kw)
+        if (name == field) v = &x;
+      if (!v) throw Error("KeyError: '" + field + "'");
+    }
+    out += v->to_str();
+    i = close;
+  }
+  return out;
+}
 
 std::string type_word(const Value& v) {
   if (v.is_none()) return "'None'";
@@ -273,7 +318,9 @@ Value string_method(const Value& self, const std::string& name) {
       "strip", "lstrip", "rstrip", "split", "rsplit", "splitlines", "startswith", "endswith", "replace", "upper",
       "lower", "title", "capitalize", "find", "rfind", "index", "rindex", "count", "join", "isdigit", "isalpha",
       "isalnum", "isspace", "isupper", "islower", "isnumeric", "isdecimal", "swapcase", "casefold", "zfill", "center",
-      "ljust", "rjust", "partition", "rpartition", "removeprefix", "removesuffix", "expandtabs"};
+      "ljust", "rjust", "partition", "rpartition", "removeprefix", "removesuffix", "expandtabs", "format",
+      // Python has these too (so `is defined` holds); calling them is an error here.
+      "encode", "format_map", "isascii", "isidentifier", "isprintable", "istitle", "maketrans", "translate"};
   if (!names.count(name)) return Value::undefined("'str object' has no attribute '" + name + "'");
   return bound("str." + name, [s, name](Args& a) -> Value {
     if (name == "strip" || name == "lstrip" || name == "rstrip") {
@@ -286,6 +333,10 @@ Value string_method(const Value& self, const std::string& name) {
     if (name == "splitlines") return Value(py_splitlines(s, arg(a, 0, "keepends", Value(false)).truthy()));
     if (name == "startswith" || name == "endswith") return Value(starts_or_ends(s, arg(a, 0, "prefix", kUndef), a, name == "endswith"));
     if (name == "replace") return Value(py_replace(s, str_arg(a, 0, "old"), str_arg(a, 1, "new"), int_arg(a, 2, "count", -1)));
+    if (name == "format") return Value(py_format(s, a));
+    if (name == "encode" || name == "format_map" || name == "isascii" || name == "isidentifier" || name == "isprintable" ||
+        name == "istitle" || name == "maketrans" || name == "translate")
+      throw Error("str." + name + "() is not supported");
     if (name == "upper") return Value(py_upper(s));
     if (name == "lower" || name == "casefold") return Value(py_lower(s));
     if (name == "title") return Value(py_title(s));
@@ -334,8 +385,8 @@ Value string_method(const Value& self, const std::string& name) {
       if (sep.empty()) throw Error("empty separator");
       const size_t p = name == "partition" ? s.find(sep) : s.rfind(sep);
       if (p == std::string::npos)
-        return name == "partition" ? Value(List{Value(s), Value(""), Value("")}) : Value(List{Value(""), Value(""), Value(s)});
-      return Value(List{Value(s.substr(0, p)), Value(sep), Value(s.substr(p + sep.size()))});
+        return name == "partition" ? Value::tuple(List{Value(s), Value(""), Value("")}) : Value::tuple(List{Value(""), Value(""), Value(s)});
+      return Value::tuple(List{Value(s.substr(0, p)), Value(sep), Value(s.substr(p + sep.size()))});
     }
     if (name == "zfill" || name == "center" || name == "ljust" || name == "rjust") {
       const int64_t width = int_arg(a, 0, "width", 0);
@@ -408,11 +459,13 @@ Value dict_method(const Value& self, const std::string& name) {
     return bound("dict." + name, [self, name](Args&) -> Value {
       List out;
       for (const auto& [k, v] : self.dict().items()) {
-        if (name == "items") out.push_back(Value(List{Value(k), v}));
+        if (name == "items") out.push_back(Value::tuple(List{Value(k), v}));
         else if (name == "keys") out.push_back(Value(k));
         else out.push_back(v);
       }
-      return Value(std::move(out));
+      return Value::sequence(std::move(out), name == "items" ? Value::Seq::dict_items
+                                             : name == "keys" ? Value::Seq::dict_keys
+                                                              : Value::Seq::dict_values);
     });
   }
   if (name == "get") {
@@ -729,7 +782,7 @@ Value apply_filter(const std::string& name, const Value& v, Args& a) {
     return v;
   }
   if (name == "tojson") {
-    const Value& ascii = arg(a, 0, "ensure_ascii", Value(false));
+    const Value ascii = arg(a, 0, "ensure_ascii", Value(false));
     const Value& indent = arg(a, 1, "indent", kNone);
     const Value& seps = arg(a, 2, "separators", kNone);
     const bool sort = arg(a, 3, "sort_keys", Value(false)).truthy();
@@ -763,7 +816,7 @@ Value apply_filter(const std::string& name, const Value& v, Args& a) {
     if (v.is_undefined()) return Value(List{});
     if (!v.is_dict()) throw Error(std::string("can only get item pairs from a mapping, not ") + v.type_name());
     List out;
-    for (const auto& [k, x] : v.dict().items()) out.push_back(Value(List{Value(k), x}));
+    for (const auto& [k, x] : v.dict().items()) out.push_back(Value::tuple(List{Value(k), x}));
     return Value(std::move(out));
   }
   if (name == "list") return Value(iterate(v));
@@ -786,7 +839,11 @@ Value apply_filter(const std::string& name, const Value& v, Args& a) {
     std::reverse(items.begin(), items.end());
     return Value(std::move(items));
   }
-  if (name == "attr") return get_attr(v, soft_str(arg(a, 0, "name", kUndef)));
+  if (name == "attr") {  // getattr only: a dict's keys are not its attributes
+    const std::string n = soft_str(arg(a, 0, "name", kUndef));
+    if (v.is_dict() && !v.is_namespace() && !is_dict_method_name(n)) return Value::undefined("'dict object' has no attribute '" + n + "'");
+    return get_attr(v, n);
+  }
   if (name == "int") {
     const int64_t dflt = int_arg(a, 0, "default", 0);
     if (v.is_int()) return v;
@@ -810,7 +867,7 @@ Value apply_filter(const std::string& name, const Value& v, Args& a) {
     return Value(dflt);
   }
   if (name == "float") {
-    const Value& dflt = arg(a, 0, "default", Value(0.0));
+    const Value dflt = arg(a, 0, "default", Value(0.0));
     if (v.is_number() || v.is_bool()) return Value(v.is_bool() ? (v.as_bool() ? 1.0 : 0.0) : v.as_float());
     if (v.is_string()) {
       const std::string s(unicode::py_strip(v.str()));
@@ -835,7 +892,7 @@ Value apply_filter(const std::string& name, const Value& v, Args& a) {
     if (!v.is_number() && !v.is_bool()) throw Error("round: a number is required");
     const double x = v.is_bool() ? v.as_bool() : v.as_float(), m = std::pow(10.0, static_cast<double>(precision));
     double r;
-    if (method == "common") r = std::round(x * m) / m;
+    if (method == "common") r = std::nearbyint(x * m) / m;  // Python's round(): half to even
     else if (method == "ceil") r = std::ceil(x * m) / m;
     else if (method == "floor") r = std::floor(x * m) / m;
     else throw Error("method must be common, ceil or floor");
@@ -860,7 +917,7 @@ Value apply_filter(const std::string& name, const Value& v, Args& a) {
       const std::string by = has_arg(a, 1, "by") ? str_arg(a, 1, "by") : "key";
       const bool rev = arg(a, 2, "reverse", Value(false)).truthy();
       List items;
-      for (const auto& [k, x] : v.dict().items()) items.push_back(Value(List{Value(k), x}));
+      for (const auto& [k, x] : v.dict().items()) items.push_back(Value::tuple(List{Value(k), x}));
       const size_t pos = by == "value" ? 1 : 0;
       std::stable_sort(items.begin(), items.end(), [&](const Value& p, const Value& q) {
         return rev ? sort_less(q.list()[pos], p.list()[pos], cs) : sort_less(p.list()[pos], q.list()[pos], cs);
@@ -938,7 +995,7 @@ Value apply_filter(const std::string& name, const Value& v, Args& a) {
     return Value(std::move(out));
   }
   if (name == "indent") {
-    const Value& w = arg(a, 0, "width", Value(int64_t{4}));
+    const Value w = arg(a, 0, "width", Value(int64_t{4}));
     const std::string pad = w.is_string() ? w.str() : std::string(static_cast<size_t>(std::clamp<int64_t>(w.is_int() ? w.as_int() : 4, 0, 1024)), ' ');
     const bool first = arg(a, 1, "first", Value(false)).truthy();
     const bool blank = arg(a, 2, "blank", Value(false)).truthy();
@@ -964,6 +1021,8 @@ Value apply_filter(const std::string& name, const Value& v, Args& a) {
     const bool killwords = arg(a, 1, "killwords", Value(false)).truthy();
     const std::string end = has_arg(a, 2, "end") ? str_arg(a, 2, "end") : "...";
     const int64_t leeway = int_arg(a, 3, "leeway", 5);
+    if (length < static_cast<int64_t>(unicode::count_chars(end)))
+      throw Error("expected length >= " + std::to_string(unicode::count_chars(end)) + ", got " + std::to_string(length));
     const std::string s = soft_str(v);
     std::vector<std::string> cs = chars_of(s);
     if (static_cast<int64_t>(cs.size()) <= length + leeway) return Value(s);

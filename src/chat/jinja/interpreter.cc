@@ -86,9 +86,11 @@ Value arithmetic(const std::string& op, const Value& a, const Value& b) {
   if (ints) {
     const int64_t x = to_int(a), y = to_int(b);
     int64_t r = 0;
-    if (op == "+") return Value(checked(__builtin_add_overflow(x, y, &r), r));
-    if (op == "-") return Value(checked(__builtin_sub_overflow(x, y, &r), r));
-    if (op == "*") return Value(checked(__builtin_mul_overflow(x, y, &r), r));
+    bool overflow = false;
+    if (op == "+" || op == "-" || op == "*") {
+      overflow = op == "+" ? __builtin_add_overflow(x, y, &r) : op == "-" ? __builtin_sub_overflow(x, y, &r) : __builtin_mul_overflow(x, y, &r);
+      return Value(checked(overflow, r));
+    }
     if (op == "//" || op == "%") {
       if (y == 0) throw Error("integer division or modulo by zero");
       if (x == std::numeric_limits<int64_t>::min() && y == -1) throw Error("integer overflow");
@@ -103,7 +105,7 @@ Value arithmetic(const std::string& op, const Value& a, const Value& b) {
       if (y < 0) return Value(std::pow(static_cast<double>(x), static_cast<double>(y)));
       int64_t acc = 1;
       for (int64_t i = 0; i < y; ++i) {
-        checked(__builtin_mul_overflow(acc, x, &acc), acc);
+        if (__builtin_mul_overflow(acc, x, &acc)) checked(true, 0);
         if (acc == 0 || acc == 1) break;
       }
       if (acc == 1 && x == -1 && y % 2 == 1) acc = -1;
@@ -274,7 +276,7 @@ class Interp {
         List l;
         l.reserve(e.items.size());
         for (const auto& x : e.items) l.push_back(eval(*x));
-        return Value(std::move(l));
+        return e.name == "tuple" ? Value::tuple(std::move(l)) : Value(std::move(l));
       }
       case Expr::Kind::dict: {
         Dict d;
@@ -575,7 +577,7 @@ class Interp {
       try {
         for (const auto& [name, dflt] : def->params)
           if (!frame.find(name)) frame.set(name, dflt ? eval(*dflt) : Value::undefined("'" + name + "'"));
-        frame.set("varargs", Value(std::move(varargs)));
+        frame.set("varargs", Value::tuple(std::move(varargs)));
         frame.set("kwargs", Value(std::move(kwargs)));
         text = capture(def->body);
       } catch (...) {

@@ -292,6 +292,7 @@ class Parser {
     if (!comma && items.size() == 1) return std::move(items[0]);
     if (items.empty()) fail(pos, "expected an expression, got " + describe(cur()));
     auto e = make(Expr::Kind::list, pos);
+    e->name = "tuple";
     e->items = std::move(items);
     return e;
   }
@@ -477,7 +478,11 @@ class Parser {
       case TokKind::op: {
         if (t.text == "(") {
           next();
-          if (skip_op(")")) return make(Expr::Kind::list, pos);
+          if (skip_op(")")) {
+            auto e = make(Expr::Kind::list, pos);
+            e->name = "tuple";
+            return e;
+          }
           ExprPtr e = tuple_expr(true);
           expect_op(")");
           return e;

@@ -36,6 +36,12 @@ Value Value::namespace_of(Dict d) {
   return v;
 }
 
+Value Value::sequence(List l, Seq kind) {
+  Value v(std::move(l));
+  v.seq_ = kind;
+  return v;
+}
+
 Value Value::undefined(std::string what) {
   Value v;
   v.s_ = std::make_shared<const std::string>(std::move(what));
@@ -181,12 +187,19 @@ std::string Value::repr() const {
   switch (kind_) {
     case Kind::string: return string_repr(*s_);
     case Kind::list: {
-      std::string out = "[";
+      std::string items;
       for (size_t i = 0; i < l_->size(); ++i) {
-        if (i) out += ", ";
-        out += (*l_)[i].repr();
+        if (i) items += ", ";
+        items += (*l_)[i].repr();
       }
-      return out + "]";
+      switch (seq_) {
+        case Seq::tuple: return "(" + items + (l_->size() == 1 ? ",)" : ")");
+        case Seq::dict_items: return "dict_items([" + items + "])";
+        case Seq::dict_keys: return "dict_keys([" + items + "])";
+        case Seq::dict_values: return "dict_values([" + items + "])";
+        case Seq::list: break;
+      }
+      return "[" + items + "]";
     }
     case Kind::dict: {
       std::string out = "{";
@@ -233,6 +246,7 @@ bool equal(const Value& a, const Value& b) {
     case K::none: return true;
     case K::string: return a.str() == b.str();
     case K::list: {
+      if (a.seq_kind() != b.seq_kind() || a.seq_kind() == Value::Seq::dict_values) return false;
       if (a.list().size() != b.list().size()) return false;
       for (size_t i = 0; i < a.list().size(); ++i)
         if (!equal(a.list()[i], b.list()[i])) return false;

@@ -60,6 +60,11 @@ class Value {
   Value(Dict d) : kind_(Kind::dict), d_(std::make_shared<Dict>(std::move(d))) {}
   Value(Function f) : kind_(Kind::function), fn_(std::make_shared<const Function>(std::move(f))) {}
   static Value namespace_of(Dict d);  // namespace(...): a dict whose attributes `set` may change
+  // A list that Python holds as another sequence type, which shows in repr() and ==.
+  enum class Seq : uint8_t { list, tuple, dict_items, dict_keys, dict_values };
+  static Value sequence(List l, Seq kind);
+  static Value tuple(List l) { return sequence(std::move(l), Seq::tuple); }
+  Seq seq_kind() const { return seq_; }
 
   // An undefined value that remembers what was looked up, for the error when it is used.
   static Value undefined(std::string what);
@@ -95,6 +100,7 @@ class Value {
  private:
   explicit Value(Kind k) : kind_(k) {}
   Kind kind_ = Kind::undefined;
+  Seq seq_ = Seq::list;
   bool b_ = false;
   int64_t i_ = 0;
   double f_ = 0;
