@@ -58,6 +58,16 @@ std::string template_from_json(const std::string& path, const std::string& name)
   return pick(c.chat_templates, name, path);
 }
 
+bool has_generation(const jinja::Body& body) {
+  for (const auto& s : body) {
+    if (s->kind == jinja::Stmt::Kind::generation) return true;
+    for (const auto& [c, b] : s->branches)
+      if (has_generation(b)) return true;
+    if (has_generation(s->body) || has_generation(s->else_body)) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 HfChatTemplate HfChatTemplate::from_text(const std::string& text, jinja::Dict tokens, std::string origin) {
@@ -70,6 +80,7 @@ HfChatTemplate HfChatTemplate::from_text(const std::string& text, jinja::Dict to
     throw Error(t.origin_ + ": " + e.what());
   }
   t.tokens_ = std::move(tokens);
+  t.uses_generation_ = has_generation(t.parsed_.body);
   return t;
 }
 

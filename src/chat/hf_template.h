@@ -42,11 +42,14 @@ class HfChatTemplate {
   const std::string& origin() const { return origin_; }
   const std::string& text() const { return text_; }
   const jinja::Dict& special_tokens() const { return tokens_; }
+  // Whether the template marks assistant text with {% generation %} blocks.
+  bool uses_generation() const { return uses_generation_; }
 
  private:
   std::string origin_, text_;
   jinja::Template parsed_;
   jinja::Dict tokens_;
+  bool uses_generation_ = false;
 };
 
 }  // namespace tokalign::chat

@@ -1,5 +1,7 @@
 #include "chat/template.h"
 
+#include "chat/hf_segments.h"
+
 #include "chat/builtin_templates.h"
 
 #include <simdjson.h>
@@ -209,6 +211,22 @@ Template Template::from_json(std::string_view json, const std::string& src) {
   return t;
 }
 
+void append_message_text(Rendered& out, const Template& t, SegmentKind k, Role r, int32_t turn, std::string_view text) {
+  auto add = [&](SegmentKind kind, std::string_view piece) {
+    if (!piece.empty()) out.segments.push_back(Segment{kind, r, turn, Place::between, std::string(piece)});
+  };
+  const std::string_view tok = kImageToken;
+  size_t from = 0;
+  for (size_t at = text.find(tok); at != std::string_view::npos; at = text.find(tok, from)) {
+    add(k, text.substr(from, at - from));
+    add(SegmentKind::scaffolding, t.image_before);
+    out.segments.push_back(Segment{SegmentKind::image, r, turn, Place::between, std::string(tok)});
+    add(SegmentKind::scaffolding, t.image_after);
+    from = at + tok.size();
+  }
+  add(k, text.substr(from));
+}
+
 void place_images(Conversation& c, ImagePlacement placement) {
   if (placement == ImagePlacement::keep) return;
   const std::string tok = kImageToken;
@@ -233,19 +251,7 @@ struct Emitter {
     if (text.empty()) return;
     out.segments.push_back(Segment{k, r, turn, p, std::string(text)});
   }
-  // Message text, cut at <image> placeholders.
-  void content(SegmentKind k, Role r, int32_t turn, std::string_view text) {
-    const std::string_view tok = kImageToken;
-    size_t from = 0;
-    for (size_t at = text.find(tok); at != std::string_view::npos; at = text.find(tok, from)) {
-      add(k, r, turn, Place::between, text.substr(from, at - from));
-      add(SegmentKind::scaffolding, r, turn, Place::between, t.image_before);
-      out.segments.push_back(Segment{SegmentKind::image, r, turn, Place::between, std::string(tok)});
-      add(SegmentKind::scaffolding, r, turn, Place::between, t.image_after);
-      from = at + tok.size();
-    }
-    add(k, r, turn, Place::between, text.substr(from));
-  }
+  void content(SegmentKind k, Role r, int32_t turn, std::string_view text) { append_message_text(out, t, k, r, turn, text); }
   void system_block(const std::string& sys) {
     if (sys.empty() && !t.system_if_empty) return;
     for (const FormatPiece& p : t.system_format) {
@@ -263,6 +269,7 @@ bool problem(Problem& p, std::string reason, std::string field, std::string mess
 }  // namespace
 
 bool Template::render(const Conversation& c, Rendered& out, Problem& p) const {
+  if (hf) return render_hf_segments(*this, c, out, p);
   out.segments.clear();
   out.images = c.images;
   const auto& msgs = c.messages;

@@ -51,6 +51,8 @@ struct LlavaLabels {
   std::vector<std::string> everywhere;  // token strings trained wherever they occur
 };
 
+class HfChatTemplate;
+
 struct Template {
   std::string name;
   std::vector<std::string> aliases;
@@ -71,6 +73,11 @@ struct Template {
   std::string image_before, image_after;
   bool user_content_images_only = false;
   LlavaLabels llava, llava_next;
+
+  // A model's own Jinja chat template (compile --template hf): rendering goes through it, and
+  // segments come from prefix renders or its {% generation %} blocks (chat/hf_segments.h).
+  std::shared_ptr<const HfChatTemplate> hf;
+  std::vector<std::string> special_tokens;  // the tokenizer's special token strings (end-of-turn detection)
 
   // Parses a JSON description; throws tokalign::Error naming `source_name` and the field.
   static Template from_json(std::string_view json, const std::string& source_name);
@@ -100,6 +107,10 @@ class TemplateRegistry {
  private:
   std::vector<Template> templates_;
 };
+
+// Message text as segments of kind `k`, cut at <image> placeholders (each an image segment,
+// wrapped in the template's image_before / image_after scaffolding).
+void append_message_text(Rendered& out, const Template& t, SegmentKind k, Role r, int32_t turn, std::string_view text);
 
 // Applies placement, trimming and wrapping rules to a copy of the conversation's messages:
 // what LLaVA's preprocess_multimodal does before get_prompt().

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "chat/hf_template.h"
 #include "chat/reader.h"
 #include "chat/record_stream.h"
 #include "cli/io.h"
@@ -32,7 +33,12 @@ void CompileSetup::add_to(CLI::App& app) {
       ->capture_default_str();
   app.add_option("--data,-d", data, "dataset: LLaVA JSON (a list), JSONL, ShareGPT or messages records (- for stdin)");
   app.add_option("--tokenizer,-t", tokenizer_path, "tokenizer.json, or a model folder holding one");
-  app.add_option("--template", template_name, "conversation template (tokalign compile --list-templates)");
+  app.add_option("--template", template_name,
+                 "conversation template (tokalign compile --list-templates), or hf: the model's own Jinja chat template "
+                 "from the tokenizer folder (labels from {% generation %} blocks or prefix renders)");
+  app.add_option("--chat-template", chat_template, "with --template hf: a Jinja template file (or JSON with \"chat_template\") "
+                 "instead of the tokenizer folder's");
+  app.add_option("--chat-template-name", chat_template_name, "with --template hf: which of several named templates");
   app.add_option("--template-file", template_file, "a template described in JSON (docs/templates.md)");
   app.add_option("--input-format", input_format, "auto (default), llava, sharegpt, messages, openai")
       ->check(CLI::IsMember({"auto", "llava", "sharegpt", "messages", "openai"}));
@@ -80,7 +86,10 @@ int CompileSetup::prepare(const char* command, bool keep_segments, bool keep_pro
                  "compile uses the tokenizer.json, or a tokenizer.model folder converted as transformers 5.x converts it.");
   if (data.empty() || tokenizer_path.empty()) return usage("--data and --tokenizer are required");
   if (template_name.empty() == template_file.empty()) return usage("give exactly one of --template and --template-file");
-  if (!template_file.empty()) {
+  if (!chat_template.empty() && template_name != "hf") return usage("--chat-template goes with --template hf");
+  if (template_name == "hf") {
+    // Built below, once the tokenizer (whose special tokens end turns) is loaded.
+  } else if (!template_file.empty()) {
     Input tf(template_file);
     custom_.add(chat::Template::from_json(tf.read_all(), template_file));
     tmpl = &custom_.all().front();
@@ -92,6 +101,21 @@ int CompileSetup::prepare(const char* command, bool keep_segments, bool keep_pro
     }
   }
   tokenizer = std::make_unique<tok::Tokenizer>(tok::Tokenizer::from_file(tokenizer_path));
+  if (template_name == "hf") {
+    chat::Template t;
+    t.name = "hf";
+    t.add_special_tokens = false;  // apply_chat_template(tokenize=True) encodes with add_special_tokens=False
+    auto hf = std::make_shared<chat::HfChatTemplate>(
+        chat::HfChatTemplate::load({tokenizer_path, chat_template, chat_template_name}));
+    t.description = "the model's own chat template (" + hf->origin() + ")";
+    t.source = hf->origin();
+    t.json = hf->text();
+    t.hf = std::move(hf);
+    for (const tok::AddedToken& a : tokenizer->added_vocabulary().tokens())
+      if (a.special && !a.content.empty()) t.special_tokens.push_back(a.content);
+    custom_.add(std::move(t));
+    tmpl = &custom_.all().front();
+  }
   compile::Options o;
   o.labels = labels == "llava" ? compile::LabelMode::llava
              : labels == "llava-next" ? compile::LabelMode::llava_next

@@ -23,6 +23,7 @@ struct CompileSetup {
   std::string tokenizer_path;
   std::string template_name;
   std::string template_file;
+  std::string chat_template, chat_template_name;  // --template hf
   std::string input_format = "auto";
   std::string labels = "tokalign";
   bool train_on_prompt = false;
