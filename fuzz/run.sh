@@ -5,7 +5,7 @@
 #
 # Environment:
 #   FUZZ_SECONDS               seconds per target (default 60)
-#   FUZZ_TARGETS               targets to run (default "fuzz_loader fuzz_encode fuzz_bpe_image fuzz_compile fuzz_spm_model fuzz_audit fuzz_slow_llama fuzz_image_probe fuzz_guard_log fuzz_parts")
+#   FUZZ_TARGETS               targets to run (default "fuzz_loader fuzz_encode fuzz_bpe_image fuzz_compile fuzz_spm_model fuzz_audit fuzz_slow_llama fuzz_image_probe fuzz_guard_log fuzz_parts fuzz_jinja")
 #   FUZZ_JOBS                  parallel fuzzing processes per target (default 1)
 #   FUZZ_ARTIFACTS             where crash/leak/timeout/oom reproducers go
 #                              (default BUILD_DIR/fuzz-artifacts)
@@ -22,7 +22,7 @@ usage() { echo "usage: fuzz/run.sh BUILD_DIR" >&2; exit 2; }
 build=$(cd "$1" 2>/dev/null && pwd) || { echo "fuzz/run.sh: no build directory $1" >&2; exit 2; }
 here=$(cd "$(dirname "$0")" && pwd)
 seconds=${FUZZ_SECONDS:-60}
-targets=${FUZZ_TARGETS:-"fuzz_loader fuzz_encode fuzz_bpe_image fuzz_compile fuzz_spm_model fuzz_audit fuzz_slow_llama fuzz_image_probe fuzz_guard_log fuzz_parts"}
+targets=${FUZZ_TARGETS:-"fuzz_loader fuzz_encode fuzz_bpe_image fuzz_compile fuzz_spm_model fuzz_audit fuzz_slow_llama fuzz_image_probe fuzz_guard_log fuzz_parts fuzz_jinja"}
 jobs=${FUZZ_JOBS:-1}
 artifacts=${FUZZ_ARTIFACTS:-$build/fuzz-artifacts}
 [[ $seconds =~ ^[0-9]+$ ]] || { echo "fuzz/run.sh: FUZZ_SECONDS must be a number of seconds" >&2; exit 2; }
@@ -31,8 +31,8 @@ artifacts=${FUZZ_ARTIFACTS:-$build/fuzz-artifacts}
 # max_len: a tokenizer.json worth mutating is a few KB; texts up to 2 KB reach every path
 # of the pipeline (long words take BPE's heap merge loop) and stay fast under ASan; an
 # image input is a list of 3-byte edits, a few hundred of which are plenty.
-max_len_of() { case $1 in fuzz_loader|fuzz_compile|fuzz_audit) echo 4096 ;; fuzz_bpe_image) echo 600 ;; *) echo 2048 ;; esac; }
-extra_flags_of() { case $1 in fuzz_loader) echo "-dict=$here/tokenizer_json.dict" ;; *) echo "" ;; esac; }
+max_len_of() { case $1 in fuzz_loader|fuzz_compile|fuzz_audit|fuzz_jinja) echo 4096 ;; fuzz_bpe_image) echo 600 ;; *) echo 2048 ;; esac; }
+extra_flags_of() { case $1 in fuzz_loader) echo "-dict=$here/tokenizer_json.dict" ;; fuzz_jinja) echo "-dict=$here/jinja.dict" ;; *) echo "" ;; esac; }
 
 # Sanitizer settings: abort on the first report, symbolized stacks.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1:symbolize=1}
