@@ -16,32 +16,10 @@
 namespace tokalign::chat::jinja {
 
 class Value;
+class Dict;
+struct Args;
+struct Function;
 using List = std::vector<Value>;
-
-// An insertion-ordered dict (Python 3.7+ dicts, JSON objects as json.loads reads them).
-class Dict {
- public:
-  const Value* find(std::string_view key) const;
-  Value* find(std::string_view key);
-  void set(std::string key, Value v);  // replaces in place, or appends
-  const std::vector<std::pair<std::string, Value>>& items() const { return items_; }
-  size_t size() const { return items_.size(); }
-
- private:
-  std::vector<std::pair<std::string, Value>> items_;
-};
-
-// A call's arguments: positional, then keyword.
-struct Args {
-  std::vector<Value> pos;
-  std::vector<std::pair<std::string, Value>> kw;
-};
-
-// A function value: a builtin global, a bound method, or a template macro.
-struct Function {
-  std::string name;
-  std::function<Value(Args&)> call;
-};
 
 class Value {
  public:
@@ -57,8 +35,8 @@ class Value {
   Value(const char* s) : Value(std::string(s)) {}
   Value(std::string_view s) : Value(std::string(s)) {}
   Value(List l) : kind_(Kind::list), l_(std::make_shared<const List>(std::move(l))) {}
-  Value(Dict d) : kind_(Kind::dict), d_(std::make_shared<Dict>(std::move(d))) {}
-  Value(Function f) : kind_(Kind::function), fn_(std::make_shared<const Function>(std::move(f))) {}
+  Value(Dict d);
+  Value(Function f);
   static Value namespace_of(Dict d);  // namespace(...): a dict whose attributes `set` may change
   // A list that Python holds as another sequence type, which shows in repr() and ==.
   enum class Seq : uint8_t { list, tuple, dict_items, dict_keys, dict_values };
@@ -109,6 +87,34 @@ class Value {
   std::shared_ptr<Dict> d_;
   std::shared_ptr<const Function> fn_;
 };
+
+// An insertion-ordered dict (Python 3.7+ dicts, JSON objects as json.loads reads them).
+class Dict {
+ public:
+  const Value* find(std::string_view key) const;
+  Value* find(std::string_view key);
+  void set(std::string key, Value v);  // replaces in place, or appends
+  const std::vector<std::pair<std::string, Value>>& items() const { return items_; }
+  size_t size() const { return items_.size(); }
+
+ private:
+  std::vector<std::pair<std::string, Value>> items_;
+};
+
+// A call's arguments: positional, then keyword.
+struct Args {
+  std::vector<Value> pos;
+  std::vector<std::pair<std::string, Value>> kw;
+};
+
+// A function value: a builtin global, a bound method, or a template macro.
+struct Function {
+  std::string name;
+  std::function<Value(Args&)> call;
+};
+
+inline Value::Value(Dict d) : kind_(Kind::dict), d_(std::make_shared<Dict>(std::move(d))) {}
+inline Value::Value(Function f) : kind_(Kind::function), fn_(std::make_shared<const Function>(std::move(f))) {}
 
 // Python ==.
 bool equal(const Value& a, const Value& b);
