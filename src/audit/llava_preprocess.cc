@@ -95,6 +95,11 @@ LlavaTokenizer LlavaTokenizer::load(const tok::Tokenizer& t, const std::string& 
   lt.path = path;
   lt.additional_special = tc.additional_special_tokens;
   lt.transformers = v;
+  try {
+    lt.chat_template = std::make_shared<const chat::HfChatTemplate>(chat::HfChatTemplate::load({path, "", ""}));
+  } catch (const Error& e) {
+    lt.chat_template_error = e.what();
+  }
   return lt;
 }
 
@@ -249,6 +254,64 @@ void preprocess_qwen(const LlavaSample& s, const LlavaTokenizer& t, Outcome& o) 
   o.zeroed = std::all_of(o.labels.begin(), o.labels.end(), [](int32_t l) { return l == kIgnore; });
 }
 
+// LLaVA-NeXT's preprocess_llama3 (LLaVA-VL/LLaVA-NeXT llava/train/train.py): no count and no
+// check. The default system message and then every turn go through the tokenizer's OWN chat
+// template on their own (apply_chat_template([{"role", "content"}]), add_generation_prompt
+// false, encoded without added special tokens), each turn's first token dropped (meant to be
+// <|begin_of_text|>). User and system turns are masked, others trained whole; then the ids of
+// <|begin_of_text|>, <|start_header_id|>, <|end_header_id|>, <|eot_id|> and "\n\n" (as
+// convert_tokens_to_ids gives them) are trained wherever they are. Meta-Llama-3-8B-Instruct's
+// template ends every render with an assistant header, so each turn carries one.
+void preprocess_llama3(const LlavaSample& s, const LlavaTokenizer& t, Outcome& o) {
+  const bool image = s.has_image;
+  if (!t.chat_template)
+    throw Raised{"ValueError: Cannot use chat template functions because tokenizer.chat_template is not set and no template "
+                 "argument was passed! (" + t.chat_template_error + ")"};
+  const std::optional<int32_t> image_index = t.convert_token(kImageTok, image);
+  std::vector<int32_t> unmask;
+  for (const char* x : {"<|begin_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>", "\n\n"})
+    if (const auto id = t.convert_token(x, image)) unmask.push_back(*id);
+  auto role_of = [](const std::string& from) -> std::string {
+    return from == "human" ? "user" : from == "gpt" ? "assistant" : from;
+  };
+  if (s.sentences.empty()) throw Raised{"IndexError: list index out of range"};
+  const std::string& first_from = s.sentences[0].first;
+  if (first_from != "human" && first_from != "gpt") throw Raised{"KeyError: '" + first_from + "'"};
+  // transformers 5.x: apply_chat_template returns a BatchEncoding; `input_id +=` takes its
+  // keys, and torch.tensor then fails on the strings (measured with 5.17 on the device).
+  if (t.transformers == Transformers::v5) throw Raised{"ValueError: too many dimensions 'str'"};
+  auto encode = [&](const std::string& role, const std::string& content) {
+    chat::jinja::Dict m;
+    m.set("role", chat::jinja::Value(role));
+    m.set("content", chat::jinja::Value(content));
+    chat::HfChatTemplate::Call call;
+    call.messages = chat::jinja::Value(chat::jinja::List{chat::jinja::Value(std::move(m))});
+    std::string text;
+    try {
+      text = t.chat_template->render(call).text;
+    } catch (const Error& e) {
+      throw Raised{std::string("TemplateError: ") + e.what()};
+    }
+    return t.chat_encode(text, image);
+  };
+  o.input_ids = encode("system", "You are a helpful language and vision assistant. You are able to understand the visual "
+                                 "content that the user provides, and assist the user with a variety of tasks using natural language.");
+  o.labels.assign(o.input_ids.size(), kIgnore);
+  for (size_t j = role_of(first_from) != "user" ? 1 : 0; j < s.sentences.size(); ++j) {
+    const std::string role = role_of(s.sentences[j].first);
+    std::vector<int32_t> ids = encode(role, s.sentences[j].second);
+    if (!ids.empty()) ids.erase(ids.begin());
+    o.input_ids.insert(o.input_ids.end(), ids.begin(), ids.end());
+    if (role == "user" || role == "system") o.labels.insert(o.labels.end(), ids.size(), kIgnore);
+    else o.labels.insert(o.labels.end(), ids.begin(), ids.end());
+  }
+  for (size_t k = 0; k < o.input_ids.size(); ++k) {
+    if (std::find(unmask.begin(), unmask.end(), o.input_ids[k]) != unmask.end()) o.labels[k] = o.input_ids[k];
+    if (image_index && o.input_ids[k] == *image_index) o.input_ids[k] = kImage;
+  }
+  o.zeroed = std::all_of(o.labels.begin(), o.labels.end(), [](int32_t l) { return l == kIgnore; });
+}
+
 // preprocess()'s last branch, for every template no preprocess_* claims (v0, v0_mmtag): each
 // sentence becomes "### ROLE: value\n" after a "SYSTEM\n\n" header and the text ends with
 // "### "; the whole is tokenized once, but the masking (_mask_targets) uses the lengths of the
@@ -311,14 +374,16 @@ Outcome llava_preprocess(const LlavaConv& conv, Impl impl, LlavaSample s, const 
                          : conv.version == "mpt"            ? 3
                          : conv.version == "qwen"           ? 4
                          : conv.version == "gemma"          ? 5
-                         : conv.version == "llama_v3"       ? -1
+                         : conv.version == "llama_v3"       ? 7
                                                             : 6;
-    if (dispatch < 0)
-      throw Raised{"not emulated: LLaVA dispatches version '" + conv.version + "' to preprocess_llama3, which renders with "
-                   "the tokenizer's own Jinja chat template; tokalign does not emulate it yet"};
     static const char* const names[] = {"preprocess_plain", "preprocess_llama_2", "preprocess_v1", "preprocess_mpt",
-                                        "preprocess_qwen",  "preprocess_gemma",   "preprocess (v0: _add_speaker_and_signal)"};
+                                        "preprocess_qwen",  "preprocess_gemma",   "preprocess (v0: _add_speaker_and_signal)",
+                                        "preprocess_llama3"};
     o.preprocessor = names[dispatch];
+    if (dispatch == 7) {
+      preprocess_llama3(s, t, o);
+      return o;
+    }
     if (dispatch == 4) {
       preprocess_qwen(s, t, o);
       return o;

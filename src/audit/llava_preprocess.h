@@ -17,6 +17,7 @@
 
 #include "audit/llava_conv.h"
 #include "tokenizer/sentencepiece/slow_llama.h"
+#include "chat/hf_template.h"
 #include "tokenizer/tokenizer.h"
 
 namespace tokalign::audit {
@@ -40,6 +41,10 @@ struct LlavaTokenizer {
   size_t size = 0;                                 // len(tokenizer)
   std::vector<std::string> additional_special;     // tokenizer.additional_special_tokens (4.x)
   Transformers transformers = Transformers::v4_37;
+  // The tokenizer's own chat template (preprocess_llama3 renders with it); null when it has
+  // none, with `chat_template_error` saying why.
+  std::shared_ptr<const chat::HfChatTemplate> chat_template;
+  std::string chat_template_error;
 
   enum class PadRule {
     unk,          // LLaVA-1.5 train(): pad_token = unk_token, even when there is none

@@ -21,7 +21,8 @@ node -e 'const fs=require("fs");const c=JSON.parse(fs.readFileSync(process.argv[
 c.additional_special_tokens=["<|im_start|>","<|im_end|>"];fs.writeFileSync(process.argv[2],JSON.stringify(c))' \
   $L/tokenizer-qwen3/models/tokenizer_config.json "$W/qwen2s/tokenizer_config.json"
 declare -A DIRS=([qwen2s]=$W/qwen2s [qwen3]=$L/tokenizer-qwen3/models [gemma3]=$L/tokenizer-gemma3/models
-                 [vicuna]=../shared/data/tokenizers/vicuna-7b-v1.5 [tinyllama]=../shared/data/tokenizers/tinyllama-1.1b-chat-v1.0)
+                 [vicuna]=../shared/data/tokenizers/vicuna-7b-v1.5 [tinyllama]=../shared/data/tokenizers/tinyllama-1.1b-chat-v1.0
+                 [llama3]=$L/tokenizer-llama3/models)
 while IFS=$'\t' read -r run tok tmpl; do
   for data in "$W/llava.json" tests/compile/adversarial.jsonl; do
     "$BIN" audit --data "$data" --tokenizer "${DIRS[$tok]}" --version "$tmpl" --impl "${run%@*}" --transformers-version "${run#*@}" \
