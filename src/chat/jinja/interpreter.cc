@@ -44,7 +44,7 @@ bool numeric(const Value& v) { return v.is_number() || v.is_bool(); }
   throw Error("unsupported operand type(s) for " + op + ": '" + a.type_name() + "' and '" + b.type_name() + "'");
 }
 
-Value arithmetic(const std::string& op, const Value& a, const Value& b) {
+Value arithmetic(const std::string& op, const Value& a, const Value& b, size_t max_len) {
   if (a.is_undefined()) undefined_error(a);
   if (b.is_undefined()) undefined_error(b);
   if (op == "+") {
@@ -58,10 +58,10 @@ Value arithmetic(const std::string& op, const Value& a, const Value& b) {
     if (a.is_list()) throw Error(std::string("can only concatenate list (not \"") + b.type_name() + "\") to list");
   }
   if (op == "*") {
-    auto repeat = [](const Value& seq, const Value& n) -> Value {
+    auto repeat = [max_len](const Value& seq, const Value& n) -> Value {
       const int64_t k = std::max<int64_t>(0, to_int(n));
       const size_t len = seq.is_string() ? seq.str().size() : seq.list().size();
-      if (len && static_cast<uint64_t>(k) > (size_t{64} << 20) / len) throw Error("repeated sequence too long");
+      if (len && static_cast<uint64_t>(k) > max_len / len) throw Error("repeated sequence too long");
       if (seq.is_string()) {
         std::string s;
         for (int64_t i = 0; i < k; ++i) s += seq.str();
@@ -217,7 +217,8 @@ class Interp {
     Function f;
     f.name = name;
     if (name == "range") {
-      f.call = [](Args& a) -> Value {
+      const uint64_t cap = std::min<uint64_t>(1'000'000, limits_.max_steps);
+      f.call = [cap](Args& a) -> Value {
         if (a.pos.empty() || a.pos.size() > 3 || !a.kw.empty()) throw Error("range expected 1 to 3 integer arguments");
         for (const Value& v : a.pos)
           if (!v.is_int() && !v.is_bool()) throw Error(std::string("'") + v.type_name() + "' object cannot be interpreted as an integer");
@@ -231,7 +232,7 @@ class Interp {
         if (stepv == 0) throw Error("range() arg 3 must not be zero");
         List l;
         for (int64_t i = start; stepv > 0 ? i < stop : i > stop; i += stepv) {
-          if (l.size() >= 1'000'000) throw Error("range too big (over 1000000 items)");
+          if (l.size() >= cap) throw Error("range too big (over " + std::to_string(cap) + " items)");
           l.push_back(Value(i));
         }
         return Value(std::move(l));
@@ -345,7 +346,7 @@ class Interp {
           if (s.size() > limits_.max_output) throw Error("string too long");
           return Value(std::move(s));
         }
-        Value r = arithmetic(e.name, a, b);
+        Value r = arithmetic(e.name, a, b, limits_.max_output);
         if (r.is_string() && r.str().size() > limits_.max_output) throw Error("string too long");
         return r;
       }

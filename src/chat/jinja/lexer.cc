@@ -328,6 +328,8 @@ class Lexer {
 }  // namespace
 
 Lexed lex(std::string_view source, const LexOptions& options) {
+  if (const size_t bad = unicode::find_invalid_utf8(source); bad != std::string_view::npos)
+    throw Error("template: not valid UTF-8 at byte " + std::to_string(bad));
   std::string s;
   s.reserve(source.size());
   for (size_t i = 0; i < source.size(); ++i) {
