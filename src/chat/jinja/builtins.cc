@@ -8,6 +8,7 @@
 #include <utf8proc.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <set>
 
@@ -253,7 +254,9 @@ std::string py_format(const std::string& f, const Args& a) {
     if (field.find_first_of(":!.[") != std::string::npos) throw Error("format specs in str.format are not supported");
     const Value* v = nullptr;
     if (field.empty() || std::all_of(field.begin(), field.end(), [](char d) { return d >= '0' && d <= '9'; })) {
-      const size_t k = field.empty() ? auto_index++ : std::stoul(field);
+      size_t k = auto_index;
+      if (field.empty()) ++auto_index;
+      else if (std::from_chars(field.data(), field.data() + field.size(), k).ec != std::errc()) k = SIZE_MAX;
       if (k >= a.pos.size()) throw Error("Replacement index " + std::to_string(k) + " out of range for positional args tuple");
       v = &a.pos[k];
     } else {
@@ -497,7 +500,9 @@ Value attr_path(const Value& v, const Value& attribute) {
     const size_t dot = path.find('.', a);
     const std::string part = path.substr(a, dot == std::string::npos ? std::string::npos : dot - a);
     bool digits = !part.empty() && std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; });
-    cur = digits ? get_item(cur, Value(static_cast<int64_t>(std::stoll(part)))) : get_item(cur, Value(part));
+    int64_t index = 0;
+    if (digits && std::from_chars(part.data(), part.data() + part.size(), index).ec != std::errc()) digits = false;
+    cur = digits ? get_item(cur, Value(index)) : get_item(cur, Value(part));
     if (dot == std::string::npos) break;
     a = dot + 1;
   }

@@ -1,5 +1,6 @@
 #include "chat/jinja/parser.h"
 
+#include <charconv>
 #include <cmath>
 #include <set>
 
@@ -527,7 +528,11 @@ class Parser {
           auto x = make(Expr::Kind::index, pos);
           x->a = std::move(e);
           x->b = make(Expr::Kind::literal, cur().pos);
-          x->b->value = Value(static_cast<int64_t>(std::stoll(cur().text)));
+          int64_t index = 0;
+          const std::string& digits = cur().text;
+          if (std::from_chars(digits.data(), digits.data() + digits.size(), index).ec != std::errc())
+            fail(cur().pos, "integer literal out of range");
+          x->b->value = Value(index);
           next();
           e = std::move(x);
           continue;
