@@ -50,17 +50,17 @@ struct Target {
 };
 
 struct Stmt {
-  enum class Kind { text, print, if_, for_, set, set_block, macro, break_, continue_, generation, filter_block, with };
+  enum class Kind { text, print, if_, for_, set, set_block, macro, call_block, break_, continue_, generation, filter_block, with };
   Kind kind;
   size_t pos = 0;
   std::string text;                                 // text
-  ExprPtr expr;                                     // print, set, for (iterable), filter_block (the filter chain)
+  ExprPtr expr;                                     // print, set, for (iterable), filter_block (the filter chain), call_block (the call)
   std::vector<std::pair<ExprPtr, Body>> branches;   // if / elif (expr: condition)
   Body body, else_body;                             // for, if (else), set_block, macro, generation, with
   Target target;                                    // for, set, set_block
   ExprPtr cond;                                     // for ... if cond
   std::string name;                                 // macro
-  std::vector<std::pair<std::string, ExprPtr>> params;  // macro (defaults may be null); with (assignments)
+  std::vector<std::pair<std::string, ExprPtr>> params;  // macro, call_block's caller (defaults may be null); with (assignments)
 };
 
 struct Template {

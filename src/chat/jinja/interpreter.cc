@@ -450,6 +450,42 @@ class Interp {
         return Flow::normal;
       }
       case Stmt::Kind::macro: assign(s.name, make_macro(s)); return Flow::normal;
+      case Stmt::Kind::call_block: {
+        Value callee = eval(*s.expr->a);
+        Args a = eval_args(*s.expr);
+        if (callee.is_undefined()) undefined_error(callee);
+        if (!callee.is_function()) throw Error(std::string("'") + callee.type_name() + "' object is not callable");
+        // caller(): the body, rendered in the scopes of the call block (alive while the macro runs).
+        Function caller;
+        caller.name = "caller";
+        const Stmt* block = &s;
+        std::vector<Frame*> here = scopes_;
+        caller.call = [this, block, here](Args& ca) -> Value {
+          Frame f;
+          for (size_t i = 0; i < block->params.size(); ++i) {
+            const auto& [name, dflt] = block->params[i];
+            if (i < ca.pos.size()) f.set(name, ca.pos[i]);
+            else f.set(name, dflt ? eval(*dflt) : Value::undefined("'" + name + "'"));
+          }
+          for (auto& [k, v] : ca.kw) f.set(k, v);
+          std::vector<Frame*> saved = std::move(scopes_);
+          scopes_ = here;
+          scopes_.push_back(&f);
+          std::string text;
+          try {
+            text = capture(block->body);
+          } catch (...) {
+            scopes_ = std::move(saved);
+            throw;
+          }
+          scopes_ = std::move(saved);
+          return Value(std::move(text));
+        };
+        a.kw.emplace_back("caller", Value(std::move(caller)));
+        step(s.pos);
+        emit(soft_str(callee.function().call(a)), s.pos);
+        return Flow::normal;
+      }
       case Stmt::Kind::break_: return Flow::break_;
       case Stmt::Kind::continue_: return Flow::continue_;
       case Stmt::Kind::generation: {
@@ -562,6 +598,10 @@ class Interp {
       }
       Dict kwargs;
       for (auto& [k, v] : a.kw) {
+        if (k == "caller") {
+          frame.set(k, v);
+          continue;
+        }
         bool known = false;
         for (const auto& p : def->params) known |= p.first == k;
         if (known) frame.set(k, v);

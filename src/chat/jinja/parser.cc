@@ -211,6 +211,30 @@ class Parser {
       expect_block_end();
       return s;
     }
+    if (tag == "call") {
+      // {% call [(params)] macro(args) %}body{% endcall %}: the macro gets caller(), which
+      // renders the body.
+      s->kind = Stmt::Kind::call_block;
+      if (is_op("(")) {
+        next();
+        while (!is_op(")")) {
+          if (!s->params.empty()) expect_op(",");
+          if (is_op(")")) break;
+          std::string p = expect_name();
+          ExprPtr def;
+          if (skip_op("=")) def = expression();
+          s->params.emplace_back(std::move(p), std::move(def));
+        }
+        expect_op(")");
+      }
+      s->expr = expression();
+      if (s->expr->kind != Expr::Kind::call) fail(pos, "expected a macro call after 'call'");
+      expect_block_end();
+      s->body = statements({"endcall"});
+      next();
+      expect_block_end();
+      return s;
+    }
     if (tag == "break" || tag == "continue") {
       s->kind = tag == "break" ? Stmt::Kind::break_ : Stmt::Kind::continue_;
       expect_block_end();

@@ -5,8 +5,8 @@
 // The statements chat templates use are supported: if / elif / else, for (with an `if`
 // filter, `else`, tuple targets), set (also namespace attributes and block set), macro,
 // break / continue (transformers enables loopcontrols), filter blocks, with, and
-// transformers' {% generation %}. Anything else (include, import, extends, block, call,
-// recursive loops) is an error naming its position, as are unknown filters and tests.
+// transformers' {% generation %}, and call blocks. Anything else (include, import, extends,
+// block, recursive loops) is an error naming its position, as are unknown filters and tests.
 #pragma once
 
 #include <string_view>
