@@ -164,6 +164,14 @@ class Interp {
     scopes_.push_back(&root_);
   }
 
+  // A namespace is the one mutable value, so `set ns.self = ns` makes a cycle of shared
+  // pointers: emptying every namespace of the render frees them.
+  ~Interp() {
+    for (Value& ns : namespaces_) ns.mutable_namespace() = Dict();
+  }
+  Interp(const Interp&) = delete;
+  Interp& operator=(const Interp&) = delete;
+
   Rendered run() {
     out_ = &result_.text;
     exec(t_.body);
@@ -239,14 +247,17 @@ class Interp {
       };
     } else if (name == "namespace" || name == "dict") {
       const bool ns = name == "namespace";
-      f.call = [ns](Args& a) -> Value {
+      f.call = [this, ns](Args& a) -> Value {
         Dict d;
         for (const Value& p : a.pos) {
           if (!p.is_dict()) throw Error(std::string(ns ? "namespace" : "dict") + "() takes a mapping as positional argument");
           for (const auto& [k, v] : p.dict().items()) d.set(k, v);
         }
         for (auto& [k, v] : a.kw) d.set(k, v);
-        return ns ? Value::namespace_of(std::move(d)) : Value(std::move(d));
+        if (!ns) return Value(std::move(d));
+        Value v = Value::namespace_of(std::move(d));
+        namespaces_.push_back(v);
+        return v;
       };
     }
     return Value(std::move(f));
@@ -640,6 +651,7 @@ class Interp {
   Value block_input_;
   uint64_t steps_ = 0;
   size_t call_depth_ = 0;
+  std::vector<Value> namespaces_;
 };
 
 }  // namespace
