@@ -13,6 +13,7 @@ packages=(
   clang libclang-rt-14-dev   # libFuzzer targets and sanitizers (make fuzz)
   hyperfine                  # whole-process benchmarks (make bench)
   python3 python3-numpy      # the shard reader (python/tokalign_shard.py) and its test
+  python3-dev pybind11-dev python3-torch  # the Python module (python/tokalign, tokalign.torch) and its test
   python3-pil                # the oracle for the image header probe (tests/vision/probe.sh)
   time                       # peak RSS in tests/compile/scale.sh (/usr/bin/time)
   chromium                   # renders the inspect/stats HTML pages in a test

