@@ -8,7 +8,11 @@ against the command line tool, which is itself checked against Hugging Face:
 - tokalign.torch.ShardDataset reads back the shard the command writes (ids, labels, ids of
   samples, lengths), also through DataLoader worker processes;
 - Collator pads with the given pad id and -100 labels, and refuses a missing pad id;
-- preprocess() returns LLaVA's structure (input_ids and labels, shape (1, n)).
+- preprocess() returns LLaVA's structure (input_ids and labels, shape (1, n));
+- tokalign.hf.GuardCallback stops training on an anomaly the guard's detectors report (NaN
+  loss, all labels masked) and writes the incident, and refuses a dataset with zero-trained
+  samples before training (with a stand-in for the Trainer's args/state/control: transformers
+  is not a Debian package; the real Trainer run is on the device machine).
 
     TOKALIGN_NATIVE_DIR=build/python/tokalign python3 python/tokalign_module_test.py --bin build/tokalign
 """
@@ -134,6 +138,49 @@ class Module(unittest.TestCase):
             Collator(None)
         with self.assertRaises(ValueError):  # Llama-3's config names no pad token
             Collator.for_tokenizer(TOKENIZER)
+
+    def test_guard_callback_stops_on_an_anomaly_and_refuses_zero_trained_data(self):
+        import io
+        import types
+        from tokalign.hf import GuardCallback, TrainingRefused
+        out = os.path.join(self.work, "trainer-out")
+        args = types.SimpleNamespace(output_dir=out)
+        state = types.SimpleNamespace(global_step=0, best_model_checkpoint=None)
+        control = types.SimpleNamespace(should_training_stop=False)
+        log = io.StringIO()
+        cb = GuardCallback(request_rollback=True, log=log)
+        # A healthy run: a slowly falling loss with noise, then a NaN at step 40.
+        for step in range(1, 41):
+            state.global_step = step
+            loss = float("nan") if step == 40 else 2.0 - 0.01 * step + 0.02 * ((step * 7) % 5)
+            cb.on_log(args, state, control, logs={"loss": loss, "grad_norm": 1.0, "learning_rate": 1e-4})
+            if step < 40:
+                self.assertFalse(control.should_training_stop, f"stopped at healthy step {step}: {log.getvalue()}")
+        self.assertTrue(control.should_training_stop)
+        self.assertEqual(cb.stopped_by["rule"], "non_finite_loss")
+        with open(os.path.join(out, "tokalign-incidents.jsonl")) as f:
+            incident = json.loads(f.readline())
+        self.assertEqual((incident["rule"], incident["step"], incident["rollback_requested"]), ("non_finite_loss", 40, True))
+        # All labels masked: HF logs loss 0 with grad norm 0.
+        cb2 = GuardCallback(log=log, incident_path=os.path.join(self.work, "inc2.jsonl"))
+        control.should_training_stop = False
+        state.global_step = 1
+        cb2.on_log(args, state, control, logs={"loss": 0.0, "grad_norm": 0.0})
+        self.assertTrue(control.should_training_stop)
+        self.assertEqual(cb2.stopped_by["rule"], "all_masked")
+        # Pre-flight: a dataset with a sample whose labels are all -100 is refused; a shard is not.
+        import torch
+        from tokalign.torch import ShardDataset
+        bad = [{"id": "ok", "labels": torch.tensor([-100, 5])}, {"id": "masked", "labels": torch.tensor([-100, -100])}]
+        loader = types.SimpleNamespace(dataset=bad)
+        with self.assertRaises(TrainingRefused) as e:
+            GuardCallback(log=log).on_train_begin(args, state, control, train_dataloader=loader)
+        self.assertIn("masked", str(e.exception))
+        GuardCallback(log=log, max_zero_trained=1).on_train_begin(args, state, control, train_dataloader=loader)
+        shard = os.path.join(self.work, "shard-preflight")
+        run("compile", "--data", DATA, "-t", TOKENIZER, "--template", "llava_llama_3", "--out", shard, "--overwrite")
+        checked, zero = GuardCallback(log=log).preflight(ShardDataset(shard))
+        self.assertEqual((checked, zero), (len(ShardDataset(shard)), []))
 
     def test_preprocess_has_llavas_shape(self):
         from tokalign.torch import preprocess

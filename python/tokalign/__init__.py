@@ -18,9 +18,9 @@ import os
 if os.environ.get("TOKALIGN_NATIVE_DIR"):
     __path__.append(os.environ["TOKALIGN_NATIVE_DIR"])  # noqa: F821 - the package's own __path__
 
-from ._native import Compiler, Error, QuarantineError, Tokenizer  # noqa: E402
+from ._native import Compiler, Detector, Error, QuarantineError, Tokenizer  # noqa: E402
 
-__all__ = ["Tokenizer", "Compiler", "Error", "QuarantineError", "compile_sample", "IGNORE_INDEX", "IMAGE_TOKEN_INDEX"]
+__all__ = ["Tokenizer", "Compiler", "Detector", "Error", "QuarantineError", "compile_sample", "IGNORE_INDEX", "IMAGE_TOKEN_INDEX"]
 
 IGNORE_INDEX = -100       # label of a token that is not trained
 IMAGE_TOKEN_INDEX = -200  # input id of an image placeholder (LLaVA's convention)

@@ -11,6 +11,10 @@
 //     .compile(record) -> dict(id, input_ids, labels, images, flags, ...) where record is one
 //        dataset record as JSON text or a dict (LLaVA, ShareGPT or messages); raises
 //        QuarantineError(reason, field, message) for a sample compile would quarantine.
+//   Detector(**config)                    the guard's anomaly rules (docs/guard.md), in-process
+//     .observe(step, loss=None, grad_norm=None, learning_rate=None, epoch=None, eval_loss=None)
+//        -> [dict(rule, metric, value, step, onset_step, act, detail), ...]
+//     .restart_from(step, resume_step=-1)
 //
 // Everything goes through the same code as the command line: compile's JSONL output and
 // Compiler.compile give the same ids and labels (python/tokalign/tests).
@@ -25,6 +29,7 @@
 #include "chat/reader.h"
 #include "chat/template.h"
 #include "compile/compiler.h"
+#include "guard/detector.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/tokenizer_config.h"
 #include "util/error.h"
@@ -204,6 +209,60 @@ PYBIND11_MODULE(_native, m) {
       PyErr_SetString(error.ptr(), e.what());
     }
   });
+
+  py::class_<guard::Detector>(m, "Detector")
+      .def(py::init([](py::kwargs kw) {
+        guard::DetectorConfig c;
+        for (auto [k, v] : kw) {
+          const std::string key = py::str(k);
+          if (key == "window") c.window = v.cast<size_t>();
+          else if (key == "min_points") c.min_points = v.cast<size_t>();
+          else if (key == "warmup_steps") c.warmup_steps = v.cast<int64_t>();
+          else if (key == "cooldown_steps") c.cooldown_steps = v.cast<int64_t>();
+          else if (key == "spike_z") c.spike_z = v.cast<double>();
+          else if (key == "spike_ratio") c.spike_ratio = v.cast<double>();
+          else if (key == "spike_min_rise") c.spike_min_rise = v.cast<double>();
+          else if (key == "spike_patience") c.spike_patience = v.cast<int>();
+          else if (key == "grad_z") c.grad_z = v.cast<double>();
+          else if (key == "grad_ratio") c.grad_ratio = v.cast<double>();
+          else if (key == "grad_patience") c.grad_patience = v.cast<int>();
+          else if (key == "cospike_z") c.cospike_z = v.cast<double>();
+          else if (key == "ema_span") c.ema_span = v.cast<int>();
+          else if (key == "divergence_factor") c.divergence_factor = v.cast<double>();
+          else if (key == "divergence_min_rise") c.divergence_min_rise = v.cast<double>();
+          else if (key == "divergence_patience") c.divergence_patience = v.cast<int>();
+          else if (key == "zero_loss_repeats") c.zero_loss_repeats = v.cast<int>();
+          else throw Error("Detector: unknown setting '" + key + "'");
+        }
+        return guard::Detector(c);
+      }))
+      .def("observe",
+           [](guard::Detector& d, int64_t step, std::optional<double> loss, std::optional<double> grad_norm,
+              std::optional<double> learning_rate, std::optional<double> epoch, std::optional<double> eval_loss) {
+             guard::Metrics mt;
+             mt.step = step;
+             mt.loss = loss;
+             mt.grad_norm = grad_norm;
+             mt.learning_rate = learning_rate;
+             mt.epoch = epoch;
+             mt.eval_loss = eval_loss;
+             py::list out;
+             for (const guard::Finding& f : d.observe(mt, step)) {
+               py::dict x;
+               x["rule"] = guard::rule_name(f.rule);
+               x["metric"] = f.metric;
+               x["value"] = f.value;
+               x["step"] = f.step;
+               x["onset_step"] = f.onset_step;
+               x["act"] = f.act;
+               x["detail"] = f.detail;
+               out.append(x);
+             }
+             return out;
+           },
+           py::arg("step"), py::arg("loss") = py::none(), py::arg("grad_norm") = py::none(),
+           py::arg("learning_rate") = py::none(), py::arg("epoch") = py::none(), py::arg("eval_loss") = py::none())
+      .def("restart_from", &guard::Detector::restart_from, py::arg("step"), py::arg("resume_step") = -1);
 
   py::class_<PyTokenizer>(m, "Tokenizer")
       .def(py::init<const std::string&>(), py::arg("path"))
