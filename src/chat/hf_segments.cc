@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "chat/hf_template.h"
+#include "tokenizer/tokenizer.h"
 #include "util/error.h"
 
 namespace tokalign::chat {
@@ -53,6 +54,20 @@ struct Renderer {
 };
 
 }  // namespace
+
+Template hf_compile_template(const tok::Tokenizer& tokenizer, const ChatTemplateSource& source) {
+  Template t;
+  t.name = "hf";
+  t.add_special_tokens = false;
+  auto hf = std::make_shared<HfChatTemplate>(HfChatTemplate::load(source));
+  t.description = "the model's own chat template (" + hf->origin() + ")";
+  t.source = hf->origin();
+  t.json = hf->text();
+  t.hf = std::move(hf);
+  for (const tok::AddedToken& a : tokenizer.added_vocabulary().tokens())
+    if (a.special && !a.content.empty()) t.special_tokens.push_back(a.content);
+  return t;
+}
 
 bool render_hf_segments(const Template& t, const Conversation& c, Rendered& out, Problem& p) {
   out.segments.clear();

@@ -18,11 +18,22 @@
 #pragma once
 
 #include "chat/conversation.h"
+#include "chat/hf_template.h"
 #include "chat/problem.h"
 #include "chat/segment.h"
 #include "chat/template.h"
 
+namespace tokalign::tok {
+class Tokenizer;
+}
+
 namespace tokalign::chat {
+
+// The Template compile uses for a model's own chat template (compile --template hf): no
+// special tokens added by the tokenizer (apply_chat_template(tokenize=True) encodes with
+// add_special_tokens=False; the template writes bos_token itself), and the tokenizer's special
+// tokens for finding ends of turns.
+Template hf_compile_template(const tok::Tokenizer& tokenizer, const ChatTemplateSource& source);
 
 // `t.hf` must be set. Returns false with `p` set when the template refuses the conversation
 // or cannot be segmented.

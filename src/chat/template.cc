@@ -227,6 +227,13 @@ void append_message_text(Rendered& out, const Template& t, SegmentKind k, Role r
   add(k, text.substr(from));
 }
 
+ImagePlacement parse_image_placement(const std::string& name) {
+  if (name == "llava") return ImagePlacement::llava;
+  if (name == "llava-next") return ImagePlacement::llava_next;
+  if (name == "keep") return ImagePlacement::keep;
+  throw Error("image placement: \"" + name + "\" is not one of llava, llava-next, keep");
+}
+
 void place_images(Conversation& c, ImagePlacement placement) {
   if (placement == ImagePlacement::keep) return;
   const std::string tok = kImageToken;

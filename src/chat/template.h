@@ -94,6 +94,9 @@ enum class ImagePlacement {
   keep,        // placeholders stay where they are
 };
 
+// "llava", "llava-next", "keep"; throws tokalign::Error otherwise.
+ImagePlacement parse_image_placement(const std::string& name);
+
 // Built-in templates plus any loaded from files.
 class TemplateRegistry {
  public:

@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "chat/hf_template.h"
+#include "chat/hf_segments.h"
 #include "chat/reader.h"
 #include "chat/record_stream.h"
 #include "cli/io.h"
@@ -102,24 +102,11 @@ int CompileSetup::prepare(const char* command, bool keep_segments, bool keep_pro
   }
   tokenizer = std::make_unique<tok::Tokenizer>(tok::Tokenizer::from_file(tokenizer_path));
   if (template_name == "hf") {
-    chat::Template t;
-    t.name = "hf";
-    t.add_special_tokens = false;  // apply_chat_template(tokenize=True) encodes with add_special_tokens=False
-    auto hf = std::make_shared<chat::HfChatTemplate>(
-        chat::HfChatTemplate::load({tokenizer_path, chat_template, chat_template_name}));
-    t.description = "the model's own chat template (" + hf->origin() + ")";
-    t.source = hf->origin();
-    t.json = hf->text();
-    t.hf = std::move(hf);
-    for (const tok::AddedToken& a : tokenizer->added_vocabulary().tokens())
-      if (a.special && !a.content.empty()) t.special_tokens.push_back(a.content);
-    custom_.add(std::move(t));
+    custom_.add(chat::hf_compile_template(*tokenizer, {tokenizer_path, chat_template, chat_template_name}));
     tmpl = &custom_.all().front();
   }
   compile::Options o;
-  o.labels = labels == "llava" ? compile::LabelMode::llava
-             : labels == "llava-next" ? compile::LabelMode::llava_next
-                                      : compile::LabelMode::tokalign;
+  o.labels = compile::parse_label_mode(labels);
   o.train_on_prompt = train_on_prompt;
   o.last_turn_only = last_turn_only;
   o.train_eos = !no_train_eos;
@@ -143,9 +130,7 @@ int CompileSetup::prepare(const char* command, bool keep_segments, bool keep_pro
   }
   o.max_len = max_len;
   o.parse_special_in_content = parse_special_in_content;
-  o.placement = image_placement == "keep"         ? chat::ImagePlacement::keep
-                : image_placement == "llava-next" ? chat::ImagePlacement::llava_next
-                                                  : chat::ImagePlacement::llava;
+  o.placement = chat::parse_image_placement(image_placement);
   if (im_start_end) {
     // LLaVA's initialize_vision_tokenizer adds them as special tokens when the tokenizer lacks
     // them (new ids at the end of the vocabulary); a tokenizer saved after training has them.

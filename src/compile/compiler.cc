@@ -117,6 +117,13 @@ struct Compiler::Encoded {
   }
 };
 
+LabelMode parse_label_mode(const std::string& name) {
+  if (name == "tokalign") return LabelMode::tokalign;
+  if (name == "llava") return LabelMode::llava;
+  if (name == "llava-next") return LabelMode::llava_next;
+  throw Error("labels: \"" + name + "\" is not one of tokalign, llava, llava-next");
+}
+
 Compiler::Compiler(const tok::Tokenizer& tokenizer, const chat::Template& tmpl, Options options)
     : tok_(tokenizer), tmpl_(tmpl), opts_(std::move(options)), wrapped_(tmpl) {
   wrapped_.image_before = tmpl.image_before + opts_.image_start;

@@ -41,6 +41,8 @@ enum class LabelMode {
   llava_next,  // what LLaVA-NeXT's intended (qwen/llama3 also train headers and separators)
 };
 enum class ImageTokens { placeholder, expand };
+// "tokalign", "llava", "llava-next"; throws tokalign::Error otherwise.
+LabelMode parse_label_mode(const std::string& name);
 
 struct Options {
   LabelMode labels = LabelMode::tokalign;

@@ -25,7 +25,7 @@
 #include <filesystem>
 #include <memory>
 
-#include "chat/hf_template.h"
+#include "chat/hf_segments.h"
 #include "chat/reader.h"
 #include "chat/template.h"
 #include "compile/compiler.h"
@@ -122,24 +122,13 @@ struct PyCompiler {
              uint32_t image_token_count, size_t max_len, const std::string& image_placement, const std::string& input_format)
       : tok(t.t) {
     if (template_name == "hf") {
-      chat::Template h;
-      h.name = "hf";
-      h.add_special_tokens = false;
-      auto hf = std::make_shared<chat::HfChatTemplate>(chat::HfChatTemplate::load({t.path, chat_template, ""}));
-      h.json = hf->text();
-      h.hf = std::move(hf);
-      for (const tok::AddedToken& a : tok->added_vocabulary().tokens())
-        if (a.special && !a.content.empty()) h.special_tokens.push_back(a.content);
-      custom.add(std::move(h));
+      custom.add(chat::hf_compile_template(*tok, {t.path, chat_template, ""}));
       tmpl = &custom.all().front();
     } else {
       tmpl = &chat::TemplateRegistry::builtin().find(template_name);
     }
     compile::Options o;
-    o.labels = labels == "llava" ? compile::LabelMode::llava
-               : labels == "llava-next" ? compile::LabelMode::llava_next
-                                        : compile::LabelMode::tokalign;
-    if (labels != "tokalign" && labels != "llava" && labels != "llava-next") throw Error("labels: tokalign, llava or llava-next");
+    o.labels = compile::parse_label_mode(labels);
     o.train_on_prompt = train_on_prompt;
     o.last_turn_only = last_turn_only;
     o.train_eos = train_eos;
@@ -153,9 +142,7 @@ struct PyCompiler {
     }
     o.image_token_count = image_token_count;
     o.max_len = max_len;
-    o.placement = image_placement == "keep"         ? chat::ImagePlacement::keep
-                  : image_placement == "llava-next" ? chat::ImagePlacement::llava_next
-                                                    : chat::ImagePlacement::llava;
+    o.placement = chat::parse_image_placement(image_placement);
     compiler = std::make_unique<compile::Compiler>(*tok, *tmpl, o);
     reader = std::make_unique<chat::ConversationReader>(chat::parse_input_format(input_format));
   }
