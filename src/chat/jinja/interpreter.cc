@@ -410,18 +410,39 @@ class Interp {
     }
   }
 
+  // For its lifetime, `frame` is the innermost scope: on top of the current scopes, or (a
+  // macro or caller() body) on top of `base` instead of them.
+  class Scope {
+   public:
+    Scope(Interp& in, Frame* frame) : in_(in), pushed_(true) { in_.scopes_.push_back(frame); }
+    Scope(Interp& in, std::vector<Frame*> base, Frame* frame) : in_(in), saved_(std::move(in.scopes_)) {
+      in_.scopes_ = std::move(base);
+      in_.scopes_.push_back(frame);
+    }
+    ~Scope() {
+      if (pushed_) in_.scopes_.pop_back();
+      else in_.scopes_ = std::move(saved_);
+    }
+    Scope(const Scope&) = delete;
+    Scope& operator=(const Scope&) = delete;
+
+   private:
+    Interp& in_;
+    bool pushed_ = false;
+    std::vector<Frame*> saved_;
+  };
+
   // Runs `body` with output going to a string of its own.
   std::string capture(const Body& body) {
     std::string buf;
     std::string* saved = out_;
     out_ = &buf;
-    try {
-      exec(body);
-    } catch (...) {
-      out_ = saved;
-      throw;
-    }
-    out_ = saved;
+    struct Restore {
+      std::string*& out;
+      std::string* saved;
+      ~Restore() { out = saved; }
+    } restore{out_, saved};
+    exec(body);
     return buf;
   }
 
@@ -442,17 +463,12 @@ class Interp {
       case Stmt::Kind::for_: return exec_for(s);
       case Stmt::Kind::set: assign_target(s.target, eval(*s.expr), s.pos); return Flow::normal;
       case Stmt::Kind::set_block: {
-        Frame f;
-        scopes_.push_back(&f);
-        std::string text;
-        try {
-          text = capture(s.body);
-        } catch (...) {
-          scopes_.pop_back();
-          throw;
+        Value v;
+        {
+          Frame f;
+          Scope scope(*this, &f);
+          v = Value(capture(s.body));
         }
-        scopes_.pop_back();
-        Value v(std::move(text));
         if (s.expr) {
           block_input_ = v;
           v = eval(*s.expr);
@@ -479,18 +495,8 @@ class Interp {
             else f.set(name, dflt ? eval(*dflt) : Value::undefined("'" + name + "'"));
           }
           for (auto& [k, v] : ca.kw) f.set(k, v);
-          std::vector<Frame*> saved = std::move(scopes_);
-          scopes_ = here;
-          scopes_.push_back(&f);
-          std::string text;
-          try {
-            text = capture(block->body);
-          } catch (...) {
-            scopes_ = std::move(saved);
-            throw;
-          }
-          scopes_ = std::move(saved);
-          return Value(std::move(text));
+          Scope scope(*this, here, &f);
+          return Value(capture(block->body));
         };
         a.kw.emplace_back("caller", Value(std::move(caller)));
         step(s.pos);
@@ -513,16 +519,8 @@ class Interp {
       case Stmt::Kind::with: {
         Frame f;
         for (const auto& [k, v] : s.params) f.set(k, eval(*v));
-        scopes_.push_back(&f);
-        Flow r;
-        try {
-          r = exec(s.body);
-        } catch (...) {
-          scopes_.pop_back();
-          throw;
-        }
-        scopes_.pop_back();
-        return r;
+        Scope scope(*this, &f);
+        return exec(s.body);
       }
     }
     return Flow::normal;
@@ -536,24 +534,17 @@ class Interp {
     if (s.cond) {
       // The filter sees each item bound to the target, in a scope of its own.
       Frame f;
-      scopes_.push_back(&f);
-      try {
-        for (Value& v : all) {
-          step(s.pos);
-          assign_target(s.target, v, s.pos);
-          if (eval(*s.cond).truthy()) items.push_back(std::move(v));
-        }
-      } catch (...) {
-        scopes_.pop_back();
-        throw;
+      Scope scope(*this, &f);
+      for (Value& v : all) {
+        step(s.pos);
+        assign_target(s.target, v, s.pos);
+        if (eval(*s.cond).truthy()) items.push_back(std::move(v));
       }
-      scopes_.pop_back();
     } else {
       items = std::move(all);
     }
     if (items.empty()) return exec(s.else_body);
     const int64_t n = static_cast<int64_t>(items.size());
-    Value prev_changed;
     for (int64_t i = 0; i < n; ++i) {
       step(s.pos);
       Frame f;
@@ -577,17 +568,9 @@ class Interp {
       };
       loop.set("cycle", Value(std::move(cycle)));
       f.set("loop", Value(std::move(loop)));
-      scopes_.push_back(&f);
-      Flow r;
-      try {
-        assign_target(s.target, items[static_cast<size_t>(i)], s.pos);
-        r = exec(s.body);
-      } catch (...) {
-        scopes_.pop_back();
-        throw;
-      }
-      scopes_.pop_back();
-      if (r == Flow::break_) break;
+      Scope scope(*this, &f);
+      assign_target(s.target, items[static_cast<size_t>(i)], s.pos);
+      if (exec(s.body) == Flow::break_) break;
     }
     return Flow::normal;
   }
@@ -601,6 +584,10 @@ class Interp {
         --call_depth_;
         throw Error("macro calls nested deeper than " + std::to_string(limits_.max_call_depth) + " (runaway recursion?)");
       }
+      struct Depth {
+        size_t& depth;
+        ~Depth() { --depth; }
+      } depth{call_depth_};
       Frame frame;
       std::vector<Value> varargs;
       for (size_t i = 0; i < a.pos.size(); ++i) {
@@ -619,25 +606,12 @@ class Interp {
         else kwargs.set(k, v);
       }
       // Scopes while the macro runs: the template's top level, then its own frame.
-      std::vector<Frame*> saved = std::move(scopes_);
-      scopes_ = {&root_, &frame};
-      auto restore = [&] {
-        scopes_ = std::move(saved);
-        --call_depth_;
-      };
-      std::string text;
-      try {
-        for (const auto& [name, dflt] : def->params)
-          if (!frame.find(name)) frame.set(name, dflt ? eval(*dflt) : Value::undefined("'" + name + "'"));
-        frame.set("varargs", Value::tuple(std::move(varargs)));
-        frame.set("kwargs", Value(std::move(kwargs)));
-        text = capture(def->body);
-      } catch (...) {
-        restore();
-        throw;
-      }
-      restore();
-      return Value(std::move(text));
+      Scope scope(*this, {&root_}, &frame);
+      for (const auto& [name, dflt] : def->params)
+        if (!frame.find(name)) frame.set(name, dflt ? eval(*dflt) : Value::undefined("'" + name + "'"));
+      frame.set("varargs", Value::tuple(std::move(varargs)));
+      frame.set("kwargs", Value(std::move(kwargs)));
+      return Value(capture(def->body));
     };
     return Value(std::move(f));
   }
