@@ -9,6 +9,9 @@ against the command line tool, which is itself checked against Hugging Face:
   samples, lengths), also through DataLoader worker processes;
 - Collator pads with the given pad id and -100 labels, and refuses a missing pad id;
 - preprocess() returns LLaVA's structure (input_ids and labels, shape (1, n));
+- tokalign.stats() gives `tokalign stats --json`'s numbers and table (shard and data), and its
+  holds/check agree with --fail-if; tokalign.audit() gives `tokalign audit --format jsonl
+  --ids`'s outcomes (LLaVA's counts, warnings, errors, ids and labels) and working versions;
 - tokalign.hf.GuardCallback stops training on an anomaly the guard's detectors report (NaN
   loss, all labels masked) and writes the incident, and refuses a dataset with zero-trained
   samples before training (with a stand-in for the Trainer's args/state/control: transformers
@@ -181,6 +184,78 @@ class Module(unittest.TestCase):
         run("compile", "--data", DATA, "-t", TOKENIZER, "--template", "llava_llama_3", "--out", shard, "--overwrite")
         checked, zero = GuardCallback(log=log).preflight(ShardDataset(shard))
         self.assertEqual((checked, zero), (len(ShardDataset(shard)), []))
+
+    def test_stats_match_the_command(self):
+        shard = os.path.join(self.work, "shard-stats")
+        run("compile", "--data", ADVERSARIAL, "-t", TOKENIZER, "--template", "llava_llama_3", "--out", shard, "--overwrite")
+        want = json.loads(run("stats", "--shard", shard, "--json"))
+        got = self.tk.stats(shard=shard)
+        self.assertGreater(got["quarantined"], 0)  # the adversarial set has quarantined samples
+        self.assertEqual(dict(got), want)
+        self.assertEqual(str(got), run("stats", "--shard", shard).split("\n", 1)[1])
+        # A dataset streamed through the compiler, with --max-len counting samples over it.
+        args = ["--data", ADVERSARIAL, "-t", TOKENIZER, "--template", "llava_llama_3", "--max-len", "40"]
+        want = json.loads(run("stats", *args, "--json"))
+        got = self.tk.stats(data=ADVERSARIAL, tokenizer=TOKENIZER, template="llava_llama_3", max_len=40)
+        self.assertEqual(dict(got), want)
+        self.assertGreater(got["over_max_len"], 0)
+        # --fail-if and holds / check agree, value included.
+        for cond in ("zero-trained>0", "over-max-len>0", "quarantined-fraction>0.5", "samples-in==%d" % want["samples_in"]):
+            p = subprocess.run([BIN, "stats", *args, "--fail-if", cond], capture_output=True, text=True)
+            held, value = got.holds(cond)
+            self.assertEqual(held, p.returncode == 1, cond)
+            if held:
+                self.assertIn(f"(it is {value:g})", p.stderr)
+                with self.assertRaises(self.tk.StatsCheckFailed):
+                    got.check(cond)
+            else:
+                got.check(cond)
+        with self.assertRaises(self.tk.Error):
+            got.holds("no-such-metric>0")
+        with self.assertRaises(ValueError):
+            self.tk.stats(shard=shard, data=ADVERSARIAL)
+
+    def test_audit_matches_the_command(self):
+        models = os.path.dirname(os.path.dirname(TOKENIZER))
+        cases = [  # tokenizer, transformers version, impl, LLaVA --version
+            ("tokenizer-llama2", "5", "llava", "v1"), ("tokenizer-llama2", "5", "llava", "llama_2"),
+            ("tokenizer-gpt4o", "5", "llava", "v1"), ("tokenizer-gpt4o", "5", "llava-next", "v1"),
+            ("tokenizer-llama3", "4.37", "llava", "v1"), ("tokenizer-llama3", "4.37", "llava", "plain")]
+        seen = {"mismatch": 0, "trained": 0, "error": 0}
+        for name, tv, impl, version in cases:
+            tok = os.path.join(models, name, "models")
+            case = (name, tv, impl, version)
+            p = subprocess.run([BIN, "audit", "--data", DATA, "-t", tok, "--version", version, "--impl", impl,
+                                "--transformers-version", tv, "--format", "jsonl", "--ids"], capture_output=True, text=True)
+            want = [json.loads(l) for l in p.stdout.splitlines()]
+            report = self.tk.audit(DATA, tokenizer=tok, version=version, impl=impl, transformers=tv, ids=True)
+            self.assertEqual(report.samples, len(want), case)
+            self.assertEqual(report.ok, p.returncode == 0, case)
+            for o, w in zip(report.outcomes, want):
+                for k in ("id", "cur_len", "total_len", "mismatch", "zeroed", "preprocess", "warning", "error",
+                          "labels_differ", "ids_differ"):
+                    self.assertEqual(o[k], w.get(k), (case, o["id"], k))
+                self.assertEqual("input_ids" in o, "input_ids" in w, (case, o["id"]))
+                if "input_ids" in w:
+                    self.assertEqual(o["input_ids"].tolist(), w["input_ids"], (case, o["id"]))
+                    self.assertEqual(o["labels"].tolist(), w["labels"], (case, o["id"]))
+                self.assertEqual(o["explanation"] is not None, o["mismatch"], case)
+                seen["mismatch"] += o["mismatch"]
+                seen["error"] += o["error"] is not None
+                seen["trained"] += o["error"] is None and not o["zeroed"]
+            self.assertEqual(report.zeroed, sum(w["zeroed"] for w in want), case)
+            if not report.ok:  # the command names the versions that would have worked
+                line = next(l for l in p.stderr.splitlines() if "versions of" in l)
+                self.assertEqual(", ".join(report.working_versions) or "none", line.split(": ", 1)[1], case)
+            # Records given one by one give the same outcomes as the file.
+            again = self.tk.audit(records(DATA), tokenizer=tok, version=version, impl=impl, transformers=tv)
+            self.assertEqual([(o["id"], o["zeroed"], o["cur_len"], o["error"]) for o in again.outcomes],
+                             [(o["id"], o["zeroed"], o["cur_len"], o["error"]) for o in report.outcomes], case)
+        self.assertTrue(all(seen.values()), seen)  # mismatches, trained samples and exceptions all compared
+        with self.assertWarns(UserWarning):
+            self.tk.audit(DATA, tokenizer=TOKENIZER, version="no_such_template")
+        with self.assertRaises(self.tk.Error):
+            self.tk.audit(DATA, tokenizer=TOKENIZER, version="v1", impl="llava-2")
 
     def test_preprocess_has_llavas_shape(self):
         from tokalign.torch import preprocess

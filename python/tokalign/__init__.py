@@ -8,6 +8,8 @@ for LLaVA's preprocess().
     c = tokalign.Compiler(tok, "llava_v1")
     s = c.compile({"id": "1", "conversations": [...]})   # dict: input_ids, labels, images, ...
     tokalign.compile_sample(record, tokenizer="path", template="llava_v1")
+    tokalign.stats(shard="shard/").check("zero-trained>0")
+    tokalign.audit("mix.json", tokenizer="path", version="v1").zeroed
 
 The native module is tokalign._native (built by CMake with -DTOKALIGN_PYTHON=ON, or by
 `pip install .`). In a build tree, TOKALIGN_NATIVE_DIR names the folder holding it.
@@ -18,9 +20,11 @@ import os
 if os.environ.get("TOKALIGN_NATIVE_DIR"):
     __path__.append(os.environ["TOKALIGN_NATIVE_DIR"])  # noqa: F821 - the package's own __path__
 
-from ._native import Compiler, Detector, Error, QuarantineError, Tokenizer  # noqa: E402
+from ._native import Auditor, Compiler, Detector, Error, QuarantineError, Stats, Tokenizer  # noqa: E402
+from .report import AuditReport, StatsCheckFailed, StatsReport, audit, stats  # noqa: E402
 
-__all__ = ["Tokenizer", "Compiler", "Detector", "Error", "QuarantineError", "compile_sample", "IGNORE_INDEX", "IMAGE_TOKEN_INDEX"]
+__all__ = ["Tokenizer", "Compiler", "Detector", "Error", "QuarantineError", "compile_sample", "stats", "audit",
+           "Stats", "Auditor", "StatsReport", "StatsCheckFailed", "AuditReport", "IGNORE_INDEX", "IMAGE_TOKEN_INDEX"]
 
 IGNORE_INDEX = -100       # label of a token that is not trained
 IMAGE_TOKEN_INDEX = -200  # input id of an image placeholder (LLaVA's convention)

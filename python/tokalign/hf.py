@@ -5,7 +5,8 @@
 
 GuardCallback does two things:
 - at on_train_begin, a pre-flight check of the training dataset: every sample (up to
-  `preflight_limit`) must have at least one trained label (not -100); more than
+  `preflight_limit`; a ShardDataset whole, through tokalign.stats) must have at least one
+  trained label (not -100); more than
   `max_zero_trained` such samples and training is refused with an error naming them (the
   silent failure LLaVA's tokenization mismatch produces: loss 0 on masked samples);
 - at every on_log, the logged loss / grad_norm / eval_loss go to the guard's detectors (the
@@ -21,7 +22,7 @@ import os
 import sys
 import time
 
-from . import IGNORE_INDEX
+from . import IGNORE_INDEX, stats
 from ._native import Detector
 
 try:
@@ -60,9 +61,20 @@ class GuardCallback(TrainerCallback):
     # -- pre-flight ---------------------------------------------------------------------
     def preflight(self, dataset):
         """Counts samples whose labels are all IGNORE_INDEX; raises TrainingRefused above
-        max_zero_trained. Returns (checked, zero_trained ids)."""
+        max_zero_trained. A tokalign.torch.ShardDataset is checked whole by the native stats
+        (tokalign.stats, the `stats` command's counts); any other map-style dataset item by item
+        (up to preflight_limit). Returns (checked, zero_trained ids)."""
         n = len(dataset)
         limit = n if self.preflight_limit is None else min(n, self.preflight_limit)
+        shard = getattr(dataset, "shard_path", None)
+        if shard is not None and limit == n:
+            report = stats(shard=shard)
+            _, zero_n = report.holds("zero-trained>0")
+            print(f"tokalign: pre-flight (stats of {shard}): {report['samples_out']} samples, {report['tokens']} tokens, "
+                  f"{report['trained_tokens']} trained ({report['trained_fraction']:.1%}), "
+                  f"{int(zero_n)} with no trained token", file=self.log)
+            if zero_n <= self.max_zero_trained:
+                return n, []
         zero = []
         for i in range(limit):
             item = dataset[i]

@@ -43,6 +43,11 @@ class ShardDataset(torch.utils.data.Dataset):
     def __len__(self):
         return len(self.lengths)
 
+    @property
+    def shard_path(self):
+        """The shard folder (tokalign.stats(shard=...) reads it whole)."""
+        return self.path
+
     def __getitem__(self, i):
         s = self._shard[i]
         return {

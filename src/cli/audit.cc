@@ -5,12 +5,8 @@
 #include <map>
 #include <string>
 
-#include "audit/llava_conv.h"
-#include "audit/llava_preprocess.h"
-#include "chat/reader.h"
+#include "audit/auditor.h"
 #include "chat/record_stream.h"
-#include "chat/template.h"
-#include "compile/compiler.h"
 #include "cli/commands.h"
 #include "cli/io.h"
 #include "util/error.h"
@@ -35,50 +31,30 @@ void append_ints(std::string& line, const char* key, const std::vector<int32_t>&
 }
 
 int run(const AuditArgs& a) {
-  const audit::Impl impl = a.impl == "llava-next" ? audit::Impl::llava_next : audit::Impl::llava;
-  // train(): --version v0 / v0.5 keep conversation.py's default_conversation (LLaVA-1.5:
-  // conv_vicuna_v1; LLaVA-NeXT: conv_vicuna_v0) and set the pad token their own way; any other
-  // name is looked up, and an unknown one silently becomes vicuna_v1.
-  const bool v0 = a.version == "v0", v0_5 = a.version == "v0.5";
-  const std::string lookup = v0 || v0_5 ? (impl == audit::Impl::llava ? "vicuna_v1" : "v0") : a.version;
-  std::optional<audit::LlavaConv> conv = audit::find_conv(impl, lookup);
-  const bool fallback = !conv;
-  if (fallback) {
-    conv = audit::find_conv(impl, "vicuna_v1");
+  audit::AuditOptions ao;
+  ao.version = a.version;
+  ao.impl = audit::parse_impl(a.impl);
+  ao.pad = a.pad;
+  ao.transformers = audit::parse_transformers(a.transformers);
+  ao.model_max_length = a.model_max_length;
+  const tok::Tokenizer t = tok::Tokenizer::from_file(a.tokenizer);
+  audit::Auditor auditor(t, a.tokenizer, ao);
+  const audit::LlavaConv& conv = auditor.conv();
+  const audit::LlavaTokenizer& lt = auditor.tokenizer();
+  if (auditor.fallback())
     std::fprintf(stderr,
                  "tokalign audit: WARNING: --version %s is not one of %s's conversation templates; its train() silently "
                  "uses vicuna_v1, and so does this audit\n",
                  a.version.c_str(), a.impl.c_str());
-  }
-  if (v0 || v0_5)
+  if (auditor.default_conv())
     std::fprintf(stderr,
                  "tokalign audit: note: --version %s does not select a template in train(): conversation.py's default (%s) "
                  "is used, with %s as the pad token\n",
-                 a.version.c_str(), lookup.c_str(), v0 ? "the tokenizer's own pad or a new [PAD]" : "unk");
-  const tok::Tokenizer t = tok::Tokenizer::from_file(a.tokenizer);
-  const auto pad_rule = (a.pad.empty() ? a.impl == "llava" : a.pad == "unk") ? audit::LlavaTokenizer::PadRule::unk
-                                                                              : audit::LlavaTokenizer::PadRule::unk_or_own;
-  const auto tv = a.transformers == "4.37" ? audit::Transformers::v4_37 : audit::Transformers::v5;
-  audit::LlavaTokenizer lt = audit::LlavaTokenizer::load(t, a.tokenizer, pad_rule, tv);
-  if (v0) lt.pad_id = lt.own_pad_id ? lt.own_pad_id : std::optional<uint32_t>(static_cast<uint32_t>(lt.size));  // smart_tokenizer_and_embedding_resize
-  if (v0_5) lt.pad_id = lt.unk_id;
-  lt.model_max_length = a.model_max_length;
+                 a.version.c_str(), auditor.lookup_name().c_str(),
+                 a.version == "v0" ? "the tokenizer's own pad or a new [PAD]" : "unk");
 
-  // tokalign's own compile of the same sample, for "are LLaVA's labels right where it does not
-  // zero?": the template of the same name, the labels that implementation intended.
-  std::unique_ptr<compile::Compiler> compiler;
-  try {
-    compile::Options co;
-    co.labels = impl == audit::Impl::llava_next ? compile::LabelMode::llava_next : compile::LabelMode::llava;
-    co.placement = impl == audit::Impl::llava_next ? chat::ImagePlacement::llava_next : chat::ImagePlacement::llava;
-    compiler = std::make_unique<compile::Compiler>(t, chat::TemplateRegistry::builtin().find(conv->name), co);
-  } catch (const Error&) {
-  }
-  chat::ConversationReader reader;
-  std::vector<audit::LlavaSample> kept;  // the first samples, to try other versions on
   uint64_t labels_differ = 0, ids_differ = 0;
   std::vector<std::string> explanations;  // for the first few mismatches
-
   Input in(a.data);
   chat::RecordStream records(in.file(), in.name());
   Output out(a.out);
@@ -89,67 +65,37 @@ int run(const AuditArgs& a) {
   std::string line;
   while (records.next(rec, pos)) {
     ++n;
-    audit::LlavaSample s;
-    std::string id = "#" + std::to_string(pos.index);
-    audit::Outcome o;
-    if (audit::read_llava_record(rec, s, id, o.error)) {
-      if (kept.size() < 200) kept.push_back(s);
-      o = audit::llava_preprocess(*conv, impl, s, lt);
-    }
-    // Where LLaVA trains the sample, compare its labels with tokalign's for the same template.
-    std::string differ, differ_ids;
-    if (compiler && o.error.empty() && !o.zeroed && !o.input_ids.empty()) {
-      chat::Conversation c;
-      chat::Problem p;
-      compile::Sample cs;
-      if (reader.read(rec, pos, c, p) && compiler->compile(c, cs, p)) {
-        size_t k = 0;
-        if (cs.input_ids != o.input_ids) {
-          while (k < cs.input_ids.size() && k < o.input_ids.size() && cs.input_ids[k] == o.input_ids[k]) ++k;
-          differ_ids = "LLaVA's tokenizer gives other ids than tokalign compile from position " + std::to_string(k) + " (LLaVA " +
-                       (k < o.input_ids.size() ? std::to_string(o.input_ids[k]) : std::string("end")) + ", tokalign " +
-                       (k < cs.input_ids.size() ? std::to_string(cs.input_ids[k]) : std::string("end")) + ")";
-        } else if (cs.labels != o.labels) {
-          while (k < cs.labels.size() && cs.labels[k] == o.labels[k]) ++k;
-          differ = "labels differ from tokalign's at position " + std::to_string(k) + " (LLaVA " + std::to_string(o.labels[k]) +
-                   ", tokalign " + std::to_string(cs.labels[k]) + ")";
-        }
-      }
-    }
-    labels_differ += !differ.empty();
-    ids_differ += !differ_ids.empty();
+    const audit::AuditResult r = auditor.audit(rec, pos);
+    const audit::Outcome& o = r.outcome;
+    labels_differ += !r.labels_differ.empty();
+    ids_differ += !r.ids_differ.empty();
     zeroed += o.zeroed;
     mismatched += o.mismatch;
-    if (o.mismatch && explanations.size() < 3) explanations.push_back(id + ": " + audit::explain(o, *conv, lt));
+    if (o.mismatch && explanations.size() < 3) explanations.push_back(r.id + ": " + auditor.explain(o));
     if (!o.error.empty()) {
       ++errors;
       ++error_kinds[o.error.substr(0, o.error.find(':'))];
     }
     if (a.format == "jsonl") {
       line = "{\"id\":";
-      append_json_string(line, id);
+      append_json_string(line, r.id);
       line += ",\"cur_len\":" + (o.cur_len ? std::to_string(*o.cur_len) : std::string("null"));
       line += ",\"total_len\":" + (o.total_len ? std::to_string(*o.total_len) : std::string("null"));
       line += std::string(",\"mismatch\":") + (o.mismatch ? "true" : "false");
       line += std::string(",\"zeroed\":") + (o.zeroed ? "true" : "false");
       line += ",\"preprocess\":";
       append_json_string(line, o.preprocessor);
-      if (!o.warning.empty()) {
-        line += ",\"warning\":";
-        append_json_string(line, o.warning);
-      }
-      if (!o.error.empty()) {
-        line += ",\"error\":";
-        append_json_string(line, o.error);
-      }
-      if (!differ.empty()) {
-        line += ",\"labels_differ\":";
-        append_json_string(line, differ);
-      }
-      if (!differ_ids.empty()) {
-        line += ",\"ids_differ\":";
-        append_json_string(line, differ_ids);
-      }
+      auto add_text = [&](const char* key, const std::string& v) {
+        if (v.empty()) return;
+        line += ",\"";
+        line += key;
+        line += "\":";
+        append_json_string(line, v);
+      };
+      add_text("warning", o.warning);
+      add_text("error", o.error);
+      add_text("labels_differ", r.labels_differ);
+      add_text("ids_differ", r.ids_differ);
       if (a.ids && o.error.empty()) {
         append_ints(line, "input_ids", o.input_ids);
         append_ints(line, "labels", o.labels);
@@ -162,8 +108,8 @@ int run(const AuditArgs& a) {
   std::fprintf(stderr,
                "tokalign audit: %s with --version %s%s (%s) and %s (%s, transformers %s): %llu samples, %llu zeroed (%llu "
                "mismatches), %llu raise\n",
-               a.impl.c_str(), a.version.c_str(), fallback ? " -> vicuna_v1" : "", conv->name.c_str(), a.tokenizer.c_str(),
-               lt.slow ? "slow LlamaTokenizer" : lt.class_name.c_str(), a.transformers.c_str(),
+               a.impl.c_str(), a.version.c_str(), auditor.fallback() ? " -> vicuna_v1" : "", conv.name.c_str(),
+               a.tokenizer.c_str(), lt.slow ? "slow LlamaTokenizer" : lt.class_name.c_str(), a.transformers.c_str(),
                static_cast<unsigned long long>(n), static_cast<unsigned long long>(zeroed),
                static_cast<unsigned long long>(mismatched), static_cast<unsigned long long>(errors));
   for (const auto& [k, v] : error_kinds) std::fprintf(stderr, "  raises %s: %llu\n", k.c_str(), static_cast<unsigned long long>(v));
@@ -181,25 +127,12 @@ int run(const AuditArgs& a) {
                          : "LLaVA's own way of building this template's text");
   if (!zeroed && !errors) return 0;
   // What would work: every version of this implementation tried on the first samples.
-  std::vector<std::string> working;
-  for (const std::string& name : audit::conv_names(impl)) {
-    const auto c = audit::find_conv(impl, name);
-    bool ok = true;
-    for (const audit::LlavaSample& s : kept) {
-      const audit::Outcome x = audit::llava_preprocess(*c, impl, s, lt);
-      if (x.zeroed || !x.error.empty()) {
-        ok = false;
-        break;
-      }
-    }
-    if (ok && !kept.empty()) working.push_back(name);
-  }
   std::string list;
-  for (const std::string& w : working) list += (list.empty() ? "" : ", ") + w;
+  for (const std::string& w : auditor.working_versions()) list += (list.empty() ? "" : ", ") + w;
   std::fprintf(stderr, "  versions of %s that train all of the first %zu samples with this tokenizer: %s\n", a.impl.c_str(),
-               kept.size(), list.empty() ? "none" : list.c_str());
+               auditor.kept(), list.empty() ? "none" : list.c_str());
   std::fprintf(stderr, "  labels that are right whatever the tokenizer: tokalign compile --data %s --tokenizer %s --template %s --out shard/\n",
-               a.data.c_str(), a.tokenizer.c_str(), conv->name.c_str());
+               a.data.c_str(), a.tokenizer.c_str(), conv.name.c_str());
   return 1;
 }
 

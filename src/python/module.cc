@@ -15,6 +15,14 @@
 //     .observe(step, loss=None, grad_norm=None, learning_rate=None, epoch=None, eval_loss=None)
 //        -> [dict(rule, metric, value, step, onset_step, act, detail), ...]
 //     .restart_from(step, resume_step=-1)
+//   Stats(max_len=0)                       dataset statistics (the `stats` command)
+//     .add_shard(path), .add_data(compiler, path) -> None; .table(), .json(), .html(title) -> str;
+//     .holds("zero-trained>0") -> (bool, value)
+//   Auditor(tokenizer, version, impl="llava", transformers="4.37", pad_token="", model_max_length=2048,
+//           ids=False)                     what LLaVA's own preprocess does (the `audit` command)
+//     .audit(record) -> dict(id, cur_len, total_len, mismatch, zeroed, preprocess, warning, error,
+//        labels_differ, ids_differ, explanation[, input_ids, labels]); .audit_file(path) -> [dict]
+//     .working_versions() -> [str]; .conv, .fallback, .default_conv, .slow_tokenizer
 //
 // Everything goes through the same code as the command line: compile's JSONL output and
 // Compiler.compile give the same ids and labels (python/tokalign/tests).
@@ -22,14 +30,22 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 
+#include "audit/auditor.h"
 #include "chat/hf_segments.h"
 #include "chat/reader.h"
+#include "chat/record_stream.h"
 #include "chat/template.h"
 #include "compile/compiler.h"
 #include "guard/detector.h"
+#include "report/stats.h"
+#include "shard/parts.h"
+#include "shard/reader.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/tokenizer_config.h"
 #include "util/error.h"
@@ -45,6 +61,17 @@ py::array_t<int32_t> to_array(const std::vector<T>& v) {
   auto m = a.template mutable_unchecked<1>();
   for (size_t i = 0; i < v.size(); ++i) m(static_cast<py::ssize_t>(i)) = static_cast<int32_t>(v[i]);
   return a;
+}
+
+// Each record of a dataset file (a JSON array or JSON Lines, streamed): fn(record, position).
+template <class F>
+void for_each_record(const std::string& path, F&& fn) {
+  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
+  if (!f) throw Error(path + ": " + std::strerror(errno));
+  chat::RecordStream records(f.get(), path);
+  std::string_view rec;
+  chat::SourcePos pos;
+  while (records.next(rec, pos)) fn(rec, pos);
 }
 
 // The pad token's id as transformers reads it (tokenizer_config.json / special_tokens_map.json).
@@ -147,14 +174,19 @@ struct PyCompiler {
     reader = std::make_unique<chat::ConversationReader>(chat::parse_input_format(input_format));
   }
 
-  py::dict compile(const std::string& record) {
+  bool compile(std::string_view record, const chat::SourcePos& pos, chat::Conversation& c, shard::Sample& s,
+               chat::Problem& p) const {
+    return reader->read(record, pos, c, p) && compiler->compile(c, s, p);
+  }
+
+  py::dict compile(const std::string& record) const {
     chat::Conversation c;
     chat::Problem p;
     shard::Sample s;
     bool ok;
     {
       py::gil_scoped_release release;
-      ok = reader->read(record, chat::SourcePos{}, c, p) && compiler->compile(c, s, p);
+      ok = compile(record, chat::SourcePos{}, c, s, p);
     }
     if (!ok) throw QuarantineError(p);
     py::dict d;
@@ -174,6 +206,102 @@ struct PyCompiler {
     d["trained_tokens"] = s.trained_tokens();
     d["dropped_turns"] = s.dropped_turns;
     return d;
+  }
+};
+
+// report::Stats over shards or a dataset streamed through a Compiler (the `stats` command).
+struct PyStats {
+  report::Stats stats;
+  explicit PyStats(size_t max_len) : stats(max_len) {}
+
+  void add_shard(const std::string& path) {
+    py::gil_scoped_release release;
+    for (const std::string& dir : shard::output_shards(path)) {  // one shard, or each part in order
+      shard::ShardReader r(dir);
+      for (size_t i = 0; i < r.size(); ++i) stats.add(r.get(i), 0);
+      for (const auto& q : r.quarantine()) stats.add_quarantined(q.reason);
+    }
+  }
+
+  void add_data(const PyCompiler& c, const std::string& path) {
+    py::gil_scoped_release release;
+    for_each_record(path, [&](std::string_view rec, const chat::SourcePos& pos) {
+      chat::Conversation conv;
+      chat::Problem p;
+      shard::Sample s;
+      if (c.compile(rec, pos, conv, s, p)) stats.add(s, static_cast<uint32_t>(conv.messages.size()));
+      else stats.add_quarantined(p.reason);
+    });
+  }
+
+  py::tuple holds(const std::string& condition) const {
+    double v = 0;
+    const bool h = stats.holds(condition, v);
+    return py::make_tuple(h, v);
+  }
+};
+
+// audit::Auditor: LLaVA's own preprocessing, predicted sample by sample (the `audit` command).
+struct PyAuditor {
+  std::shared_ptr<tok::Tokenizer> tok;
+  std::unique_ptr<audit::Auditor> auditor;
+  bool ids = false;
+  uint64_t index = 0;
+
+  PyAuditor(const PyTokenizer& t, const std::string& version, const std::string& impl, const std::string& transformers,
+            const std::string& pad_token, size_t model_max_length, bool with_ids)
+      : tok(t.t), ids(with_ids) {
+    audit::AuditOptions o;
+    o.version = version;
+    o.impl = audit::parse_impl(impl);
+    o.transformers = audit::parse_transformers(transformers);
+    o.pad = pad_token;
+    o.model_max_length = model_max_length;
+    auditor = std::make_unique<audit::Auditor>(*tok, t.path, o);
+  }
+
+  py::dict to_dict(const audit::AuditResult& r) const {
+    const audit::Outcome& o = r.outcome;
+    py::dict d;
+    d["id"] = r.id;
+    d["cur_len"] = o.cur_len ? py::object(py::int_(*o.cur_len)) : py::object(py::none());
+    d["total_len"] = o.total_len ? py::object(py::int_(*o.total_len)) : py::object(py::none());
+    d["mismatch"] = o.mismatch;
+    d["zeroed"] = o.zeroed;
+    d["preprocess"] = o.preprocessor;
+    auto text = [](const std::string& v) { return v.empty() ? py::object(py::none()) : py::object(py::str(v)); };
+    d["warning"] = text(o.warning);
+    d["error"] = text(o.error);
+    d["labels_differ"] = text(r.labels_differ);
+    d["ids_differ"] = text(r.ids_differ);
+    d["explanation"] = o.mismatch ? text(auditor->explain(o)) : py::object(py::none());
+    if (ids && o.error.empty()) {
+      d["input_ids"] = to_array(o.input_ids);
+      d["labels"] = to_array(o.labels);
+    }
+    return d;
+  }
+
+  py::dict audit(const std::string& record) {
+    chat::SourcePos pos;
+    pos.index = index++;
+    audit::AuditResult r;
+    {
+      py::gil_scoped_release release;
+      r = auditor->audit(record, pos);
+    }
+    return to_dict(r);
+  }
+
+  py::list audit_file(const std::string& path) {
+    std::vector<audit::AuditResult> rs;
+    {
+      py::gil_scoped_release release;
+      for_each_record(path, [&](std::string_view rec, const chat::SourcePos& pos) { rs.push_back(auditor->audit(rec, pos)); });
+    }
+    py::list out;
+    for (const audit::AuditResult& r : rs) out.append(to_dict(r));
+    return out;
   }
 };
 
@@ -269,5 +397,28 @@ PYBIND11_MODULE(_native, m) {
            py::arg("last_turn_only") = false, py::arg("train_eos") = true, py::arg("labels") = "tokalign",
            py::arg("image_tokens") = "placeholder", py::arg("image_token_count") = 576, py::arg("max_len") = 0,
            py::arg("image_placement") = "llava", py::arg("input_format") = "auto")
-      .def("compile", &PyCompiler::compile, py::arg("record"));
+      .def("compile", py::overload_cast<const std::string&>(&PyCompiler::compile, py::const_), py::arg("record"));
+
+  py::class_<PyStats>(m, "Stats")
+      .def(py::init<size_t>(), py::arg("max_len") = 0)
+      .def("add_shard", &PyStats::add_shard, py::arg("path"))
+      .def("add_data", &PyStats::add_data, py::arg("compiler"), py::arg("path"))
+      .def("table", [](const PyStats& s) { return s.stats.table(); })
+      .def("json", [](const PyStats& s) { return s.stats.json(); })
+      .def("html", [](const PyStats& s, const std::string& title) { return s.stats.html(title); }, py::arg("title"))
+      .def("holds", &PyStats::holds, py::arg("condition"))
+      .def_static("metric_names", &report::Stats::metric_names);
+
+  py::class_<PyAuditor>(m, "Auditor")
+      .def(py::init<const PyTokenizer&, const std::string&, const std::string&, const std::string&, const std::string&, size_t,
+                    bool>(),
+           py::arg("tokenizer"), py::arg("version"), py::arg("impl") = "llava", py::arg("transformers") = "4.37",
+           py::arg("pad_token") = "", py::arg("model_max_length") = 2048, py::arg("ids") = false)
+      .def("audit", &PyAuditor::audit, py::arg("record"))
+      .def("audit_file", &PyAuditor::audit_file, py::arg("path"))
+      .def("working_versions", [](const PyAuditor& a) { return a.auditor->working_versions(); })
+      .def_property_readonly("conv", [](const PyAuditor& a) { return a.auditor->conv().name; })
+      .def_property_readonly("fallback", [](const PyAuditor& a) { return a.auditor->fallback(); })
+      .def_property_readonly("default_conv", [](const PyAuditor& a) { return a.auditor->default_conv(); })
+      .def_property_readonly("slow_tokenizer", [](const PyAuditor& a) { return bool(a.auditor->tokenizer().slow); });
 }
