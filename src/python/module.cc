@@ -4,7 +4,8 @@
 //   Tokenizer(path)                       tokenizer.json, or a model folder
 //     .encode(text, add_special_tokens=True, offsets=False) -> ids (int32 array)
 //                                          [, offsets (n, 2) int32 array in chars, as HF reports]
-//     .encode_batch(texts, add_special_tokens=True, threads=0) -> [ids, ...] (threads, GIL released)
+//     .encode_batch(texts, add_special_tokens=True, threads=0, flat=False) -> [ids, ...] (threads, GIL
+//        released); flat=True -> (ids of all texts in one array, per-text lengths)
 //     .decode(ids, skip_special_tokens=False) -> str
 //     .token_to_id(token), .vocab_size, .pad_token_id (from tokenizer_config.json; None if none)
 //   Compiler(tokenizer_path, template, **options)
@@ -35,6 +36,9 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <span>
+#include <string_view>
+#include <thread>
 
 #include "audit/auditor.h"
 #include "chat/hf_segments.h"
@@ -55,12 +59,23 @@ using namespace tokalign;
 
 namespace {
 
+// A 1-d int32 array holding a copy of `n` 32-bit values (ids < 2^31 or labels: the same bits).
+// Made through numpy's C API as pybind11 exposes it: py::array_t's constructor allocates shape
+// and stride vectors per array, which shows when encode_batch returns 100k of them.
+py::array int32_array(const void* data, size_t n) {
+  const auto& api = py::detail::npy_api::get();
+  const Py_intptr_t dims[1] = {static_cast<Py_intptr_t>(n)};
+  PyObject* a = api.PyArray_NewFromDescr_(api.PyArray_Type_, api.PyArray_DescrFromType_(py::detail::npy_api::NPY_INT32_), 1,
+                                          dims, nullptr, nullptr, 0, nullptr);
+  if (!a) throw py::error_already_set();
+  if (n) std::memcpy(py::detail::array_proxy(a)->data, data, n * sizeof(int32_t));
+  return py::reinterpret_steal<py::array>(a);
+}
+
 template <class T>
-py::array_t<int32_t> to_array(const std::vector<T>& v) {
-  py::array_t<int32_t> a(static_cast<py::ssize_t>(v.size()));
-  auto m = a.template mutable_unchecked<1>();
-  for (size_t i = 0; i < v.size(); ++i) m(static_cast<py::ssize_t>(i)) = static_cast<int32_t>(v[i]);
-  return a;
+py::array to_array(const std::vector<T>& v) {
+  static_assert(sizeof(T) == sizeof(int32_t), "ids are 32-bit");
+  return int32_array(v.data(), v.size());
 }
 
 // Each record of a dataset file (a JSON array or JSON Lines, streamed): fn(record, position).
@@ -106,16 +121,62 @@ struct PyTokenizer {
     return py::make_tuple(to_array(e.ids), off);
   }
 
-  py::list encode_batch(const std::vector<std::string>& texts, bool add_special_tokens, size_t threads) const {
+  // The texts' UTF-8 is read in place (str caches it; bytes are UTF-8 already) and encoded in
+  // batches with the GIL released, each batch's ids copied out before the next. Returns a list
+  // of arrays, or with flat=True (ids, lengths): every text's ids one after the other in one
+  // array, and each text's count (no per-text objects: packing, counting, length lists).
+  py::object encode_batch(const py::sequence& texts, bool add_special_tokens, size_t threads, bool flat) const {
     tok::EncodeOptions o;
     o.add_special_tokens = add_special_tokens;
-    std::vector<tok::Encoding> es;
-    {
-      py::gil_scoped_release release;
-      es = t->encode_batch(texts, o, threads);
+    const size_t n = texts.size();
+    std::vector<py::object> held;  // keeps each text alive (a sequence may build items on access)
+    std::vector<std::string_view> views;
+    held.reserve(n);
+    views.reserve(n);
+    for (size_t i = 0; i < n; ++i) {
+      py::object x = texts[i];
+      char* p = nullptr;
+      Py_ssize_t len = 0;
+      if (PyUnicode_Check(x.ptr())) {
+        p = const_cast<char*>(PyUnicode_AsUTF8AndSize(x.ptr(), &len));
+        if (!p) throw py::error_already_set();
+      } else if (PyBytes_Check(x.ptr())) {
+        if (PyBytes_AsStringAndSize(x.ptr(), &p, &len) != 0) throw py::error_already_set();
+      } else {
+        throw py::type_error("encode_batch: texts[" + std::to_string(i) + "] is " +
+                             std::string(py::str(py::type::of(x).attr("__name__"))) + ", not str or bytes");
+      }
+      views.emplace_back(p, static_cast<size_t>(len));
+      held.push_back(std::move(x));
     }
-    py::list out;
-    for (const tok::Encoding& e : es) out.append(to_array(e.ids));
+    py::list out(flat ? 0 : n);
+    std::vector<int32_t> all, lengths;  // flat
+    if (flat) {
+      size_t bytes = 0;
+      for (const std::string_view& v : views) bytes += v.size();
+      all.reserve(bytes / 3 + n);  // about a token per 4 bytes of text: rarely regrown
+      lengths.reserve(n);
+    }
+    std::vector<tok::Encoding> es;
+    // 256 texts a thread per batch: the batch's encodings stay in cache, and the threads meet
+    // rarely enough at the end of each batch.
+    const size_t workers = threads ? threads : std::max(1u, std::thread::hardware_concurrency());
+    const size_t kBatch = 256 * workers;
+    for (size_t b = 0; b < n; b += kBatch) {
+      const std::span<const std::string_view> part(views.data() + b, std::min(kBatch, n - b));
+      py::gil_scoped_release release;
+      t->encode_batch(part, o, threads, es);
+      if (flat) {
+        for (size_t i = 0; i < part.size(); ++i) {
+          all.insert(all.end(), es[i].ids.begin(), es[i].ids.end());
+          lengths.push_back(static_cast<int32_t>(es[i].ids.size()));
+        }
+        continue;
+      }
+      py::gil_scoped_acquire acquire;
+      for (size_t i = 0; i < part.size(); ++i) out[b + i] = to_array(es[i].ids);
+    }
+    if (flat) return py::make_tuple(to_array(all), to_array(lengths));
     return out;
   }
 
@@ -383,7 +444,7 @@ PYBIND11_MODULE(_native, m) {
       .def(py::init<const std::string&>(), py::arg("path"))
       .def("encode", &PyTokenizer::encode, py::arg("text"), py::arg("add_special_tokens") = true, py::arg("offsets") = false)
       .def("encode_batch", &PyTokenizer::encode_batch, py::arg("texts"), py::arg("add_special_tokens") = true,
-           py::arg("threads") = 0)
+           py::arg("threads") = 0, py::arg("flat") = false)
       .def("decode", &PyTokenizer::decode, py::arg("ids"), py::arg("skip_special_tokens") = false)
       .def("token_to_id", [](const PyTokenizer& t, const std::string& s) { return t.t->token_to_id(s); })
       .def_property_readonly("vocab_size", [](const PyTokenizer& t) { return t.t->vocab_size(); })

@@ -2,12 +2,11 @@
 
 #include <algorithm>
 
-#include <atomic>
-#include <mutex>
 #include <thread>
 
 #include "unicode/utf8.h"
 #include "util/error.h"
+#include "util/worker_pool.h"
 
 namespace tokalign::tok {
 
@@ -69,14 +68,24 @@ void Tokenizer::encode(std::string_view text, const EncodeOptions& opts, Encodin
                                 SpecialPolicy{opts.parse_special, opts.special_ranges});
 
   e.ids.reserve(text.size() / 3 + 4);
-  thread_local std::vector<std::pair<size_t, size_t>> byte_offsets;
-  thread_local TokenValues values;  // token texts for offset-trimming post-processors
+  // Per-thread scratch, looked up once per call and used through references: a thread_local
+  // named inside the per-word lambdas below is looked up per word (__tls_get_addr in the
+  // Python module's shared object).
+  struct Scratch {
+    std::vector<std::pair<size_t, size_t>> byte_offsets;
+    TokenValues values;  // token texts for offset-trimming post-processors
+    std::vector<Token> toks;
+    std::vector<SplitSpan> ranges, next_ranges, spans;
+    std::vector<Piece> matches;
+  };
+  thread_local Scratch scratch_tls;
+  Scratch& scratch = scratch_tls;
+  auto& [byte_offsets, values, toks, ranges, next_ranges, spans, matches] = scratch;
   byte_offsets.clear();
   values.clear();
   const bool want_values = opts.offsets && post_processor_ && post_processor_->trims_offsets();
   // Trimming counts chars: then the offsets become chars first and bytes after processing.
   const bool bytes_now = opts.byte_offsets && !want_values;
-  thread_local std::vector<Token> toks;
 
   // Tokenizes n[a, b) with the model and records ids (and offsets in the input).
   auto emit_word = [&](const NormalizedString& n, size_t a, size_t b) {
@@ -108,8 +117,6 @@ void Tokenizer::encode(std::string_view text, const EncodeOptions& opts, Encodin
     else byte_offsets.emplace_back(0, n.size());
   };
   // Untouched text under a cut-only pre-tokenizer: cut byte ranges, no per-word objects.
-  thread_local std::vector<SplitSpan> ranges, next_ranges, spans;
-  thread_local std::vector<Piece> matches;
   auto emit_ranges = [&](const NormalizedString& n) {
     std::string_view s = n.get();
     ranges.assign(1, {0, static_cast<uint32_t>(s.size())});
@@ -191,29 +198,22 @@ void Tokenizer::encode(std::string_view text, const EncodeOptions& opts, Encodin
 
 std::vector<Encoding> Tokenizer::encode_batch(std::span<const std::string> texts, const EncodeOptions& opts,
                                               size_t threads) const {
-  std::vector<Encoding> out(texts.size());
-  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
-  threads = std::min(threads, texts.size());
-  if (threads <= 1) {
-    for (size_t i = 0; i < texts.size(); ++i) out[i] = encode(texts[i], opts);
-    return out;
-  }
-  std::atomic<size_t> next{0};
-  std::vector<std::exception_ptr> errors(threads);
-  std::vector<std::thread> pool;
-  for (size_t t = 0; t < threads; ++t)
-    pool.emplace_back([&, t] {
-      try {
-        for (size_t i; (i = next.fetch_add(1)) < texts.size();) out[i] = encode(texts[i], opts);
-      } catch (...) {
-        errors[t] = std::current_exception();
-        next = texts.size();
-      }
-    });
-  for (auto& th : pool) th.join();
-  for (auto& err : errors)
-    if (err) std::rethrow_exception(err);
+  const std::vector<std::string_view> views(texts.begin(), texts.end());
+  std::vector<Encoding> out;
+  encode_batch(views, opts, threads, out);
   return out;
+}
+
+void Tokenizer::encode_batch(std::span<const std::string_view> texts, const EncodeOptions& opts, size_t threads,
+                             std::vector<Encoding>& out) const {
+  out.resize(texts.size());
+  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  if (threads <= 1 || texts.size() <= 1) {
+    for (size_t i = 0; i < texts.size(); ++i) encode(texts[i], opts, out[i]);
+    return;
+  }
+  // The same threads batch after batch: their word caches stay warm.
+  WorkerPool::shared(threads).run(texts.size(), [&](size_t i) { encode(texts[i], opts, out[i]); });
 }
 
 std::optional<uint32_t> Tokenizer::token_to_id(std::string_view token) const {

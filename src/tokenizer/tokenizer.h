@@ -69,6 +69,10 @@ class Tokenizer {
   // Encodes in parallel on `threads` threads (0 = hardware concurrency); order kept.
   std::vector<Encoding> encode_batch(std::span<const std::string> texts, const EncodeOptions& opts,
                                      size_t threads) const;
+  // The same into `out` (resized to texts.size()), reusing its encodings' storage (for callers
+  // that encode batch after batch).
+  void encode_batch(std::span<const std::string_view> texts, const EncodeOptions& opts, size_t threads,
+                    std::vector<Encoding>& out) const;
 
   std::string decode(std::span<const uint32_t> ids, bool skip_special_tokens = false) const;
   // True when decode() appends per-id strings (decoders/flat.h) rather than running the chain.
