@@ -89,17 +89,43 @@ for (what, th), xs in sorted(d.items(), key=lambda kv: (int(kv[0][1]), kv[0][0])
     print(f"| {what.replace('_', ' ')} | {th} | {min(xs):.3f} | {statistics.median(xs):.3f} | {ratio:.3f} |")
 PY
 
-# 2. Whole process, for context.
-command -v hyperfine > /dev/null || { echo "(no hyperfine: whole-process timings skipped)"; exit 0; }
+# 2. Whole process, for context: the command (start, tokenizer load, reading the JSONL,
+#    encoding) against a Python script doing the same with json.loads and encode_batch. With
+#    hyperfine where there is one (HYPERFINE=none: never); else timed by Python around each
+#    process, alternating.
+if ! command -v "${HYPERFINE:-hyperfine}" > /dev/null; then
+  "$PY" - "$RUNS" "$CORES" "$BIN" "$PY" "$OUT/py_encode.py" "$TOK" "$TEXTS" <<'PY'
+import shlex, statistics, subprocess, sys, time
+runs, cores, bin_, py, script, tok, texts = int(sys.argv[1]), sys.argv[2], shlex.split(sys.argv[3]), *sys.argv[4:]
+cmds = {}
+for th in ("1", cores):
+    cmds[f"command, {th} thread(s)"] = [*bin_, "encode", "-t", tok, "--jsonl", "--count", "--threads", th, "--input", texts]
+    cmds[f"python script (json.loads + encode_batch), {th} thread(s)"] = [py, script, tok, texts, "batch", th]
+    cmds[f"python script (json.loads + encode_batch flat=True), {th} thread(s)"] = [py, script, tok, texts, "flat", th]
+times = {k: [] for k in cmds}
+for r in range(runs + 1):
+    for k, c in cmds.items():
+        t = time.perf_counter()
+        subprocess.run(c, check=True, stdout=subprocess.DEVNULL)
+        if r:  # the first round warms the caches
+            times[k].append(time.perf_counter() - t)
+print("\n| whole process | min s | median s |\n|---|---|---|")
+for k, v in times.items():
+    print(f"| {k} | {min(v):.3f} | {statistics.median(v):.3f} |")
+PY
+  exit 0
+fi
 hyperfine -N --warmup 1 --runs "$RUNS" --export-json "$OUT/python_encode.json" \
   -n "command, 1 thread" "$BIN encode -t $TOK --jsonl --count --threads 1 --input $TEXTS" \
   -n "python script (json.loads + encode_batch), 1 thread" "$PY $OUT/py_encode.py $TOK $TEXTS batch 1" \
+  -n "python script (json.loads + encode_batch flat=True), 1 thread" "$PY $OUT/py_encode.py $TOK $TEXTS flat 1" \
   -n "command, $CORES threads" "$BIN encode -t $TOK --jsonl --count --threads $CORES --input $TEXTS" \
-  -n "python script (json.loads + encode_batch), $CORES threads" "$PY $OUT/py_encode.py $TOK $TEXTS batch $CORES" > /dev/null
+  -n "python script (json.loads + encode_batch), $CORES threads" "$PY $OUT/py_encode.py $TOK $TEXTS batch $CORES" \
+  -n "python script (json.loads + encode_batch flat=True), $CORES threads" "$PY $OUT/py_encode.py $TOK $TEXTS flat $CORES" > /dev/null
 "$PY" - "$OUT/python_encode.json" <<'PY'
 import json, sys
 res = json.load(open(sys.argv[1]))["results"]
-print("\n| whole process | median s |\n|---|---|")
+print("\n| whole process | min s | median s |\n|---|---|---|")
 for r in res:
-    print(f"| {r['command']} | {r['median']:.3f} |")
+    print(f"| {r['command']} | {min(r['times']):.3f} | {r['median']:.3f} |")
 PY
