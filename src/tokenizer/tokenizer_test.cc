@@ -8,9 +8,12 @@
 #include <cstdlib>
 #include <fstream>
 #include <random>
+#include <span>
+#include <string_view>
 
 #include "tokenizer/test_files.h"
 #include "unicode/utf8.h"
+#include "util/error.h"
 
 namespace tokalign::tok {
 namespace {
@@ -57,6 +60,42 @@ TEST(Tokenizer, ByteOffsetsNameTheSameSpansAsCharOffsets) {
           EXPECT_EQ(bytes.offsets[k], std::make_pair(char_start[a], char_start[b])) << "token " << k << " of " << text;
         }
       }
+  }
+}
+
+// encode_batch on any number of threads (the shared WorkerPool, batch after batch, storage
+// reused) gives each text's own encode(), in order; a bad text's error reaches the caller.
+TEST(Tokenizer, EncodeBatchOnThreadsEqualsOneByOne) {
+  const std::vector<std::string> files = testing::real_tokenizer_files();
+  if (files.empty()) GTEST_SKIP() << "no tokenizer files (make deps installs the oracle packages)";
+  const std::vector<std::string> texts = corpus_texts();
+  const std::vector<std::string_view> views(texts.begin(), texts.end());
+  for (const std::string& file : {files.front(), files.back()}) {
+    SCOPED_TRACE(file);
+    const Tokenizer t = Tokenizer::from_file(file);
+    EncodeOptions o;
+    o.offsets = true;
+    std::vector<Encoding> want;
+    for (const std::string& text : texts) want.push_back(t.encode(text, o));
+    std::vector<Encoding> got;
+    for (size_t threads : {1, 2, 3, 8})
+      for (size_t batch : {size_t{7}, texts.size()}) {
+        for (size_t b = 0; b < views.size(); b += batch) {
+          const std::span<const std::string_view> part(views.data() + b, std::min(batch, views.size() - b));
+          t.encode_batch(part, o, threads, got);
+          ASSERT_EQ(got.size(), part.size());
+          for (size_t i = 0; i < part.size(); ++i) {
+            ASSERT_EQ(got[i].ids, want[b + i].ids) << "text " << b + i << ", " << threads << " threads";
+            ASSERT_EQ(got[i].offsets, want[b + i].offsets) << "text " << b + i << ", " << threads << " threads";
+          }
+        }
+      }
+    EXPECT_EQ(t.encode_batch(std::span<const std::string>(texts), o, 4).size(), texts.size());
+    std::vector<std::string_view> bad(views.begin(), views.end());
+    bad[bad.size() / 2] = "\xFF not UTF-8";
+    EXPECT_THROW(t.encode_batch(bad, o, 4, got), Error);
+    t.encode_batch(views, o, 4, got);  // and the pool goes on
+    EXPECT_EQ(got.back().ids, want.back().ids);
   }
 }
 
