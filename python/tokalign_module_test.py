@@ -90,7 +90,7 @@ class Module(unittest.TestCase):
                     inputs = [l for l in f.read().split("\n") if l.strip()]
             else:
                 inputs = records(data)
-            compiled = 0
+            compiled = merges = specials = 0
             for k, rec in enumerate(inputs):
                 try:
                     s = self.tk.compile_sample(rec, tokenizer=TOKENIZER, template="llava_llama_3")
@@ -104,9 +104,19 @@ class Module(unittest.TestCase):
                 self.assertEqual(s["input_ids"].tolist(), w["input_ids"], w["id"])
                 self.assertEqual(s["labels"].tolist(), w["labels"], w["id"])
                 self.assertEqual([im["path"] for im in s["images"]], w["images"], w["id"])
+                r = s["report"]
+                self.assertTrue(r["verified"])
+                self.assertIn("verify_decode", r["checks"])
+                self.assertEqual(r["tokens"], len(w["input_ids"]))
+                self.assertEqual(r["trained_tokens"], sum(1 for x in w["labels"] if x != -100))
+                merges += r["boundary_merges"] > 0
+                specials += bool(r["special_strings_in_content"])
                 compiled += 1
             self.assertIsNone(next(want, None), data)
             self.assertEqual(compiled + len(quarantined), len(inputs), data)
+            # What the reports noticed, counted over the set, is what `tokalign stats` counts.
+            st = json.loads(run("stats", "--data", data, "-t", TOKENIZER, "--template", "llava_llama_3", "--json"))
+            self.assertEqual((merges, specials), (st["boundary_merge"], st["special_in_content"]), data)
         self.assertGreater(compiled, 0)
 
     def test_dataset_round_trips_a_shard_and_collates(self):

@@ -12,6 +12,7 @@
 // label, image slots match images, at least one token is trained, ids fit the vocabulary.
 #pragma once
 
+#include <array>
 #include <optional>
 #include <set>
 #include <string>
@@ -65,6 +66,14 @@ struct Options {
   std::optional<vision::Policy> vision;
   std::string image_root;
 };
+
+// The checks verify() makes on every compiled sample, named by the quarantine reason a sample
+// that fails one gets: ids in the vocabulary, one slot per image, no label on an image token,
+// at least one trained token, every trained character under a trained token, no trained token
+// over untrained text only, and each trained assistant turn decoding back to its text.
+inline constexpr std::array<const char*, 7> kVerificationChecks = {
+    "verify_id_range", "verify_image_slots", "verify_image_label", "zero_trained",
+    "verify_trained_text_unlabelled", "verify_untrained_text_labelled", "verify_decode"};
 
 class Compiler {
  public:

@@ -9,7 +9,7 @@
 //     .decode(ids, skip_special_tokens=False) -> str
 //     .token_to_id(token), .vocab_size, .pad_token_id (from tokenizer_config.json; None if none)
 //   Compiler(tokenizer_path, template, **options)
-//     .compile(record) -> dict(id, input_ids, labels, images, flags, ...) where record is one
+//     .compile(record) -> dict(id, input_ids, labels, images, flags, report, ...) where record is one
 //        dataset record as JSON text or a dict (LLaVA, ShareGPT or messages); raises
 //        QuarantineError(reason, field, message) for a sample compile would quarantine.
 //   Detector(**config)                    the guard's anomaly rules (docs/guard.md), in-process
@@ -266,6 +266,20 @@ struct PyCompiler {
     d["flags"] = s.flags;
     d["trained_tokens"] = s.trained_tokens();
     d["dropped_turns"] = s.dropped_turns;
+    // What was proved of it (a sample failing a check raises QuarantineError instead), and
+    // what the compiler noticed.
+    py::dict report;
+    report["verified"] = true;
+    py::list checks;
+    for (const char* c : compile::kVerificationChecks) checks.append(c);
+    report["checks"] = checks;
+    report["tokens"] = s.input_ids.size();
+    report["trained_tokens"] = s.trained_tokens();
+    report["boundary_merges"] = s.boundary_merges;
+    report["truncated"] = (s.flags & shard::kTruncated) != 0;
+    report["dropped_turns"] = s.dropped_turns;
+    report["special_strings_in_content"] = s.special_strings;
+    d["report"] = report;
     return d;
   }
 };
