@@ -20,7 +20,9 @@ class WorkerPool {
  public:
   // The process's pool with `threads` threads in all (the caller of run() counts as one):
   // created on first use, made anew in a child after fork() (the parent's threads are not
-  // there), never destroyed (threads idle at exit are simply ended with the process).
+  // there), never destroyed (threads idle at exit are simply ended with the process). One
+  // pool per thread count asked for: callers are expected to ask for one or two counts.
+  // run() must not be called from inside a run() of the same pool (it would wait for itself).
   static WorkerPool& shared(size_t threads);
 
   // Runs fn(i) for every i in [0, n), spread over the workers and the calling thread; returns
