@@ -80,7 +80,13 @@ void Tokenizer::encode(std::string_view text, const EncodeOptions& opts, Encodin
   };
   thread_local Scratch scratch_tls;
   Scratch& scratch = scratch_tls;
-  auto& [byte_offsets, values, toks, ranges, next_ranges, spans, matches] = scratch;
+  auto& byte_offsets = scratch.byte_offsets;  // references, not a structured binding: clang 14
+  auto& values = scratch.values;              // cannot capture those in a lambda
+  auto& toks = scratch.toks;
+  auto& ranges = scratch.ranges;
+  auto& next_ranges = scratch.next_ranges;
+  auto& spans = scratch.spans;
+  auto& matches = scratch.matches;
   byte_offsets.clear();
   values.clear();
   const bool want_values = opts.offsets && post_processor_ && post_processor_->trims_offsets();
