@@ -12,11 +12,11 @@
 #include <cstdlib>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 #include "tokenizer/tokenizer.h"
 #include "util/file.h"
+#include "util/worker_pool.h"
 
 int main(int argc, char** argv) {
   if (argc < 5) {
@@ -26,8 +26,7 @@ int main(int argc, char** argv) {
   const auto tok = tokalign::tok::Tokenizer::from_file(argv[1]);
   const size_t threads = std::strtoul(argv[3], nullptr, 10), repeats = std::strtoul(argv[4], nullptr, 10);
   // As the Python module batches: 256 texts a thread.
-  const size_t workers = threads ? threads : std::max(1u, std::thread::hardware_concurrency());
-  const size_t batch = argc > 5 ? std::strtoul(argv[5], nullptr, 10) : 256 * workers;
+  const size_t batch = argc > 5 ? std::strtoul(argv[5], nullptr, 10) : 256 * tokalign::resolve_threads(threads);
   std::vector<std::string> texts;
   simdjson::dom::parser parser;
   const std::string all = tokalign::read_file(argv[2]);

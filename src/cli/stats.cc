@@ -8,8 +8,6 @@
 #include "cli/compile_setup.h"
 #include "cli/io.h"
 #include "report/stats.h"
-#include "shard/parts.h"
-#include "shard/reader.h"
 #include "util/error.h"
 
 namespace tokalign::cli {
@@ -35,11 +33,7 @@ int run(StatsArgs& a) {
   std::string title;
   if (!a.shard.empty()) {
     if (!a.setup.data.empty()) return usage("give --data or --shard, not both");
-    for (const std::string& dir : shard::output_shards(a.shard)) {  // one shard, or each part in order
-      shard::ShardReader r(dir);
-      for (size_t i = 0; i < r.size(); ++i) stats.add(r.get(i), 0);
-      for (const auto& q : r.quarantine()) stats.add_quarantined(q.reason);
-    }
+    stats.add_shard(a.shard);  // one shard, or each part in order
     title = "tokalign stats: " + a.shard;
   } else {
     // Samples are measured whole: --max-len counts them instead of truncating.

@@ -293,16 +293,16 @@ bool Compiler::verify(const Rendered& r, Encoded& e, const Sample& s, Problem& p
     const int32_t id = s.input_ids[i];
     if (id == kImagePlaceholder && e.toks[i].chunk < 0) continue;
     if (id < 0 || static_cast<size_t>(id) >= vocab_size_)
-      return fail(p, "verify_id_range", "input_ids[" + std::to_string(i) + "]",
+      return fail(p, check::id_range, "input_ids[" + std::to_string(i) + "]",
                   "id " + std::to_string(id) + " is outside the vocabulary (size " + std::to_string(vocab_size_) + ")");
   }
   if (s.images.size() != r.images.size())
-    return fail(p, "verify_image_slots", "images",
+    return fail(p, check::image_slots, "images",
                 std::to_string(s.images.size()) + " image slots for " + std::to_string(r.images.size()) + " images");
   for (size_t i = 0; i < s.labels.size(); ++i)
     if (s.labels[i] != kIgnoreIndex && e.toks[i].chunk < 0)
-      return fail(p, "verify_image_label", "labels[" + std::to_string(i) + "]", "an image token carries a label");
-  if (s.trained_tokens() == 0) return fail(p, "zero_trained", "labels", "no token is trained");
+      return fail(p, check::image_label, "labels[" + std::to_string(i) + "]", "an image token carries a label");
+  if (s.trained_tokens() == 0) return fail(p, check::zero_trained, "labels", "no token is trained");
 
   // Per chunk: every character of trained text is covered by a trained token, and every
   // trained token (other than the ones trained everywhere) covers trained text. Offsets are
@@ -321,14 +321,14 @@ bool Compiler::verify(const Rendered& r, Encoded& e, const Sample& s, Problem& p
       const bool hits = a < b && std::memchr(e.want.data() + a, 1, b - a) != nullptr;
       if (a < b) std::memset(e.covered.data() + a, 1, b - a);
       if (!hits && !trained_everywhere(s.input_ids[t]))
-        return fail(p, "verify_untrained_text_labelled", "labels[" + std::to_string(t) + "]",
+        return fail(p, check::untrained_text_labelled, "labels[" + std::to_string(t) + "]",
                     "a token over untrained text carries a label");
     }
     uint8_t missing = 0;
     for (size_t c = 0; c < n; ++c) missing |= e.want[c] & ~e.covered[c];
     for (size_t c = 0; missing && c < n; ++c)
       if (e.want[c] && !e.covered[c])
-        return fail(p, "verify_trained_text_unlabelled", "labels",
+        return fail(p, check::trained_text_unlabelled, "labels",
                     "trained text at character " + std::to_string(unicode::count_chars(std::string_view(ch.text).substr(0, c))) +
                         " of chunk " + std::to_string(k) + " has no trained token");
   }
@@ -394,7 +394,7 @@ bool Compiler::verify(const Rendered& r, Encoded& e, const Sample& s, Problem& p
         ok = same(e.decoded, alone) || same(alone, e.decoded);
       }
       if (!ok)
-        return fail(p, "verify_decode", "messages[" + std::to_string(g.turn) + "]",
+        return fail(p, check::decode, "messages[" + std::to_string(g.turn) + "]",
                     "decoding the trained tokens gives \"" + e.decoded + "\", expected \"" + e.expected + "\"");
       a = b;
     }

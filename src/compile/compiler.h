@@ -68,12 +68,20 @@ struct Options {
 };
 
 // The checks verify() makes on every compiled sample, named by the quarantine reason a sample
-// that fails one gets: ids in the vocabulary, one slot per image, no label on an image token,
-// at least one trained token, every trained character under a trained token, no trained token
-// over untrained text only, and each trained assistant turn decoding back to its text.
+// that fails one gets.
+namespace check {
+inline constexpr const char* id_range = "verify_id_range";        // ids in the vocabulary
+inline constexpr const char* image_slots = "verify_image_slots";  // one slot per image
+inline constexpr const char* image_label = "verify_image_label";  // no label on an image token
+inline constexpr const char* zero_trained = "zero_trained";       // at least one trained token
+// Every trained character under a trained token; no trained token over untrained text only.
+inline constexpr const char* trained_text_unlabelled = "verify_trained_text_unlabelled";
+inline constexpr const char* untrained_text_labelled = "verify_untrained_text_labelled";
+inline constexpr const char* decode = "verify_decode";  // each trained assistant turn decodes to its text
+}  // namespace check
 inline constexpr std::array<const char*, 7> kVerificationChecks = {
-    "verify_id_range", "verify_image_slots", "verify_image_label", "zero_trained",
-    "verify_trained_text_unlabelled", "verify_untrained_text_labelled", "verify_decode"};
+    check::id_range, check::image_slots, check::image_label, check::zero_trained,
+    check::trained_text_unlabelled, check::untrained_text_labelled, check::decode};
 
 class Compiler {
  public:

@@ -10,6 +10,8 @@
 #include <thread>
 #include <vector>
 
+#include "util/worker_pool.h"
+
 namespace tokalign::compile {
 
 namespace {
@@ -32,12 +34,6 @@ void compile_one(chat::ConversationReader& reader, const Compiler& compiler, std
 }
 
 }  // namespace
-
-size_t resolve_threads(size_t threads) {
-  if (threads) return threads;
-  unsigned n = std::thread::hardware_concurrency();
-  return n ? n : 1;
-}
 
 uint64_t run_pipeline(chat::RecordStream& records, chat::InputFormat format, const Compiler& compiler,
                       const PipelineOptions& options, const std::function<bool(PipelineItem&)>& sink) {

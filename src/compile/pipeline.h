@@ -44,7 +44,4 @@ struct PipelineOptions {
 uint64_t run_pipeline(chat::RecordStream& records, chat::InputFormat format, const Compiler& compiler,
                       const PipelineOptions& options, const std::function<bool(PipelineItem&)>& sink);
 
-// The threads `threads` means (0: std::thread::hardware_concurrency(), at least 1).
-size_t resolve_threads(size_t threads);
-
 }  // namespace tokalign::compile

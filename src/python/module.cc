@@ -38,7 +38,6 @@
 #include <memory>
 #include <span>
 #include <string_view>
-#include <thread>
 
 #include "audit/auditor.h"
 #include "chat/hf_segments.h"
@@ -48,11 +47,10 @@
 #include "compile/compiler.h"
 #include "guard/detector.h"
 #include "report/stats.h"
-#include "shard/parts.h"
-#include "shard/reader.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/tokenizer_config.h"
 #include "util/error.h"
+#include "util/worker_pool.h"
 
 namespace py = pybind11;
 using namespace tokalign;
@@ -160,8 +158,7 @@ struct PyTokenizer {
     std::vector<tok::Encoding> es;
     // 256 texts a thread per batch: the batch's encodings stay in cache, and the threads meet
     // rarely enough at the end of each batch.
-    const size_t workers = threads ? threads : std::max(1u, std::thread::hardware_concurrency());
-    const size_t kBatch = 256 * workers;
+    const size_t kBatch = 256 * resolve_threads(threads);
     for (size_t b = 0; b < n; b += kBatch) {
       const std::span<const std::string_view> part(views.data() + b, std::min(kBatch, n - b));
       py::gil_scoped_release release;
@@ -291,11 +288,7 @@ struct PyStats {
 
   void add_shard(const std::string& path) {
     py::gil_scoped_release release;
-    for (const std::string& dir : shard::output_shards(path)) {  // one shard, or each part in order
-      shard::ShardReader r(dir);
-      for (size_t i = 0; i < r.size(); ++i) stats.add(r.get(i), 0);
-      for (const auto& q : r.quarantine()) stats.add_quarantined(q.reason);
-    }
+    stats.add_shard(path);
   }
 
   void add_data(const PyCompiler& c, const std::string& path) {

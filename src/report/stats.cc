@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "shard/parts.h"
+#include "shard/reader.h"
 #include "util/error.h"
 #include "util/json_write.h"
 
@@ -79,6 +81,14 @@ void Stats::add(const shard::Sample& s, uint32_t turns) {
   truncated_ += (s.flags & shard::kTruncated) != 0;
   special_in_content_ += (s.flags & shard::kSpecialInContent) != 0;
   for (const std::string& x : s.special_strings) ++special_strings_[x];
+}
+
+void Stats::add_shard(const std::string& path) {
+  for (const std::string& dir : shard::output_shards(path)) {
+    shard::ShardReader r(dir);
+    for (size_t i = 0; i < r.size(); ++i) add(r.get(i), 0);
+    for (const auto& q : r.quarantine()) add_quarantined(q.reason);
+  }
 }
 
 void Stats::add_quarantined(const std::string& reason) {

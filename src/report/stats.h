@@ -31,6 +31,9 @@ class Stats {
   // A compiled sample; `turns` is its number of messages (0 when unknown, e.g. from a shard).
   void add(const shard::Sample& s, uint32_t turns);
   void add_quarantined(const std::string& reason);
+  // Every sample and quarantine record of a compiled shard folder, or of each part of a parted
+  // output in order (shard::output_shards); throws tokalign::Error for a folder that is neither.
+  void add_shard(const std::string& path);
 
   std::string table() const;
   std::string json() const;

@@ -2,8 +2,6 @@
 
 #include <algorithm>
 
-#include <thread>
-
 #include "unicode/utf8.h"
 #include "util/error.h"
 #include "util/worker_pool.h"
@@ -202,18 +200,10 @@ void Tokenizer::encode(std::string_view text, const EncodeOptions& opts, Encodin
   }
 }
 
-std::vector<Encoding> Tokenizer::encode_batch(std::span<const std::string> texts, const EncodeOptions& opts,
-                                              size_t threads) const {
-  const std::vector<std::string_view> views(texts.begin(), texts.end());
-  std::vector<Encoding> out;
-  encode_batch(views, opts, threads, out);
-  return out;
-}
-
 void Tokenizer::encode_batch(std::span<const std::string_view> texts, const EncodeOptions& opts, size_t threads,
                              std::vector<Encoding>& out) const {
   out.resize(texts.size());
-  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  threads = resolve_threads(threads);
   if (threads <= 1 || texts.size() <= 1) {
     for (size_t i = 0; i < texts.size(); ++i) encode(texts[i], opts, out[i]);
     return;

@@ -66,11 +66,8 @@ class Tokenizer {
   Encoding encode(std::string_view text, const EncodeOptions& opts = {}) const;
   // The same into `out`, reusing its storage (for callers that encode in a loop).
   void encode(std::string_view text, const EncodeOptions& opts, Encoding& out) const;
-  // Encodes in parallel on `threads` threads (0 = hardware concurrency); order kept.
-  std::vector<Encoding> encode_batch(std::span<const std::string> texts, const EncodeOptions& opts,
-                                     size_t threads) const;
-  // The same into `out` (resized to texts.size()), reusing its encodings' storage (for callers
-  // that encode batch after batch).
+  // Encodes in parallel on `threads` threads (0 = hardware concurrency), texts[i] into out[i]
+  // (resized to texts.size(), its encodings' storage reused: callers encode batch after batch).
   void encode_batch(std::span<const std::string_view> texts, const EncodeOptions& opts, size_t threads,
                     std::vector<Encoding>& out) const;
 

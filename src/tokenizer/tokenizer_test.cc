@@ -90,7 +90,6 @@ TEST(Tokenizer, EncodeBatchOnThreadsEqualsOneByOne) {
           }
         }
       }
-    EXPECT_EQ(t.encode_batch(std::span<const std::string>(texts), o, 4).size(), texts.size());
     std::vector<std::string_view> bad(views.begin(), views.end());
     bad[bad.size() / 2] = "\xFF not UTF-8";
     EXPECT_THROW(t.encode_batch(bad, o, 4, got), Error);

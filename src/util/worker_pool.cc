@@ -7,6 +7,12 @@
 
 namespace tokalign {
 
+size_t resolve_threads(size_t threads) {
+  if (threads) return threads;
+  const unsigned n = std::thread::hardware_concurrency();
+  return n ? n : 1;
+}
+
 WorkerPool& WorkerPool::shared(size_t threads) {
   static std::mutex mu;
   static pid_t owner = 0;

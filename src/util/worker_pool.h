@@ -16,6 +16,9 @@
 
 namespace tokalign {
 
+// The threads `threads` means (0: std::thread::hardware_concurrency(), at least 1).
+size_t resolve_threads(size_t threads);
+
 class WorkerPool {
  public:
   // The process's pool with `threads` threads in all (the caller of run() counts as one):
