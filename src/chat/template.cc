@@ -290,14 +290,14 @@ bool Template::render(const Conversation& c, Rendered& out, Problem& p) const {
   if (msgs.size() == first) return problem(p, "no_messages", "messages", "no user or assistant message");
   for (size_t i = first; i < msgs.size(); ++i) {
     const Role want = (i - first) % 2 == 0 ? Role::user : Role::assistant;
-    const std::string field = "messages[" + std::to_string(i) + "]";
+    auto field = [i] { return "messages[" + std::to_string(i) + "]"; };  // only for a problem: no string per message
     if (msgs[i].role == Role::system)
-      return problem(p, "system_not_first", field, "a system message may only come first");
+      return problem(p, "system_not_first", field(), "a system message may only come first");
     if (msgs[i].role != want)
-      return problem(p, "not_alternating", field,
+      return problem(p, "not_alternating", field(),
                      std::string("expected a ") + role_name(want) + " message, found " + role_name(msgs[i].role));
     if (want == Role::assistant && py_strip(msgs[i].content).empty())
-      return problem(p, "empty_assistant_turn", field, "the assistant message is empty");
+      return problem(p, "empty_assistant_turn", field(), "the assistant message is empty");
   }
   if (msgs.back().role != Role::assistant)
     return problem(p, "ends_with_user", "messages[" + std::to_string(msgs.size() - 1) + "]",
@@ -326,11 +326,12 @@ bool Template::render(const Conversation& c, Rendered& out, Problem& p) const {
     const bool is_user = m.role == Role::user;
     const Format& f = is_user ? (has_first_user && !first_user_done ? first_user : user) : assistant;
     if (is_user) first_user_done = true;
-    std::string text = m.content;
-    if (trim_content) text = std::string(py_strip(text));
+    std::string_view text = m.content;
+    if (trim_content) text = py_strip(text);
+    std::string images_only;
     if (is_user && user_content_images_only) {
-      text.clear();
-      for (size_t k = count_occurrences(m.content, kImageToken); k; --k) text += kImageToken;
+      for (size_t k = count_occurrences(m.content, kImageToken); k; --k) images_only += kImageToken;
+      text = images_only;
     }
     const SegmentKind kind = is_user ? SegmentKind::user : SegmentKind::assistant;
     Place place = Place::before;

@@ -70,6 +70,7 @@ struct Compiler::Encoded {
     std::vector<SegSpan> segs;
     std::vector<std::pair<size_t, size_t>> special_ranges;  // bytes
     uint32_t tok_begin = 0, tok_end = 0;                     // this chunk's tokens in toks
+    bool ordered = true;  // token starts and ends never decrease (as nearly always)
   };
   struct Tok {
     int32_t chunk = -1;           // -1: an image token
@@ -101,6 +102,7 @@ struct Compiler::Encoded {
     ch.segs.clear();
     ch.special_ranges.clear();
     ch.tok_begin = ch.tok_end = 0;
+    ch.ordered = true;
     return ch;
   }
   void reset() {
@@ -140,7 +142,10 @@ Compiler::Compiler(const tok::Tokenizer& tokenizer, const chat::Template& tmpl, 
     }
   }
   for (const tok::AddedToken& t : tok_.added_vocabulary().tokens())
-    if (t.special && !t.content.empty()) special_contents_.push_back(t.content);
+    if (t.special && !t.content.empty()) {
+      special_contents_.push_back(t.content);
+      if (special_first_bytes_.find(t.content[0]) == std::string::npos) special_first_bytes_ += t.content[0];
+    }
   vocab_size_ = tok_.vocab_size();
 }
 
@@ -171,6 +176,14 @@ bool Compiler::segment_trained(const Segment& g, int32_t last_turn_of_role[3]) c
   return false;
 }
 
+bool Compiler::may_hold_special(std::string_view text) const {
+  // Special tokens mostly share a first byte ('<'): one memchr per such byte clears most
+  // message texts, where a search per special token would scan each text once per token.
+  for (char b : special_first_bytes_)
+    if (std::memchr(text.data(), b, text.size())) return true;
+  return false;
+}
+
 bool Compiler::trained_everywhere(int32_t id) const {
   return std::find(everywhere_ids_.begin(), everywhere_ids_.end(), static_cast<uint32_t>(id)) != everywhere_ids_.end();
 }
@@ -197,7 +210,8 @@ void Compiler::encode(const Rendered& r, Encoded& e) const {
     if (g.parse_special()) {
       if (!ch.special_ranges.empty() && ch.special_ranges.back().second == b0) ch.special_ranges.back().second = ch.text.size();
       else ch.special_ranges.emplace_back(b0, ch.text.size());
-    } else if (g.kind == SegmentKind::user || g.kind == SegmentKind::assistant || g.kind == SegmentKind::system) {
+    } else if ((g.kind == SegmentKind::user || g.kind == SegmentKind::assistant || g.kind == SegmentKind::system) &&
+               may_hold_special(g.text)) {
       for (const std::string& s : special_contents_)
         if (g.text.find(s) != std::string::npos) {
           e.special_in_content = true;
@@ -247,11 +261,12 @@ void Compiler::encode(const Rendered& r, Encoded& e) const {
   // Labels through offsets: a token is trained when it covers a trained character. A chunk's
   // tokens come (nearly always) in text order, so one cursor walks its segments.
   e.labels.assign(e.ids.size(), kIgnoreIndex);
-  for (const Encoded::Chunk& ch : e.chunks()) {
+  for (Encoded::Chunk& ch : e.chunks()) {
     const std::vector<SegSpan>& ss = ch.segs;
     size_t si = 0;
     for (uint32_t t = ch.tok_begin; t < ch.tok_end; ++t) {
       const Encoded::Tok& tk = e.toks[t];
+      if (t + 1 < ch.tok_end && (tk.start > e.toks[t + 1].start || tk.end > e.toks[t + 1].end)) ch.ordered = false;
       if (tk.added) continue;
       if (trained_everywhere(e.ids[t])) {
         e.labels[t] = e.ids[t];
@@ -289,20 +304,30 @@ void Compiler::encode(const Rendered& r, Encoded& e) const {
 }
 
 bool Compiler::verify(const Rendered& r, Encoded& e, const Sample& s, Problem& p) const {
+  // One walk over the tokens for the per-token checks; failures are reported in the order
+  // of the checks (an id out of range before a labelled image token).
+  constexpr size_t kNone = static_cast<size_t>(-1);
+  size_t bad_id = kNone, bad_label = kNone, trained = 0;
   for (size_t i = 0; i < s.input_ids.size(); ++i) {
     const int32_t id = s.input_ids[i];
-    if (id == kImagePlaceholder && e.toks[i].chunk < 0) continue;
-    if (id < 0 || static_cast<size_t>(id) >= vocab_size_)
-      return fail(p, check::id_range, "input_ids[" + std::to_string(i) + "]",
-                  "id " + std::to_string(id) + " is outside the vocabulary (size " + std::to_string(vocab_size_) + ")");
+    const bool image = e.toks[i].chunk < 0;
+    if (!(id == kImagePlaceholder && image) && (id < 0 || static_cast<size_t>(id) >= vocab_size_) && bad_id == kNone)
+      bad_id = i;
+    if (s.labels[i] != kIgnoreIndex) {
+      ++trained;
+      if (image && bad_label == kNone) bad_label = i;
+    }
   }
+  if (bad_id != kNone)
+    return fail(p, check::id_range, "input_ids[" + std::to_string(bad_id) + "]",
+                "id " + std::to_string(s.input_ids[bad_id]) + " is outside the vocabulary (size " +
+                    std::to_string(vocab_size_) + ")");
   if (s.images.size() != r.images.size())
     return fail(p, check::image_slots, "images",
                 std::to_string(s.images.size()) + " image slots for " + std::to_string(r.images.size()) + " images");
-  for (size_t i = 0; i < s.labels.size(); ++i)
-    if (s.labels[i] != kIgnoreIndex && e.toks[i].chunk < 0)
-      return fail(p, check::image_label, "labels[" + std::to_string(i) + "]", "an image token carries a label");
-  if (s.trained_tokens() == 0) return fail(p, check::zero_trained, "labels", "no token is trained");
+  if (bad_label != kNone)
+    return fail(p, check::image_label, "labels[" + std::to_string(bad_label) + "]", "an image token carries a label");
+  if (trained == 0) return fail(p, check::zero_trained, "labels", "no token is trained");
 
   // Per chunk: every character of trained text is covered by a trained token, and every
   // trained token (other than the ones trained everywhere) covers trained text. Offsets are
@@ -318,8 +343,12 @@ bool Compiler::verify(const Rendered& r, Encoded& e, const Sample& s, Problem& p
       const Encoded::Tok& tk = e.toks[t];
       if (s.labels[t] == kIgnoreIndex) continue;
       const size_t a = std::min<size_t>(tk.start, n), b = std::min<size_t>(tk.end, n);
-      const bool hits = a < b && std::memchr(e.want.data() + a, 1, b - a) != nullptr;
-      if (a < b) std::memset(e.covered.data() + a, 1, b - a);
+      // Tokens are a few bytes: a plain loop, not a call to memchr and memset each.
+      uint8_t hits = 0;
+      for (size_t c = a; c < b; ++c) {
+        hits |= e.want[c];
+        e.covered[c] = 1;
+      }
       if (!hits && !trained_everywhere(s.input_ids[t]))
         return fail(p, check::untrained_text_labelled, "labels[" + std::to_string(t) + "]",
                     "a token over untrained text carries a label");
@@ -338,9 +367,7 @@ bool Compiler::verify(const Rendered& r, Encoded& e, const Sample& s, Problem& p
     const Encoded::Chunk& ch = e.chunks()[k];
     // Tokens in text order (starts and ends never decreasing, as nearly always) let each
     // turn start where the previous one's tokens ended; otherwise every turn scans them all.
-    bool ordered = true;
-    for (uint32_t t = ch.tok_begin; t + 1 < ch.tok_end && ordered; ++t)
-      ordered = e.toks[t].start <= e.toks[t + 1].start && e.toks[t].end <= e.toks[t + 1].end;
+    const bool ordered = ch.ordered;  // found by encode's label walk
     uint32_t first_tok = ch.tok_begin;
     for (size_t a = 0; a < ch.segs.size();) {
       const Segment& g = r.segments[ch.segs[a].seg];
@@ -475,7 +502,9 @@ void Compiler::provenance(const Rendered& r, const Encoded& e, Sample& out) cons
 }
 
 bool Compiler::compile(const chat::Conversation& c, Sample& out, Problem& problem) const {
-  chat::Conversation conv = c;
+  // The thread's copy, its storage reused from sample to sample (no allocation per message).
+  thread_local chat::Conversation conv;
+  conv = c;
   chat::place_images(conv, opts_.placement);
   out.clear();
   out.id = c.id;
@@ -496,7 +525,7 @@ bool Compiler::compile(const chat::Conversation& c, Sample& out, Problem& proble
     }
   }
   for (;;) {
-    Rendered r;
+    thread_local Rendered r;
     if (!wrapped_.render(conv, r, problem)) return false;
     thread_local Encoded e;
     e.reset();

@@ -1,6 +1,7 @@
 #include "tokenizer/added_vocabulary.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "unicode/categories.h"
 #include "unicode/utf8.h"
@@ -25,14 +26,22 @@ void AddedVocabulary::Matcher::add(std::string_view p, uint32_t token) {
     }
   }
   nodes_[node].token = token;
+  if (!first_byte_[static_cast<unsigned char>(p[0])]) ++first_bytes_;
   first_byte_[static_cast<unsigned char>(p[0])] = true;
+  only_first_ = p[0];
 }
 
 bool AddedVocabulary::Matcher::find(std::string_view s, size_t from, size_t& start, size_t& end,
                                     uint32_t& token) const {
   if (empty()) return false;
   for (size_t i = from; i < s.size(); ++i) {
-    if (!first_byte_[static_cast<unsigned char>(s[i])]) continue;
+    if (first_bytes_ == 1) {  // every pattern starts with one byte (special tokens: '<'): memchr to it
+      const void* at = std::memchr(s.data() + i, only_first_, s.size() - i);
+      if (!at) return false;
+      i = static_cast<size_t>(static_cast<const char*>(at) - s.data());
+    } else if (!first_byte_[static_cast<unsigned char>(s[i])]) {
+      continue;
+    }
     uint32_t node = 0;
     int64_t best = -1;
     size_t best_end = 0;

@@ -78,6 +78,8 @@ class AddedVocabulary {
     };
     std::vector<Node> nodes_{1};
     bool first_byte_[256] = {};
+    size_t first_bytes_ = 0;  // how many bytes first_byte_ holds
+    char only_first_ = 0;     // the one, when first_bytes_ == 1
   };
   struct Match {
     int64_t token;  // index into tokens_, -1 for text

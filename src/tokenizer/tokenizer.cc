@@ -181,8 +181,12 @@ void Tokenizer::encode(std::string_view text, const EncodeOptions& opts, Encodin
           e.offsets.emplace_back(static_cast<uint32_t>(a), static_cast<uint32_t>(b));
           continue;
         }
-        const size_t fa = unicode::char_floor(text, a);
-        const size_t fb = b < n ? unicode::char_floor(text, b) : b == n ? n : fa + unicode::char_len(static_cast<unsigned char>(text[fa]));
+        // Nearly every offset is at a char start already: one byte tested, no call.
+        auto floor = [&](size_t i) {
+          return unicode::is_continuation(static_cast<unsigned char>(text[i])) ? unicode::char_floor(text, i) : i;
+        };
+        const size_t fa = floor(a);
+        const size_t fb = b < n ? floor(b) : b == n ? n : fa + unicode::char_len(static_cast<unsigned char>(text[fa]));
         e.offsets.emplace_back(static_cast<uint32_t>(fa), static_cast<uint32_t>(fb));
       }
     } else {

@@ -1,5 +1,8 @@
 #include "tokenizer/decoders/flat.h"
 
+#include <algorithm>
+#include <cstring>
+
 #include "tokenizer/byte_level_alphabet.h"
 #include "unicode/utf8.h"
 
@@ -40,51 +43,78 @@ std::unique_ptr<FlatDecoder> FlatDecoder::compile(const Decoder* chain, const So
     if (i != steps.size()) return nullptr;
   }
   const auto& alpha = ByteLevelAlphabet::get();
-  plan->offset_.reserve(source.ids + 1);
-  plan->byte_.assign(source.ids, -1);
-  plan->flags_.assign(source.ids, 0);
+  plan->entries_.assign(source.ids, Entry{});
   std::string raw;
   for (size_t id = 0; id < source.ids; ++id) {
-    plan->offset_.push_back(static_cast<uint32_t>(plan->text_.size()));
+    Entry& e = plan->entries_[id];
+    e.offset = static_cast<uint32_t>(plan->text_.size());
     std::optional<std::string_view> t = source.text(static_cast<uint32_t>(id));
-    if (!t) continue;
-    plan->flags_[id] = kKnown | (source.special(*t) ? kSpecial : 0);
-    if (plan->kind_ == Kind::byte_level) {
-      if (alpha.decode(*t, raw)) plan->text_ += raw;
-      else plan->text_ += *t;
-      continue;
+    if (t) {
+      e.flags = kKnown | (source.special(*t) ? kSpecial : 0);
+      if (plan->kind_ == Kind::byte_level) {
+        if (alpha.decode(*t, raw)) plan->text_ += raw;
+        else plan->text_ += *t;
+      } else {
+        std::string piece(*t);
+        for (const ReplaceDecoder* r : replaces) piece = r->apply(std::move(piece));
+        if (plan->byte_fallback_) e.byte = static_cast<int16_t>(byte_fallback_value(piece));
+        plan->text_ += piece;
+      }
     }
-    std::string piece(*t);
-    for (const ReplaceDecoder* r : replaces) piece = r->apply(std::move(piece));
-    if (plan->byte_fallback_) plan->byte_[id] = static_cast<int16_t>(byte_fallback_value(piece));
-    plan->text_ += piece;
+    e.size = static_cast<uint32_t>(plan->text_.size() - e.offset);
   }
-  plan->offset_.push_back(static_cast<uint32_t>(plan->text_.size()));
+  plan->text_.append(kPad, '\0');
   return plan;
 }
 
 void FlatDecoder::decode(std::span<const uint32_t> ids, bool skip_special_tokens, std::string& out) const {
-  out.clear();
+  // Written through a pointer into the thread's buffer, which only grows (no zero-filling
+  // per call), then copied out once: a piece of up to 16 bytes is one fixed-size copy
+  // (text_ is padded), not a call to append.
+  thread_local std::vector<char> buf(256);
+  char* d = buf.data();
+  size_t n = 0;
+  auto room = [&](size_t more) {
+    if (n + more + kPad <= buf.size()) return;
+    buf.resize(2 * (n + more + kPad));
+    d = buf.data();
+  };
+  auto put = [&](const char* s, size_t size) {
+    room(size);
+    if (size <= kPad) std::memcpy(d + n, s, kPad);
+    else std::memcpy(d + n, s, size);
+    n += size;
+  };
   thread_local std::string bytes;
   bytes.clear();
   auto flush = [&] {  // ByteFallback: a run of byte tokens is its text if valid UTF-8, else one U+FFFD a byte
     if (bytes.empty()) return;
-    if (unicode::find_invalid_utf8(bytes) == std::string_view::npos) out += bytes;
-    else
-      for (size_t k = 0; k < bytes.size(); ++k) out += "\xEF\xBF\xBD";
+    if (unicode::find_invalid_utf8(bytes) == std::string_view::npos) {
+      room(bytes.size());
+      std::memcpy(d + n, bytes.data(), bytes.size());
+      n += bytes.size();
+    } else {
+      for (size_t k = 0; k < bytes.size(); ++k) {
+        room(3);
+        std::memcpy(d + n, "\xEF\xBF\xBD", 3);
+        n += 3;
+      }
+    }
     bytes.clear();
   };
   for (uint32_t id : ids) {
-    if (id >= flags_.size() || !(flags_[id] & kKnown)) continue;
-    if (skip_special_tokens && (flags_[id] & kSpecial)) continue;
-    if (byte_fallback_ && byte_[id] >= 0) {
-      bytes.push_back(static_cast<char>(byte_[id]));
+    if (id >= entries_.size()) continue;
+    const Entry& e = entries_[id];
+    if (!(e.flags & kKnown) || (skip_special_tokens && (e.flags & kSpecial))) continue;
+    if (e.byte >= 0) {
+      bytes.push_back(static_cast<char>(e.byte));
       continue;
     }
     flush();
-    out.append(text_, offset_[id], offset_[id + 1] - offset_[id]);
+    put(text_.data() + e.offset, e.size);
   }
   flush();
+  out.assign(d, n);
   if (kind_ == Kind::byte_level) {
     if (unicode::find_invalid_utf8(out) != std::string_view::npos) out = utf8_lossy(out);
   } else if (strip_) {

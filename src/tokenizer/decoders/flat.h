@@ -44,11 +44,16 @@ class FlatDecoder {
   Kind kind_ = Kind::pieces;
   bool byte_fallback_ = false;
   const StripDecoder* strip_ = nullptr;  // applied to the joined text
-  std::string text_;                     // the pieces, back to back
-  std::vector<uint32_t> offset_;         // id -> [offset, next) in text_
-  std::vector<int16_t> byte_;            // id -> byte-fallback value, -1 none
-  std::vector<uint8_t> flags_;           // kKnown | kSpecial
+  std::string text_;  // the pieces, back to back, then kPad bytes (pieces are copied 16 bytes at a time)
+  // Per id, all a decode reads of it in one place (one cache line, where four arrays took up to four).
+  struct Entry {
+    uint32_t offset = 0, size = 0;  // the piece in text_
+    int16_t byte = -1;              // byte-fallback value, -1 none
+    uint8_t flags = 0;              // kKnown | kSpecial
+  };
+  std::vector<Entry> entries_;
   static constexpr uint8_t kKnown = 1, kSpecial = 2;
+  static constexpr size_t kPad = 16;
 };
 
 }  // namespace tokalign::tok
