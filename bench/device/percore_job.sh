@@ -2,33 +2,49 @@
 # On the device machine: the per-core comparison with the runs interleaved, so that a noisy
 # host weighs on every row alike: tokalign compile -j 1 (whole process) and the HF tokenizers
 # reference on one thread, three times each in turn, then LLaVA's own preprocess_v1 (slow
-# tokenizer, as its train.py loads it) on one core between two more tokalign runs.
+# tokenizer, as its train.py loads it) on one core between two more tokalign runs; then the
+# same on every core (tokalign -j N, LLaVA in N processes, the reference on N threads).
+# With .device/guard/tokalign_prev present (an earlier build, same libraries), every tokalign
+# row is also run with it, next to the current one, so a change is measured in the same run.
 # Expects what compile_job.sh expects.
 set -u
 source "$(dirname "$0")/env.sh"
 N=${N:-30000}
+CORES=$(nproc)
 R=$OUT/percore.jsonl
 python3 bench/gen_llava_mix.py --n $N --seed 1 --text .device/bench/pride.txt > /tmp/mix.json
-tk() {
-  python3 - /tmp/mix.json $N >> $R <<'PY'
-import json, os, resource, subprocess, sys, time
-data, n = sys.argv[1], int(sys.argv[2])
-cmd = os.environ["TOKALIGN"].split() + ["compile", "--data", data, "-t", os.environ["TOK"], "--template", "llava_v1",
-                                        "--out", "/tmp/shard", "--overwrite", "-j", "1"]
+tk1() {  # BINARY LABEL THREADS
+  BIN="$1" LABEL="$2" python3 - /tmp/mix.json $N $3 >> $R <<'PY'
+import json, os, subprocess, sys, time
+data, n, threads = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+g = ".device/guard"
+cmd = [f"{g}/lib/ld-linux-x86-64.so.2", "--library-path", f"{g}/lib", os.environ["BIN"], "compile", "--data", data,
+       "-t", os.environ["TOK"], "--template", "llava_v1", "--out", "/tmp/shard", "--overwrite", "-j", threads]
 t = time.perf_counter()
 p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 s = time.perf_counter() - t
-print(json.dumps({"what": "tokalign compile -j 1 (whole process)", "samples": n, "seconds": round(s, 3),
-                  "per_s": round(n / s, 1), "rc": p.returncode}))
+print(json.dumps({"what": f"{os.environ['LABEL']} compile -j {threads} (whole process)", "samples": n,
+                  "seconds": round(s, 3), "per_s": round(n / s, 1), "rc": p.returncode}))
 PY
 }
+tk() {  # THREADS: the current build, then the previous one if carried
+  tk1 .device/guard/tokalign tokalign "$1"
+  [ -x .device/guard/tokalign_prev ] && tk1 .device/guard/tokalign_prev "tokalign (previous build)" "$1"
+  return 0
+}
 B="python3 bench/device/llava_preprocess_bench.py --llava .device/llava --tokenizer $TOK --data /tmp/mix.json --n $N"
-tk  # warms the tokenizer cache; every row is kept
+tk 1  # warms the tokenizer cache; every row is kept
 for r in 1 2 3; do
-  tk
+  tk 1
   $B --hf-threads 1 >> $R 2>> $OUT/percore.err
 done
-tk
+tk 1
 $B --llava-tokenizer slow --procs 1 >> $R 2>> $OUT/percore.err
-tk
+tk 1
+for r in 1 2 3; do
+  tk $CORES
+  $B --hf-threads $CORES >> $R 2>> $OUT/percore.err
+done
+$B --llava-tokenizer slow --procs $CORES >> $R 2>> $OUT/percore.err
+tk $CORES
 cat $R
