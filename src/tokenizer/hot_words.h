@@ -3,7 +3,8 @@
 // HotWords is a small direct-mapped table from short words (at most 16 bytes) to their few
 // tokens (at most 4, with byte ranges in the word), sized to stay in L2: running text finds
 // nearly every word there without touching the large vocabulary tables. BpeModel keeps one
-// for words as the model sees them; SpmFastPath one for words as they appear in the input.
+// for words as the model sees them; SpmFastPath one, twice as large, for words as they appear in
+// the input (and it skips the model's: two tables of the same words only crowded the L2 cache).
 //
 // per_thread<T>(uid) is the calling thread's T for the owner `uid` (a number from new_uid(),
 // so a new owner at a recycled address never sees another's entries): caches are kept per
@@ -31,6 +32,8 @@ struct HotWord {
 class HotWords {
  public:
   static constexpr size_t kMaxLen = 16, kMaxTokens = 4;
+  // `entries`: a power of two (16,384 entries take 768 KiB).
+  explicit HotWords(size_t entries = 16384) : mask_(entries - 1), table_(entries) {}
   // A word's place in the table; hit() when the slot holds this word.
   struct Probe {
     HotWord* slot;
@@ -45,7 +48,7 @@ class HotWords {
     p.tag = static_cast<uint8_t>(w.size() | flags << 5);
     uint64_t h = (p.k0 * 0x9E3779B97F4A7C15ull) ^ (p.k1 * 0xC2B2AE3D27D4EB4Full) ^ (p.tag * 0x165667B19E3779F9ull);
     h ^= h >> 29;
-    p.slot = &table_[static_cast<size_t>(h) & (kEntries - 1)];
+    p.slot = &table_[static_cast<size_t>(h) & mask_];
     return p;
   }
   // Fills the probed slot: n <= kMaxTokens tokens with byte ranges below 256.
@@ -63,7 +66,7 @@ class HotWords {
   }
 
  private:
-  static constexpr size_t kEntries = 16384;
+  size_t mask_;
   // The word as two zero-padded words, with overlapping loads that stay inside it (no stack
   // buffer: that stalls on store forwarding in the hottest path).
   static void load_key(std::string_view w, uint64_t& k0, uint64_t& k1) {
@@ -86,7 +89,7 @@ class HotWords {
       for (size_t i = 0; i < n; ++i) k0 |= static_cast<uint64_t>(static_cast<unsigned char>(p[i])) << (8 * i);
     }
   }
-  std::vector<HotWord> table_ = std::vector<HotWord>(kEntries);
+  std::vector<HotWord> table_;
 };
 
 inline uint64_t new_uid() {

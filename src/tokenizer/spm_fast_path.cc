@@ -12,6 +12,12 @@ namespace {
 
 constexpr std::string_view kMeta = "\xE2\x96\x81";  // U+2581
 
+// The table of input words: the only one this path uses (the model's is skipped), so it may
+// take the room of both.
+struct SpmWords : HotWords {
+  SpmWords() : HotWords(32768) {}  // 1.5 MiB: what the two tables took before
+};
+
 }  // namespace
 
 std::unique_ptr<SpmFastPath> SpmFastPath::detect(const Normalizer* normalizer, const PreTokenizer* pre_tokenizer,
@@ -68,7 +74,7 @@ void SpmFastPath::encode(std::string_view p, size_t shift, std::vector<uint32_t>
   // Each word's tokens, with byte ranges in the word's input: from the per-thread table of
   // short input words (flag 1: the piece's first word, which gets the prepended "▁"), else
   // through the model.
-  HotWords& hot = per_thread<HotWords>(uid_);
+  HotWords& hot = per_thread<SpmWords>(uid_);
   thread_local std::vector<std::pair<size_t, size_t>> unwanted;  // offsets nobody asked for (the table keeps them)
   unwanted.clear();
   std::vector<std::pair<size_t, size_t>>& offs = offsets ? *offsets : unwanted;
@@ -120,7 +126,7 @@ void SpmFastPath::encode_word(std::string_view in, bool first, std::vector<uint3
     word += kMeta;
   }
   toks.clear();
-  model_.tokenize_word(word, toks);
+  model_.tokenize_word(word, toks, /*hot=*/false);
   // A token's input range is what HF's alignments give: each byte of a char maps to the
   // char's input range, a "▁" from a space to the space, and the prepended "▁" (as HF's
   // prepend aligns it) to the piece's first char.

@@ -470,10 +470,10 @@ void BpeModel::tokenize(std::string_view word, std::vector<Token>& out) const {
   tokenize_word(word, out);
 }
 
-void BpeModel::tokenize_word(std::string_view word, std::vector<Token>& out) const {
+void BpeModel::tokenize_word(std::string_view word, std::vector<Token>& out, bool use_hot) const {
   WordCache& cache = per_thread<WordCache>(uid_);
   HotWords::Probe hot{};
-  const bool short_word = word.size() <= HotWords::kMaxLen;
+  const bool short_word = use_hot && word.size() <= HotWords::kMaxLen;
   if (short_word) {
     hot = cache.hot.probe(word);
     if (hot.hit()) {

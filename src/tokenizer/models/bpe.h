@@ -40,7 +40,10 @@ class BpeModel : public Model {
 
   void tokenize(std::string_view word, std::vector<Token>& out) const override;
   // One word without cutting it (cached): tokenize() after any cuts.
-  void tokenize_word(std::string_view word, std::vector<Token>& out) const;
+  // `hot`: look the word up in (and remember it in) the per-thread table of short words
+  // first. SpmFastPath passes false: it keeps its own table of the same words, and a second
+  // one would only double what the CPU caches must hold.
+  void tokenize_word(std::string_view word, std::vector<Token>& out, bool hot = true) const;
   // SentencePiece-style vocabularies: whether a word may be cut before a U+2581 that follows
   // `prev` (no merge can span such a cut; see spm_cuts_).
   bool spm_cut_after(char32_t prev) const {
