@@ -91,6 +91,7 @@ struct Compiler::Encoded {
   tok::Encoding en;
   std::vector<uint8_t> want, covered;
   std::vector<uint32_t> span_ids;
+  std::vector<uint32_t> specials_found;  // special tokens whose content a message holds
   std::string expected, decoded;
 
   std::span<Chunk> chunks() { return {chunk_store.data(), n_chunks}; }
@@ -141,11 +142,6 @@ Compiler::Compiler(const tok::Tokenizer& tokenizer, const chat::Template& tmpl, 
       if (en.ids.size() == 1) everywhere_ids_.push_back(en.ids[0]);
     }
   }
-  for (const tok::AddedToken& t : tok_.added_vocabulary().tokens())
-    if (t.special && !t.content.empty()) {
-      special_contents_.push_back(t.content);
-      if (special_first_bytes_.find(t.content[0]) == std::string::npos) special_first_bytes_ += t.content[0];
-    }
   vocab_size_ = tok_.vocab_size();
 }
 
@@ -176,14 +172,6 @@ bool Compiler::segment_trained(const Segment& g, int32_t last_turn_of_role[3]) c
   return false;
 }
 
-bool Compiler::may_hold_special(std::string_view text) const {
-  // Special tokens mostly share a first byte ('<'): one memchr per such byte clears most
-  // message texts, where a search per special token would scan each text once per token.
-  for (char b : special_first_bytes_)
-    if (std::memchr(text.data(), b, text.size())) return true;
-  return false;
-}
-
 bool Compiler::trained_everywhere(int32_t id) const {
   return std::find(everywhere_ids_.begin(), everywhere_ids_.end(), static_cast<uint32_t>(id)) != everywhere_ids_.end();
 }
@@ -210,14 +198,14 @@ void Compiler::encode(const Rendered& r, Encoded& e) const {
     if (g.parse_special()) {
       if (!ch.special_ranges.empty() && ch.special_ranges.back().second == b0) ch.special_ranges.back().second = ch.text.size();
       else ch.special_ranges.emplace_back(b0, ch.text.size());
-    } else if ((g.kind == SegmentKind::user || g.kind == SegmentKind::assistant || g.kind == SegmentKind::system) &&
-               may_hold_special(g.text)) {
-      for (const std::string& s : special_contents_)
-        if (g.text.find(s) != std::string::npos) {
-          e.special_in_content = true;
-          if (std::find(e.special_strings.begin(), e.special_strings.end(), s) == e.special_strings.end())
-            e.special_strings.push_back(s);
-        }
+    } else if (g.kind == SegmentKind::user || g.kind == SegmentKind::assistant || g.kind == SegmentKind::system) {
+      tok_.added_vocabulary().special_tokens_in(g.text, e.specials_found);
+      for (uint32_t i : e.specials_found) {
+        const std::string& s = tok_.added_vocabulary().tokens()[i].content;
+        e.special_in_content = true;
+        if (std::find(e.special_strings.begin(), e.special_strings.end(), s) == e.special_strings.end())
+          e.special_strings.push_back(s);
+      }
     }
   }
 

@@ -105,7 +105,6 @@ class Compiler {
   void provenance(const chat::Rendered& r, const Encoded& e, Sample& out) const;
   bool segment_trained(const chat::Segment& g, int32_t last_turn_of_role[3]) const;
   bool trained_everywhere(int32_t id) const;
-  bool may_hold_special(std::string_view text) const;  // false: no special token's content is in text
 
   const tok::Tokenizer& tok_;
   const chat::Template& tmpl_;
@@ -113,8 +112,6 @@ class Compiler {
   chat::Template wrapped_;  // tmpl_ with image_start/image_end added inside its image wrap
   const chat::LlavaLabels* llava_labels_ = nullptr;  // what --labels llava|llava-next trains, else null
   std::vector<uint32_t> everywhere_ids_;
-  std::vector<std::string> special_contents_;
-  std::string special_first_bytes_;  // the distinct first bytes of special_contents_
   size_t vocab_size_ = 0;
 };
 

@@ -14,16 +14,13 @@ void AddedVocabulary::Matcher::add(std::string_view p, uint32_t token) {
   if (p.empty()) return;
   uint32_t node = 0;
   for (unsigned char b : p) {
-    auto& nx = nodes_[node].next;
-    auto it = std::find_if(nx.begin(), nx.end(), [b](const auto& e) { return e.first == b; });
-    if (it != nx.end()) {
-      node = it->second;
-    } else {
-      uint32_t n = static_cast<uint32_t>(nodes_.size());
-      nodes_[node].next.emplace_back(b, n);
+    int64_t next = step(node, b);
+    if (next < 0) {
+      next = static_cast<int64_t>(nodes_.size());
+      nodes_[node].next.emplace_back(b, static_cast<uint32_t>(next));
       nodes_.emplace_back();
-      node = n;
     }
+    node = static_cast<uint32_t>(next);
   }
   nodes_[node].token = token;
   if (!first_byte_[static_cast<unsigned char>(p[0])]) ++first_bytes_;
@@ -31,26 +28,31 @@ void AddedVocabulary::Matcher::add(std::string_view p, uint32_t token) {
   only_first_ = p[0];
 }
 
+size_t AddedVocabulary::Matcher::next_start(std::string_view s, size_t i) const {
+  if (i >= s.size()) return s.size();
+  if (first_bytes_ == 1) {  // every pattern starts with one byte (special tokens: '<'): memchr to it
+    const void* at = std::memchr(s.data() + i, only_first_, s.size() - i);
+    return at ? static_cast<size_t>(static_cast<const char*>(at) - s.data()) : s.size();
+  }
+  while (i < s.size() && !first_byte_[static_cast<unsigned char>(s[i])]) ++i;
+  return i;
+}
+
+int64_t AddedVocabulary::Matcher::step(uint32_t node, unsigned char b) const {
+  const auto& nx = nodes_[node].next;
+  auto it = std::find_if(nx.begin(), nx.end(), [b](const auto& e) { return e.first == b; });
+  return it == nx.end() ? -1 : static_cast<int64_t>(it->second);
+}
+
 bool AddedVocabulary::Matcher::find(std::string_view s, size_t from, size_t& start, size_t& end,
                                     uint32_t& token) const {
   if (empty()) return false;
-  for (size_t i = from; i < s.size(); ++i) {
-    if (first_bytes_ == 1) {  // every pattern starts with one byte (special tokens: '<'): memchr to it
-      const void* at = std::memchr(s.data() + i, only_first_, s.size() - i);
-      if (!at) return false;
-      i = static_cast<size_t>(static_cast<const char*>(at) - s.data());
-    } else if (!first_byte_[static_cast<unsigned char>(s[i])]) {
-      continue;
-    }
-    uint32_t node = 0;
+  for (size_t i = next_start(s, from); i < s.size(); i = next_start(s, i + 1)) {
     int64_t best = -1;
     size_t best_end = 0;
-    for (size_t k = i; k < s.size(); ++k) {
-      const auto& nx = nodes_[node].next;
-      unsigned char b = static_cast<unsigned char>(s[k]);
-      auto it = std::find_if(nx.begin(), nx.end(), [b](const auto& e) { return e.first == b; });
-      if (it == nx.end()) break;
-      node = it->second;
+    int64_t node = 0;
+    for (size_t k = i; k < s.size() && (node = step(static_cast<uint32_t>(node), static_cast<unsigned char>(s[k]))) >= 0;
+         ++k) {
       if (nodes_[node].token >= 0) {
         best = nodes_[node].token;
         best_end = k + 1;
@@ -66,6 +68,23 @@ bool AddedVocabulary::Matcher::find(std::string_view s, size_t from, size_t& sta
   return false;
 }
 
+void AddedVocabulary::Matcher::find_all(std::string_view s, std::vector<uint32_t>& tokens) const {
+  if (empty()) return;
+  for (size_t i = next_start(s, 0); i < s.size(); i = next_start(s, i + 1)) {
+    int64_t node = 0;
+    for (size_t k = i; k < s.size() && (node = step(static_cast<uint32_t>(node), static_cast<unsigned char>(s[k]))) >= 0;
+         ++k)
+      if (nodes_[node].token >= 0) tokens.push_back(static_cast<uint32_t>(nodes_[node].token));
+  }
+}
+
+void AddedVocabulary::special_tokens_in(std::string_view text, std::vector<uint32_t>& out) const {
+  out.clear();
+  special_.find_all(text, out);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+}
+
 AddedVocabulary::AddedVocabulary(std::vector<AddedToken> tokens, const Normalizer* normalizer)
     : tokens_(std::move(tokens)) {
   for (size_t i = 0; i < tokens_.size(); ++i) {
@@ -79,7 +98,10 @@ AddedVocabulary::AddedVocabulary(std::vector<AddedToken> tokens, const Normalize
     AddedToken& t = tokens_[i];
     t.decode_text = t.content;
     if (t.content.empty()) continue;
-    if (t.special) special_contents_.set(t.content, t.id);
+    if (t.special) {
+      special_contents_.set(t.content, t.id);
+      special_.add(t.content, static_cast<uint32_t>(i));
+    }
     if (!t.normalized) {
       raw_.add(t.content, static_cast<uint32_t>(i));
       continue;

@@ -61,6 +61,9 @@ class AddedVocabulary {
   const std::vector<AddedToken>& tokens() const { return tokens_; }
   // Whether s is the content of a special token (HF is_special_token, used by decode).
   bool is_special_content(std::string_view s) const { return special_contents_.get(s).has_value(); }
+  // The special tokens whose content occurs anywhere in `text` (overlapping or not), as
+  // indexes into tokens(), ascending, each once.
+  void special_tokens_in(std::string_view text, std::vector<uint32_t>& out) const;
 
  private:
   // A byte trie answering "longest pattern starting here".
@@ -70,8 +73,14 @@ class AddedVocabulary {
     bool empty() const { return nodes_.size() <= 1; }
     // Leftmost-longest match at or after `from`: sets [start, end) and token index.
     bool find(std::string_view s, size_t from, size_t& start, size_t& end, uint32_t& token) const;
+    // Appends the token index of every pattern occurring anywhere in s (repeats included).
+    void find_all(std::string_view s, std::vector<uint32_t>& tokens) const;
 
    private:
+    // The first position at or after i where a pattern may start; s.size() if none.
+    size_t next_start(std::string_view s, size_t i) const;
+    // The trie node after byte b from `node`, or -1.
+    int64_t step(uint32_t node, unsigned char b) const;
     struct Node {
       std::vector<std::pair<unsigned char, uint32_t>> next;
       int64_t token = -1;
@@ -94,6 +103,7 @@ class AddedVocabulary {
   StringIdMap special_contents_;
   std::vector<int64_t> index_of_id_;  // id -> index into tokens_ (sparse ids are few)
   Matcher raw_, normalized_;
+  Matcher special_;  // the special tokens' contents, for special_tokens_in
 };
 
 }  // namespace tokalign::tok

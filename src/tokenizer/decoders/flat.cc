@@ -79,9 +79,11 @@ void FlatDecoder::decode(std::span<const uint32_t> ids, bool skip_special_tokens
     buf.resize(2 * (n + more + kPad));
     d = buf.data();
   };
-  auto put = [&](const char* s, size_t size) {
+  // Appends `size` bytes of s; from a padded source (text_) a short piece is one fixed
+  // 16-byte copy.
+  auto put = [&](const char* s, size_t size, bool padded) {
     room(size);
-    if (size <= kPad) std::memcpy(d + n, s, kPad);
+    if (padded && size <= kPad) std::memcpy(d + n, s, kPad);
     else std::memcpy(d + n, s, size);
     n += size;
   };
@@ -89,17 +91,9 @@ void FlatDecoder::decode(std::span<const uint32_t> ids, bool skip_special_tokens
   bytes.clear();
   auto flush = [&] {  // ByteFallback: a run of byte tokens is its text if valid UTF-8, else one U+FFFD a byte
     if (bytes.empty()) return;
-    if (unicode::find_invalid_utf8(bytes) == std::string_view::npos) {
-      room(bytes.size());
-      std::memcpy(d + n, bytes.data(), bytes.size());
-      n += bytes.size();
-    } else {
-      for (size_t k = 0; k < bytes.size(); ++k) {
-        room(3);
-        std::memcpy(d + n, "\xEF\xBF\xBD", 3);
-        n += 3;
-      }
-    }
+    if (unicode::find_invalid_utf8(bytes) == std::string_view::npos) put(bytes.data(), bytes.size(), false);
+    else
+      for (size_t k = 0; k < bytes.size(); ++k) put("\xEF\xBF\xBD", 3, false);
     bytes.clear();
   };
   for (uint32_t id : ids) {
@@ -111,7 +105,7 @@ void FlatDecoder::decode(std::span<const uint32_t> ids, bool skip_special_tokens
       continue;
     }
     flush();
-    put(text_.data() + e.offset, e.size);
+    put(text_.data() + e.offset, e.size, true);
   }
   flush();
   out.assign(d, n);

@@ -25,7 +25,7 @@ constexpr size_t kScanMaxSymbols = 256;
 
 // Per-thread word cache of one model: word -> tokens, with a HotWords table in front.
 struct WordCache {
-  HotWords hot;
+  std::unique_ptr<HotWords> hot;  // made on first use (the SentencePiece fast path never uses it)
   StringIdMap index;           // word -> offset in store
   std::vector<uint32_t> store;  // [n, id0, end0, id1, end1, ...]
 };
@@ -475,7 +475,8 @@ void BpeModel::tokenize_word(std::string_view word, std::vector<Token>& out, boo
   HotWords::Probe hot{};
   const bool short_word = use_hot && word.size() <= HotWords::kMaxLen;
   if (short_word) {
-    hot = cache.hot.probe(word);
+    if (!cache.hot) cache.hot = std::make_unique<HotWords>();
+    hot = cache.hot->probe(word);
     if (hot.hit()) {
       const HotWord& h = *hot.slot;
       for (uint8_t k = 0; k < h.n; ++k) out.push_back({h.ids[k], h.start[k], h.end[k]});
