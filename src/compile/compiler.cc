@@ -4,6 +4,7 @@
 #include <cstring>
 #include <span>
 
+#include "compile/coverage.h"
 #include "unicode/categories.h"
 #include "unicode/utf8.h"
 #include "util/error.h"
@@ -89,7 +90,7 @@ struct Compiler::Encoded {
   std::vector<std::string> special_strings;
   // Scratch.
   tok::Encoding en;
-  std::vector<uint8_t> want, covered;
+  coverage::Scratch coverage;
   std::vector<uint32_t> span_ids;
   std::vector<uint32_t> specials_found;  // special tokens whose content a message holds
   std::string expected, decoded;
@@ -222,12 +223,22 @@ void Compiler::encode(const Rendered& r, Encoded& e) const {
   };
   encode_chunks(tok_, e.n_chunks, options_of, [&](size_t k, const tok::Encoding& en, size_t skip) {
     Encoded::Chunk& ch = e.chunks()[k];
-    ch.tok_begin = static_cast<uint32_t>(e.toks.size());
-    for (size_t j = skip; j < en.ids.size(); ++j) {
-      e.ids.push_back(static_cast<int32_t>(en.ids[j]));
-      e.toks.push_back({static_cast<int32_t>(k), en.offsets[j].first, en.offsets[j].second, en.special_mask[j] != 0});
+    const size_t at = e.toks.size(), n = en.ids.size() - skip;
+    ch.tok_begin = static_cast<uint32_t>(at);
+    ch.tok_end = static_cast<uint32_t>(at + n);
+    e.ids.resize(at + n);
+    e.toks.resize(at + n);
+    // Through local pointers: a store through one of these vectors' elements may not be
+    // assumed apart from the others' bounds, so indexing them reloads the bounds per token.
+    const uint32_t* src = en.ids.data() + skip;
+    const std::pair<uint32_t, uint32_t>* off = en.offsets.data() + skip;
+    const uint8_t* mask = en.special_mask.data() + skip;
+    int32_t* ids = e.ids.data() + at;
+    Encoded::Tok* toks = e.toks.data() + at;
+    for (size_t j = 0; j < n; ++j) {
+      ids[j] = static_cast<int32_t>(src[j]);
+      toks[j] = {static_cast<int32_t>(k), off[j].first, off[j].second, mask[j] != 0};
     }
-    ch.tok_end = static_cast<uint32_t>(e.toks.size());
     if (k + 1 == e.n_chunks) return;
     ImageSlot slot;
     slot.position = static_cast<uint32_t>(e.ids.size());
@@ -249,42 +260,50 @@ void Compiler::encode(const Rendered& r, Encoded& e) const {
   // Labels through offsets: a token is trained when it covers a trained character. A chunk's
   // tokens come (nearly always) in text order, so one cursor walks its segments.
   e.labels.assign(e.ids.size(), kIgnoreIndex);
+  int32_t* labels = e.labels.data();
+  const int32_t* ids = e.ids.data();
+  const Encoded::Tok* toks = e.toks.data();
+  const bool everywhere = !everywhere_ids_.empty();
   for (Encoded::Chunk& ch : e.chunks()) {
-    const std::vector<SegSpan>& ss = ch.segs;
+    const SegSpan* ss = ch.segs.data();
+    const size_t n_segs = ch.segs.size();
+    bool ordered = true;
+    for (uint32_t t = ch.tok_begin; t + 1 < ch.tok_end; ++t)
+      ordered &= toks[t].start <= toks[t + 1].start && toks[t].end <= toks[t + 1].end;
+    ch.ordered = ordered;
     size_t si = 0;
     for (uint32_t t = ch.tok_begin; t < ch.tok_end; ++t) {
-      const Encoded::Tok& tk = e.toks[t];
-      if (t + 1 < ch.tok_end && (tk.start > e.toks[t + 1].start || tk.end > e.toks[t + 1].end)) ch.ordered = false;
-      if (tk.added) continue;
-      if (trained_everywhere(e.ids[t])) {
-        e.labels[t] = e.ids[t];
+      const uint32_t start = toks[t].start, end = toks[t].end;
+      if (toks[t].added) continue;
+      if (everywhere && trained_everywhere(ids[t])) {
+        labels[t] = ids[t];
         continue;
       }
-      if (tk.end <= tk.start || ss.empty()) continue;
+      if (end <= start || n_segs == 0) continue;
       // The first segment ending after the token's start (ends never decrease).
-      while (si + 1 < ss.size() && ss[si].end <= tk.start) ++si;
-      while (si > 0 && ss[si - 1].end > tk.start) --si;
-      if (ss[si].start <= tk.start && tk.end <= ss[si].end) {  // inside one segment: the common case
-        if (ss[si].trained) e.labels[t] = e.ids[t];
+      while (si + 1 < n_segs && ss[si].end <= start) ++si;
+      while (si > 0 && ss[si - 1].end > start) --si;
+      if (ss[si].start <= start && end <= ss[si].end) {  // inside one segment: the common case
+        if (ss[si].trained) labels[t] = ids[t];
         continue;
       }
       bool any_trained = false, untrained_text = false;
-      for (size_t j = si; j < ss.size() && ss[j].start < tk.end; ++j) {
-        if (ss[j].end <= ss[j].start || ss[j].end <= tk.start) continue;
+      for (size_t j = si; j < n_segs && ss[j].start < end; ++j) {
+        if (ss[j].end <= ss[j].start || ss[j].end <= start) continue;
         if (ss[j].trained) {
           any_trained = true;
           continue;
         }
         // The untrained characters this token covers: a leading space merged into the next
         // word (LLaVA's "-2") is expected; anything else is a boundary merge.
-        const size_t b = std::min(tk.end, ss[j].end);
-        for (size_t i = std::max(tk.start, ss[j].start); i < b;) {
+        const size_t b = std::min(end, ss[j].end);
+        for (size_t i = std::max(start, ss[j].start); i < b;) {
           const char32_t c = unicode::decode(ch.text, i);
           if (!unicode::is_whitespace(c)) untrained_text = true;
         }
       }
       if (any_trained) {
-        e.labels[t] = e.ids[t];
+        labels[t] = ids[t];
         if (untrained_text) ++e.boundary_merges;
       }
     }
@@ -292,19 +311,27 @@ void Compiler::encode(const Rendered& r, Encoded& e) const {
 }
 
 bool Compiler::verify(const Rendered& r, Encoded& e, const Sample& s, Problem& p) const {
-  // One walk over the tokens for the per-token checks; failures are reported in the order
-  // of the checks (an id out of range before a labelled image token).
+  // One walk over the tokens for the per-token checks, without branches; only when it finds
+  // a fault does a second find the first, so that failures are reported in the order of the
+  // checks (an id out of range before a labelled image token).
   constexpr size_t kNone = static_cast<size_t>(-1);
   size_t bad_id = kNone, bad_label = kNone, trained = 0;
-  for (size_t i = 0; i < s.input_ids.size(); ++i) {
-    const int32_t id = s.input_ids[i];
-    const bool image = e.toks[i].chunk < 0;
-    if (!(id == kImagePlaceholder && image) && (id < 0 || static_cast<size_t>(id) >= vocab_size_) && bad_id == kNone)
-      bad_id = i;
-    if (s.labels[i] != kIgnoreIndex) {
-      ++trained;
-      if (image && bad_label == kNone) bad_label = i;
-    }
+  const size_t n = s.input_ids.size();
+  const int32_t* ids = s.input_ids.data();
+  const int32_t* labels = s.labels.data();
+  const Encoded::Tok* toks = e.toks.data();
+  auto id_bad = [&](size_t i) {
+    return static_cast<uint32_t>(ids[i]) >= vocab_size_ && !(ids[i] == kImagePlaceholder && toks[i].chunk < 0);
+  };
+  auto label_bad = [&](size_t i) { return labels[i] != kIgnoreIndex && toks[i].chunk < 0; };
+  bool any_bad = false;
+  for (size_t i = 0; i < n; ++i) {
+    trained += labels[i] != kIgnoreIndex;
+    any_bad |= id_bad(i) | label_bad(i);
+  }
+  for (size_t i = 0; any_bad && i < n; ++i) {
+    if (bad_id == kNone && id_bad(i)) bad_id = i;
+    if (bad_label == kNone && label_bad(i)) bad_label = i;
   }
   if (bad_id != kNone)
     return fail(p, check::id_range, "input_ids[" + std::to_string(bad_id) + "]",
@@ -322,32 +349,17 @@ bool Compiler::verify(const Rendered& r, Encoded& e, const Sample& s, Problem& p
   // char boundaries in bytes, so bytes stand for chars here.
   for (size_t k = 0; k < e.n_chunks; ++k) {
     const Encoded::Chunk& ch = e.chunks()[k];
-    const size_t n = ch.text.size();
-    e.want.assign(n, 0);
-    e.covered.assign(n, 0);
-    for (const SegSpan& ss : ch.segs)
-      if (ss.trained) std::fill(e.want.begin() + ss.start, e.want.begin() + ss.end, 1);
-    for (uint32_t t = ch.tok_begin; t < ch.tok_end; ++t) {
-      const Encoded::Tok& tk = e.toks[t];
-      if (s.labels[t] == kIgnoreIndex) continue;
-      const size_t a = std::min<size_t>(tk.start, n), b = std::min<size_t>(tk.end, n);
-      // Tokens are a few bytes: a plain loop, not a call to memchr and memset each.
-      uint8_t hits = 0;
-      for (size_t c = a; c < b; ++c) {
-        hits |= e.want[c];
-        e.covered[c] = 1;
-      }
-      if (!hits && !trained_everywhere(s.input_ids[t]))
-        return fail(p, check::untrained_text_labelled, "labels[" + std::to_string(t) + "]",
-                    "a token over untrained text carries a label");
-    }
-    uint8_t missing = 0;
-    for (size_t c = 0; c < n; ++c) missing |= e.want[c] & ~e.covered[c];
-    for (size_t c = 0; missing && c < n; ++c)
-      if (e.want[c] && !e.covered[c])
-        return fail(p, check::trained_text_unlabelled, "labels",
-                    "trained text at character " + std::to_string(unicode::count_chars(std::string_view(ch.text).substr(0, c))) +
-                        " of chunk " + std::to_string(k) + " has no trained token");
+    const coverage::Fault f = coverage::check(
+        ch.text.size(), ch.segs.data(), ch.segs.size(), e.toks.data(), ch.tok_begin, ch.tok_end, ch.ordered,
+        [&](size_t t) { return labels[t] != kIgnoreIndex; }, [&](size_t t) { return trained_everywhere(ids[t]); },
+        e.coverage);
+    if (f.kind == coverage::Fault::untrained_text_labelled)
+      return fail(p, check::untrained_text_labelled, "labels[" + std::to_string(f.at) + "]",
+                  "a token over untrained text carries a label");
+    if (f.kind == coverage::Fault::trained_text_unlabelled)
+      return fail(p, check::trained_text_unlabelled, "labels",
+                  "trained text at character " + std::to_string(unicode::count_chars(std::string_view(ch.text).substr(0, f.at))) +
+                      " of chunk " + std::to_string(k) + " has no trained token");
   }
 
   // Decoding each trained assistant turn gives back its text (and end-of-turn).
@@ -543,8 +555,9 @@ bool Compiler::compile(const chat::Conversation& c, Sample& out, Problem& proble
       for (const Segment& g : r.segments)
         out.segments.push_back({chat::segment_kind_name(g.kind), g.text, chat::role_name(g.role), g.turn});
     out.special_strings = e.special_strings;
-    out.input_ids.assign(e.ids.begin(), e.ids.end());
-    out.labels.assign(e.labels.begin(), e.labels.end());
+    // The sample takes the vectors (and leaves its emptied storage for the next encode).
+    out.input_ids.swap(e.ids);
+    out.labels.swap(e.labels);
     out.images = std::move(e.images);
     if (opts_.keep_provenance) provenance(r, e, out);
     out.boundary_merges = e.boundary_merges;

@@ -39,8 +39,7 @@ std::unique_ptr<SpmFastPath> SpmFastPath::detect(const Normalizer* normalizer, c
 
 SpmFastPath::SpmFastPath(const BpeModel& m) : model_(m), uid_(new_uid()) {}
 
-void SpmFastPath::encode(std::string_view p, size_t shift, std::vector<uint32_t>& ids,
-                         std::vector<std::pair<size_t, size_t>>* offsets) const {
+void SpmFastPath::encode(std::string_view p, size_t shift, std::vector<uint32_t>& ids, Offsets* offsets) const {
   if (p.empty()) return;  // Prepend leaves an empty piece empty
   // The words: the piece is cut before each space whose preceding char (in the normalized
   // text: "▁" for a space or the prepended one) allows it.
@@ -75,11 +74,12 @@ void SpmFastPath::encode(std::string_view p, size_t shift, std::vector<uint32_t>
   // short input words (flag 1: the piece's first word, which gets the prepended "▁"), else
   // through the model.
   HotWords& hot = per_thread<SpmWords>(uid_);
-  thread_local std::vector<std::pair<size_t, size_t>> unwanted;  // offsets nobody asked for (the table keeps them)
+  thread_local Offsets unwanted;  // offsets nobody asked for (the table keeps them)
   unwanted.clear();
-  std::vector<std::pair<size_t, size_t>>& offs = offsets ? *offsets : unwanted;
+  Offsets& offs = offsets ? *offsets : unwanted;
   for (size_t w = 0; w + 1 < cuts.size(); ++w) {
-    const size_t a = cuts[w], b = cuts[w + 1];
+    const uint32_t a = cuts[w], b = cuts[w + 1];
+    const uint32_t at = static_cast<uint32_t>(shift) + a;
     const std::string_view in = p.substr(a, b - a);
     const bool short_word = in.size() <= HotWords::kMaxLen;
     HotWords::Probe probe{};
@@ -89,26 +89,26 @@ void SpmFastPath::encode(std::string_view p, size_t shift, std::vector<uint32_t>
         const HotWord& h = *probe.slot;
         for (uint8_t k = 0; k < h.n; ++k) {
           ids.push_back(h.ids[k]);
-          offs.emplace_back(shift + a + h.start[k], shift + a + h.end[k]);
+          offs.emplace_back(at + h.start[k], at + h.end[k]);
         }
         continue;
       }
     }
     const size_t first = ids.size(), first_offset = offs.size();
-    encode_word(in, w == 0, ids, offs, shift + a);
+    encode_word(in, w == 0, ids, offs, at);
     const size_t n = ids.size() - first;
     if (!short_word || n > HotWords::kMaxTokens) continue;
     uint8_t start[HotWords::kMaxTokens], end[HotWords::kMaxTokens];
     for (size_t k = 0; k < n; ++k) {
-      start[k] = static_cast<uint8_t>(offs[first_offset + k].first - shift - a);
-      end[k] = static_cast<uint8_t>(offs[first_offset + k].second - shift - a);
+      start[k] = static_cast<uint8_t>(offs[first_offset + k].first - at);
+      end[k] = static_cast<uint8_t>(offs[first_offset + k].second - at);
     }
     HotWords::store(probe, n, ids.data() + first, start, end);
   }
 }
 
-void SpmFastPath::encode_word(std::string_view in, bool first, std::vector<uint32_t>& ids,
-                              std::vector<std::pair<size_t, size_t>>& offsets, size_t at) const {
+void SpmFastPath::encode_word(std::string_view in, bool first, std::vector<uint32_t>& ids, Offsets& offsets,
+                              uint32_t at) const {
   // The normalized word: the prepended "▁" for the piece's first word, each space a "▁".
   thread_local std::string word;
   thread_local std::vector<uint32_t> metas;  // where in word a space became "▁"
@@ -135,14 +135,14 @@ void SpmFastPath::encode_word(std::string_view in, bool first, std::vector<uint3
   auto input_at = [&](size_t q) {  // q: a char boundary of word past the prepended "▁"
     while (before < metas.size() && metas[before] < q) ++before;
     while (before > 0 && metas[before - 1] >= q) --before;
-    return q - pre - 2 * before;
+    return static_cast<uint32_t>(q - pre - 2 * before);
   };
   for (const Token& t : toks) {
     ids.push_back(t.id);
     // Widened to whole chars (byte-fallback tokens are single bytes).
     const size_t s = unicode::char_floor(word, t.start), f = unicode::char_ceil(word, t.end);
-    const size_t from = s < pre ? 0 : input_at(s);
-    const size_t to = f <= pre ? first_len : input_at(f);
+    const uint32_t from = s < pre ? 0 : input_at(s);
+    const uint32_t to = f <= pre ? first_len : input_at(f);
     offsets.emplace_back(at + from, at + to);
   }
 }

@@ -31,17 +31,17 @@ class SpmFastPath {
   static std::unique_ptr<SpmFastPath> detect(const Normalizer* normalizer, const PreTokenizer* pre_tokenizer,
                                              const Model* model, const AddedVocabulary& added);
 
-  // Encodes one piece of input (text between added tokens, `shift` bytes into the input):
-  // appends ids, and with `offsets` each token's byte range in the input.
-  void encode(std::string_view piece, size_t shift, std::vector<uint32_t>& ids,
-              std::vector<std::pair<size_t, size_t>>* offsets) const;
+  // Byte ranges in the input: [start, end), always at char boundaries.
+  using Offsets = std::vector<std::pair<uint32_t, uint32_t>>;
+  // Encodes one piece of input (text between added tokens, `shift` bytes into an input
+  // shorter than 4 GiB): appends ids, and with `offsets` each token's byte range in the input.
+  void encode(std::string_view piece, size_t shift, std::vector<uint32_t>& ids, Offsets* offsets) const;
 
  private:
   explicit SpmFastPath(const BpeModel& m);
   // One word (input bytes, the piece's first word or not) through the model: appends its ids
   // and their input ranges shifted by `at`.
-  void encode_word(std::string_view in, bool first, std::vector<uint32_t>& ids,
-                   std::vector<std::pair<size_t, size_t>>& offsets, size_t at) const;
+  void encode_word(std::string_view in, bool first, std::vector<uint32_t>& ids, Offsets& offsets, uint32_t at) const;
   const BpeModel& model_;
   uint64_t uid_;  // identifies this path's per-thread table of input words
 };

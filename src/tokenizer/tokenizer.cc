@@ -70,7 +70,7 @@ void Tokenizer::encode(std::string_view text, const EncodeOptions& opts, Encodin
   // named inside the per-word lambdas below is looked up per word (__tls_get_addr in the
   // Python module's shared object).
   struct Scratch {
-    std::vector<std::pair<size_t, size_t>> byte_offsets;
+    std::vector<std::pair<uint32_t, uint32_t>> byte_offsets;  // the input is under 4 GiB
     TokenValues values;  // token texts for offset-trimming post-processors
     std::vector<Token> toks;
     std::vector<SplitSpan> ranges, next_ranges, spans;
@@ -108,7 +108,7 @@ void Tokenizer::encode(std::string_view text, const EncodeOptions& opts, Encodin
       }
       auto r = n.normalized_to_original(s, f);
       if (r) byte_offsets.emplace_back(shift + r->first, shift + r->second);
-      else byte_offsets.emplace_back(s, f);
+      else byte_offsets.emplace_back(static_cast<uint32_t>(s), static_cast<uint32_t>(f));
     }
   };
   auto emit_added = [&](const NormalizedString& n, int64_t id) {
@@ -118,7 +118,7 @@ void Tokenizer::encode(std::string_view text, const EncodeOptions& opts, Encodin
     const size_t shift = n.offsets_original().first;
     auto r = n.normalized_to_original(0, n.size());
     if (r) byte_offsets.emplace_back(shift + r->first, shift + r->second);
-    else byte_offsets.emplace_back(0, n.size());
+    else byte_offsets.emplace_back(0, static_cast<uint32_t>(n.size()));
   };
   // Untouched text under a cut-only pre-tokenizer: cut byte ranges, no per-word objects.
   auto emit_ranges = [&](const NormalizedString& n) {
@@ -137,15 +137,20 @@ void Tokenizer::encode(std::string_view text, const EncodeOptions& opts, Encodin
     for (const SplitSpan& r : ranges) emit_word(n, r.start, r.end);
   };
 
+  // The fast path's offsets are byte ranges at char boundaries already: when bytes are
+  // wanted, they (and the added tokens' whole ranges) go straight to the encoding.
+  const bool direct = spm_fast_ && bytes_now;
   if (spm_fast_) {
+    std::vector<std::pair<uint32_t, uint32_t>>& offsets = direct ? e.offsets : byte_offsets;
     for (const Split& sp : pts.splits()) {
       if (sp.added_id >= 0) {
         emit_added(sp.normalized, sp.added_id);
+        if (direct && opts.offsets) e.offsets.push_back(byte_offsets.back());
         continue;
       }
       const size_t first = e.ids.size();
       spm_fast_->encode(sp.normalized.get(), sp.normalized.offsets_original().first, e.ids,
-                        opts.offsets ? &byte_offsets : nullptr);
+                        opts.offsets ? &offsets : nullptr);
       if (want_values)
         for (size_t k = first; k < e.ids.size(); ++k) values.push_back(model_->id_to_token(e.ids[k]).value_or(std::string_view()));
     }
@@ -171,7 +176,7 @@ void Tokenizer::encode(std::string_view text, const EncodeOptions& opts, Encodin
     }
   }
   e.special_mask.assign(e.ids.size(), 0);
-  if (opts.offsets) {
+  if (opts.offsets && !direct) {
     e.offsets.reserve(byte_offsets.size());
     if (bytes_now) {
       // What CharOffsets::convert names, in bytes: each end moved back to the start of its char.

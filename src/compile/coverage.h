@@ -1,0 +1,118 @@
+// The coverage checks of verification, for one text chunk: every labelled token covers some
+// trained text (unless its id is trained everywhere), and every byte of trained text lies under
+// a labelled token.
+//
+// Segments are the chunk's text cut in order ([start, end) consecutive, ends never
+// decreasing), each trained or not; tokens have byte ranges [start, end) in the same text, and
+// a token's range is clipped to the text. Two ways give the same answer:
+// - by_bytes marks the trained bytes and the labelled tokens' bytes and compares the two: any
+//   token order;
+// - by_sweep walks the tokens with a cursor over the segments and merges the labelled tokens'
+//   ranges into runs: tokens in text order only (starts and ends never decreasing, as nearly
+//   always), with no per-byte work.
+// check() takes the sweep when it may. The first fault is reported as by_bytes finds it: the
+// first labelled token (in token order) over untrained text only, else the first trained byte
+// no labelled token covers.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace tokalign::compile::coverage {
+
+struct Fault {
+  enum Kind { none, untrained_text_labelled, trained_text_unlabelled };
+  Kind kind = none;
+  size_t at = 0;  // the token index (untrained_text_labelled) or byte (trained_text_unlabelled)
+  explicit operator bool() const { return kind != none; }
+};
+
+// Per-thread storage the checks reuse.
+struct Scratch {
+  std::vector<uint8_t> want, covered;
+  std::vector<std::pair<uint32_t, uint32_t>> runs;
+};
+
+// `segs`: n_segs of {start, end, trained}; `toks[begin, end)`: {start, end}; labelled(t): token
+// t carries a label; exempt(t): a labelled token that needs no trained text under it.
+template <class Seg, class Tok, class Labelled, class Exempt>
+Fault by_bytes(size_t text_size, const Seg* segs, size_t n_segs, const Tok* toks, size_t begin, size_t end,
+               const Labelled& labelled, const Exempt& exempt, Scratch& x) {
+  const size_t n = text_size;
+  x.want.assign(n, 0);
+  x.covered.assign(n, 0);
+  uint8_t* want = x.want.data();
+  uint8_t* covered = x.covered.data();
+  for (size_t s = 0; s < n_segs; ++s)
+    if (segs[s].trained) std::fill(want + segs[s].start, want + segs[s].end, 1);
+  for (size_t t = begin; t < end; ++t) {
+    if (!labelled(t)) continue;
+    const size_t a = std::min<size_t>(toks[t].start, n), b = std::min<size_t>(toks[t].end, n);
+    // Tokens are a few bytes: a plain loop, not a call to memchr and memset each.
+    uint8_t hits = 0;
+    for (size_t c = a; c < b; ++c) {
+      hits |= want[c];
+      covered[c] = 1;
+    }
+    if (!hits && !exempt(t)) return {Fault::untrained_text_labelled, t};
+  }
+  uint8_t missing = 0;
+  for (size_t c = 0; c < n; ++c) missing |= want[c] & ~covered[c];
+  for (size_t c = 0; missing && c < n; ++c)
+    if (want[c] && !covered[c]) return {Fault::trained_text_unlabelled, c};
+  return {};
+}
+
+template <class Seg, class Tok, class Labelled, class Exempt>
+Fault by_sweep(size_t text_size, const Seg* segs, size_t n_segs, const Tok* toks, size_t begin, size_t end,
+               const Labelled& labelled, const Exempt& exempt, Scratch& x) {
+  const uint32_t n = static_cast<uint32_t>(text_size);
+  x.runs.clear();
+  uint32_t run_start = 0, run_end = 0;  // the run being merged (empty while run_end == 0)
+  size_t si = 0;                        // the first segment ending after the token's start
+  for (size_t t = begin; t < end; ++t) {
+    if (!labelled(t)) continue;
+    const uint32_t a = std::min(static_cast<uint32_t>(toks[t].start), n), b = std::min(static_cast<uint32_t>(toks[t].end), n);
+    bool hits = false;
+    if (a < b) {
+      while (si < n_segs && segs[si].end <= a) ++si;
+      // Every segment from si on ends after a; those starting before b overlap [a, b).
+      for (size_t j = si; j < n_segs && segs[j].start < b; ++j)
+        if (segs[j].trained && segs[j].start < segs[j].end) {
+          hits = true;
+          break;
+        }
+      if (run_end != 0 && a <= run_end) {
+        run_end = std::max(run_end, b);
+      } else {
+        if (run_end != 0) x.runs.emplace_back(run_start, run_end);
+        run_start = a;
+        run_end = b;
+      }
+    }
+    if (!hits && !exempt(t)) return {Fault::untrained_text_labelled, t};
+  }
+  if (run_end != 0) x.runs.emplace_back(run_start, run_end);
+  // Trained segments in text order against the runs: the first byte outside every run.
+  size_t r = 0;
+  for (size_t s = 0; s < n_segs; ++s) {
+    if (!segs[s].trained) continue;
+    for (uint32_t pos = segs[s].start; pos < segs[s].end;) {
+      while (r < x.runs.size() && x.runs[r].second <= pos) ++r;
+      if (r == x.runs.size() || x.runs[r].first > pos) return {Fault::trained_text_unlabelled, pos};
+      pos = x.runs[r].second;
+    }
+  }
+  return {};
+}
+
+template <class Seg, class Tok, class Labelled, class Exempt>
+Fault check(size_t text_size, const Seg* segs, size_t n_segs, const Tok* toks, size_t begin, size_t end,
+            bool tokens_ordered, const Labelled& labelled, const Exempt& exempt, Scratch& x) {
+  return tokens_ordered ? by_sweep(text_size, segs, n_segs, toks, begin, end, labelled, exempt, x)
+                        : by_bytes(text_size, segs, n_segs, toks, begin, end, labelled, exempt, x);
+}
+
+}  // namespace tokalign::compile::coverage

@@ -1,0 +1,126 @@
+#include "compile/coverage.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+
+namespace tokalign::compile::coverage {
+namespace {
+
+struct Seg {
+  uint32_t start, end;
+  bool trained;
+};
+struct Tok {
+  uint32_t start, end;
+};
+
+struct Case {
+  size_t text = 0;
+  std::vector<Seg> segs;
+  std::vector<Tok> toks;
+  std::vector<bool> labelled, exempt;
+};
+
+Fault run(const Case& c, bool sweep) {
+  Scratch x;
+  auto labelled = [&](size_t t) { return static_cast<bool>(c.labelled[t]); };
+  auto exempt = [&](size_t t) { return static_cast<bool>(c.exempt[t]); };
+  return sweep ? by_sweep(c.text, c.segs.data(), c.segs.size(), c.toks.data(), 0, c.toks.size(), labelled, exempt, x)
+               : by_bytes(c.text, c.segs.data(), c.segs.size(), c.toks.data(), 0, c.toks.size(), labelled, exempt, x);
+}
+
+std::string show(const Fault& f) {
+  return f.kind == Fault::none ? "none" : (f.kind == Fault::untrained_text_labelled ? "token " : "byte ") + std::to_string(f.at);
+}
+
+// "USER: hi ASSISTANT: yes</s>": segments user (0-9), header (9-20), reply (20-23), eos (23-27).
+Case chat() {
+  Case c;
+  c.text = 27;
+  c.segs = {{0, 9, false}, {9, 20, false}, {20, 23, true}, {23, 27, true}};
+  c.toks = {{0, 4}, {4, 5}, {5, 8}, {8, 9}, {9, 19}, {19, 20}, {20, 23}, {23, 27}};
+  c.labelled = {false, false, false, false, false, false, true, true};
+  c.exempt.assign(c.toks.size(), false);
+  return c;
+}
+
+TEST(Coverage, ExactLabelsPassBothWays) {
+  const Case c = chat();
+  EXPECT_FALSE(run(c, true));
+  EXPECT_FALSE(run(c, false));
+}
+
+TEST(Coverage, AnUnlabelledTrainedTokenIsTheFirstUncoveredByte) {
+  Case c = chat();
+  c.labelled[7] = false;  // "</s>" left out
+  for (bool sweep : {true, false}) {
+    const Fault f = run(c, sweep);
+    EXPECT_EQ(f.kind, Fault::trained_text_unlabelled);
+    EXPECT_EQ(f.at, 23u);
+  }
+}
+
+TEST(Coverage, ALabelOverThePromptIsReportedByToken) {
+  Case c = chat();
+  c.labelled[2] = true;  // part of the user's text
+  for (bool sweep : {true, false}) {
+    const Fault f = run(c, sweep);
+    EXPECT_EQ(f.kind, Fault::untrained_text_labelled);
+    EXPECT_EQ(f.at, 2u);
+  }
+  c.exempt[2] = true;  // unless its id is trained everywhere
+  EXPECT_FALSE(run(c, true));
+  EXPECT_FALSE(run(c, false));
+}
+
+TEST(Coverage, ATokenAcrossTheBoundaryCoversBothSides) {
+  Case c = chat();
+  // " yes" merged with the header's last byte: the token covers untrained and trained text.
+  c.toks[5] = {19, 23};
+  c.toks[6] = {23, 23};
+  c.labelled[5] = true;
+  c.labelled[6] = false;
+  EXPECT_FALSE(run(c, true));
+  EXPECT_FALSE(run(c, false));
+}
+
+// Random chunks with tokens in text order: the sweep finds what the byte marks find.
+TEST(Coverage, SweepAgreesWithBytesOnRandomOrderedChunks) {
+  std::mt19937 rng(7);
+  auto below = [&](uint32_t n) { return static_cast<uint32_t>(rng() % n); };
+  size_t faults = 0;
+  for (int iter = 0; iter < 20000; ++iter) {
+    Case c;
+    uint32_t at = 0;
+    const uint32_t n_segs = 1 + below(6);
+    for (uint32_t s = 0; s < n_segs; ++s) {
+      const uint32_t len = below(5);  // empty segments too
+      c.segs.push_back({at, at + len, below(2) == 0});
+      at += len;
+    }
+    c.text = at;
+    // Tokens: starts and ends never decreasing, some empty, some sharing a range (byte
+    // fallback), some reaching past the text.
+    uint32_t start = 0;
+    while (start < at + 1 && c.toks.size() < 12) {
+      const uint32_t len = below(4);
+      c.toks.push_back({start, start + len});
+      if (below(5) == 0) c.toks.push_back({start, start + len});
+      start += below(3) == 0 ? len : std::max<uint32_t>(len, 1);
+    }
+    for (size_t t = 0; t < c.toks.size(); ++t) {
+      c.labelled.push_back(below(3) != 0);
+      c.exempt.push_back(below(10) == 0);
+    }
+    const Fault a = run(c, true), b = run(c, false);
+    faults += b.kind != Fault::none;
+    ASSERT_EQ(show(a), show(b)) << "iteration " << iter;
+  }
+  EXPECT_GT(faults, 1000u);  // the cases reach both outcomes
+  EXPECT_LT(faults, 19000u);
+}
+
+}  // namespace
+}  // namespace tokalign::compile::coverage
