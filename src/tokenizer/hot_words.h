@@ -1,8 +1,9 @@
 // Per-thread caches for the encoder's hot path.
 //
-// HotWords is a small direct-mapped table from short words (at most 16 bytes) to their few
-// tokens (at most 4, with byte ranges in the word), sized to stay in L2: running text finds
-// nearly every word there without touching the large vocabulary tables. BpeModel keeps one
+// HotWords is a small direct-mapped table from short words (at most 15 bytes) to their few
+// tokens (at most 8, with byte ranges in the word; a number like " 1234" or a word like
+// " Bingley’s" takes more than 4), one cache line an entry, sized to stay in L2: running
+// text finds nearly every word there without touching the large vocabulary tables. BpeModel keeps one
 // for words as the model sees them; SpmFastPath one, twice as large, for words as they appear in
 // the input (and it skips the model's: two tables of the same words only crowded the L2 cache).
 //
@@ -21,19 +22,25 @@
 
 namespace tokalign::tok {
 
-struct HotWord {
+// One cache line: a word of up to 15 bytes and up to 8 tokens, each token's byte range in
+// the word as two 4-bit numbers.
+struct alignas(64) HotWord {
   uint64_t k0 = 0, k1 = 0;  // the word, zero-padded
-  uint8_t tag = 0xFF;       // length | flags << 5; 0xFF: empty
+  uint32_t ids[8] = {};
+  uint32_t starts = 0, ends = 0;  // token k's range: bits 4k..4k+3 of each
+  uint8_t tag = 0xFF;             // length | flags << 5; 0xFF: empty
   uint8_t n = 0;
-  uint8_t start[4] = {}, end[4] = {};
-  uint32_t ids[4] = {};
+  uint32_t start(size_t k) const { return (starts >> (4 * k)) & 15; }
+  uint32_t end(size_t k) const { return (ends >> (4 * k)) & 15; }
 };
+static_assert(sizeof(HotWord) == 64);
 
 class HotWords {
  public:
-  static constexpr size_t kMaxLen = 16, kMaxTokens = 4;
-  // `entries`: a power of two (16,384 entries take 768 KiB).
-  explicit HotWords(size_t entries = 16384) : mask_(entries - 1), table_(entries) {}
+  static constexpr size_t kMaxLen = 15, kMaxTokens = 8;
+  // `entries`: a power of two (16,384 entries take 1 MiB).
+  explicit HotWords(size_t entries = 16384)
+      : shift_(static_cast<unsigned>(64 - __builtin_ctzll(entries))), table_(entries) {}
   // A word's place in the table; hit() when the slot holds this word.
   struct Probe {
     HotWord* slot;
@@ -46,27 +53,30 @@ class HotWords {
     Probe p;
     load_key(w, p.k0, p.k1);
     p.tag = static_cast<uint8_t>(w.size() | flags << 5);
-    uint64_t h = (p.k0 * 0x9E3779B97F4A7C15ull) ^ (p.k1 * 0xC2B2AE3D27D4EB4Full) ^ (p.tag * 0x165667B19E3779F9ull);
-    h ^= h >> 29;
-    p.slot = &table_[static_cast<size_t>(h) & mask_];
+    // Multiply-shift: the slot is the product's top bits, which every bit of the key reaches
+    // (a product's low bits see only the key's low bits: words sharing their first bytes
+    // crowded into the same slots).
+    const uint64_t h = (p.k0 ^ (p.k1 * 0xC2B2AE3D27D4EB4Full) ^ p.tag) * 0x9E3779B97F4A7C15ull;
+    p.slot = &table_[static_cast<size_t>(h >> shift_)];
     return p;
   }
-  // Fills the probed slot: n <= kMaxTokens tokens with byte ranges below 256.
+  // Fills the probed slot: n <= kMaxTokens tokens with byte ranges in the word.
   static void store(const Probe& p, size_t n, const uint32_t* ids, const uint8_t* start, const uint8_t* end) {
     HotWord& s = *p.slot;
     s.k0 = p.k0;
     s.k1 = p.k1;
     s.tag = p.tag;
     s.n = static_cast<uint8_t>(n);
+    s.starts = s.ends = 0;
     for (size_t k = 0; k < n; ++k) {
       s.ids[k] = ids[k];
-      s.start[k] = start[k];
-      s.end[k] = end[k];
+      s.starts |= static_cast<uint32_t>(start[k]) << (4 * k);
+      s.ends |= static_cast<uint32_t>(end[k]) << (4 * k);
     }
   }
 
  private:
-  size_t mask_;
+  unsigned shift_;  // 64 - log2(entries)
   // The word as two zero-padded words, with overlapping loads that stay inside it (no stack
   // buffer: that stalls on store forwarding in the hottest path).
   static void load_key(std::string_view w, uint64_t& k0, uint64_t& k1) {

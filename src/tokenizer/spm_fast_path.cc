@@ -15,7 +15,7 @@ constexpr std::string_view kMeta = "\xE2\x96\x81";  // U+2581
 // The table of input words: the only one this path uses (the model's is skipped), so it may
 // take the room of both.
 struct SpmWords : HotWords {
-  SpmWords() : HotWords(32768) {}  // 1.5 MiB: what the two tables took before
+  SpmWords() : HotWords(16384) {}  // 1 MiB
 };
 
 }  // namespace
@@ -89,7 +89,7 @@ void SpmFastPath::encode(std::string_view p, size_t shift, std::vector<uint32_t>
         const HotWord& h = *probe.slot;
         for (uint8_t k = 0; k < h.n; ++k) {
           ids.push_back(h.ids[k]);
-          offs.emplace_back(at + h.start[k], at + h.end[k]);
+          offs.emplace_back(at + h.start(k), at + h.end(k));
         }
         continue;
       }

@@ -479,7 +479,7 @@ void BpeModel::tokenize_word(std::string_view word, std::vector<Token>& out, boo
     hot = cache.hot->probe(word);
     if (hot.hit()) {
       const HotWord& h = *hot.slot;
-      for (uint8_t k = 0; k < h.n; ++k) out.push_back({h.ids[k], h.start[k], h.end[k]});
+      for (uint8_t k = 0; k < h.n; ++k) out.push_back({h.ids[k], h.start(k), h.end(k)});
       return;
     }
   }
