@@ -69,12 +69,6 @@ std::string_view need_string(dom::element e, const std::string& field) {
   return s;
 }
 
-// A string or null (null reads as empty); anything else is a problem.
-std::string text_or_null(dom::element e, const std::string& field) {
-  if (e.is_null()) return {};
-  return std::string(need_string(e, field));
-}
-
 void add_image_list(dom::element e, const std::string& field, std::vector<std::string>& out) {
   if (e.is_null()) return;
   if (e.is_string()) {
@@ -134,9 +128,12 @@ std::string content_parts(dom::array parts, const std::string& field, std::vecto
 }  // namespace
 
 bool ConversationReader::read(std::string_view record, const SourcePos& pos, Conversation& out, Problem& problem) {
-  out = Conversation{};
+  // The conversation's storage (message strings, image paths) is reused from record to record;
+  // field names for problems are built only when there is one.
+  out.id.assign(1, '#').append(std::to_string(pos.index));
+  out.images.clear();
   out.pos = pos;
-  out.id = std::string(1, '#').append(std::to_string(pos.index));
+  size_t n_messages = 0;
   try {
     dom::element doc;
     auto err = impl_->parser.parse(record.data(), record.size(), true).get(doc);
@@ -147,7 +144,7 @@ bool ConversationReader::read(std::string_view record, const SourcePos& pos, Con
 
     dom::element idv;
     if (obj["id"].get(idv) == simdjson::SUCCESS) {
-      if (idv.is_string()) out.id = std::string(need_string(idv, "id"));
+      if (idv.is_string()) out.id = need_string(idv, "id");
       else if (idv.is_number()) out.id = simdjson::minify(idv);
     }
 
@@ -171,28 +168,37 @@ bool ConversationReader::read(std::string_view record, const SourcePos& pos, Con
     if (obj["images"].get(img) == simdjson::SUCCESS) add_image_list(img, "images", out.images);
 
     std::vector<std::string> part_images;
-    size_t i = 0;
+    const char* role_key = llava ? "from" : "role";
+    const char* text_key = llava ? "value" : "content";
     for (dom::element m : list) {
-      const std::string f = std::string(list_name) + "[" + std::to_string(i++) + "]";
+      const size_t i = n_messages;
+      auto field = [&](const char* key) {  // "conversations[3].value"
+        std::string f = std::string(list_name) + "[" + std::to_string(i) + "]";
+        if (key) f.append(".").append(key);
+        return f;
+      };
       dom::object mo;
-      if (m.get(mo) != simdjson::SUCCESS) bad("bad_field", f, "expected a message object");
-      const char* role_key = llava ? "from" : "role";
-      const char* text_key = llava ? "value" : "content";
+      if (m.get(mo) != simdjson::SUCCESS) bad("bad_field", field(nullptr), "expected a message object");
       std::string_view rs;
-      if (mo[role_key].get(rs) != simdjson::SUCCESS) bad("bad_field", f + "." + role_key, "expected a string");
+      if (mo[role_key].get(rs) != simdjson::SUCCESS) bad("bad_field", field(role_key), "expected a string");
       auto role = role_from(rs);
       if (!role)
-        bad("unknown_role", f + "." + role_key,
+        bad("unknown_role", field(role_key),
             "unknown role '" + std::string(rs) + "' (known: human/user, gpt/assistant, system)");
-      Message msg;
+      if (n_messages == out.messages.size()) out.messages.emplace_back();
+      Message& msg = out.messages[n_messages];
       msg.role = *role;
       dom::element c;
-      if (mo[text_key].get(c) != simdjson::SUCCESS) bad("bad_field", f + "." + text_key, "missing");
+      if (mo[text_key].get(c) != simdjson::SUCCESS) bad("bad_field", field(text_key), "missing");
       dom::array parts;
-      if (c.get(parts) == simdjson::SUCCESS) msg.content = content_parts(parts, f + "." + text_key, part_images);
-      else msg.content = text_or_null(c, f + "." + text_key);
-      out.messages.push_back(std::move(msg));
+      std::string_view text;
+      if (c.get(parts) == simdjson::SUCCESS) msg.content = content_parts(parts, field(text_key), part_images);
+      else if (c.is_null()) msg.content.clear();  // null reads as empty
+      else if (c.get(text) == simdjson::SUCCESS) msg.content.assign(text);
+      else bad("bad_field", field(text_key), "expected a string");
+      ++n_messages;
     }
+    out.messages.resize(n_messages);
     if (!part_images.empty()) {
       if (!out.images.empty())
         bad("ambiguous_images", "images", "images are named both in content parts and in the record's image list");
@@ -200,6 +206,7 @@ bool ConversationReader::read(std::string_view record, const SourcePos& pos, Con
     }
     return true;
   } catch (Bad& b) {
+    out.messages.resize(n_messages);
     problem = std::move(b.p);
     return false;
   }
