@@ -41,70 +41,78 @@ SpmFastPath::SpmFastPath(const BpeModel& m) : model_(m), uid_(new_uid()) {}
 
 void SpmFastPath::encode(std::string_view p, size_t shift, std::vector<uint32_t>& ids, Offsets* offsets) const {
   if (p.empty()) return;  // Prepend leaves an empty piece empty
-  // The words: the piece is cut before each space whose preceding char (in the normalized
-  // text: "▁" for a space or the prepended one) allows it.
-  thread_local std::vector<uint32_t> cuts;  // word starts in p, then p.size()
-  cuts.assign(1, 0);
-  auto at_space = [&](size_t i) {
-    if (i == 0) return;
-    char32_t prev = static_cast<unsigned char>(p[i - 1]);
-    if (prev == ' ') prev = U'\u2581';
-    else if (prev >= 0x80) prev = unicode::char_before(p, i);
-    if (model_.spm_cut_after(prev)) cuts.push_back(static_cast<uint32_t>(i));
-  };
-  // Spaces eight bytes at a time: a byte of x is zero where p has a space.
-  size_t i = 0;
-  for (; i + 8 <= p.size(); i += 8) {
-    uint64_t x;
-    std::memcpy(&x, p.data() + i, 8);
-    x ^= 0x2020202020202020ull;
-    uint64_t zero = (x - 0x0101010101010101ull) & ~x & 0x8080808080808080ull;
-    while (zero) {
-      const size_t k = static_cast<size_t>(__builtin_ctzll(zero)) / 8;
-      // The borrow trick may also flag the byte after a zero byte: check each hit.
-      if (p[i + k] == ' ') at_space(i + k);
-      zero &= zero - 1;
-    }
-  }
-  for (; i < p.size(); ++i)
-    if (p[i] == ' ') at_space(i);
-  cuts.push_back(static_cast<uint32_t>(p.size()));
-
-  // Each word's tokens, with byte ranges in the word's input: from the per-thread table of
-  // short input words (flag 1: the piece's first word, which gets the prepended "▁"), else
-  // through the model.
   HotWords& hot = per_thread<SpmWords>(uid_);
   thread_local Offsets unwanted;  // offsets nobody asked for (the table keeps them)
   unwanted.clear();
   Offsets& offs = offsets ? *offsets : unwanted;
-  for (size_t w = 0; w + 1 < cuts.size(); ++w) {
-    const uint32_t a = cuts[w], b = cuts[w + 1];
-    const uint32_t at = static_cast<uint32_t>(shift) + a;
-    const std::string_view in = p.substr(a, b - a);
+  // At most one token per normalized byte, nearly always far fewer: no reallocation below
+  // for ordinary text.
+  ids.reserve(ids.size() + p.size() + 1);
+  offs.reserve(offs.size() + p.size() + 1);
+
+  // Each word's tokens, with byte ranges in the word's input: from the per-thread table of
+  // short input words (flag 1: the piece's first word, which gets the prepended "▁"), else
+  // through the model.
+  const char* const text = p.data();
+  auto word = [&](size_t a, size_t b) {
+    const uint32_t at = static_cast<uint32_t>(shift + a);
+    const std::string_view in(text + a, b - a);
+    const bool first = a == 0;
     const bool short_word = in.size() <= HotWords::kMaxLen;
     HotWords::Probe probe{};
     if (short_word) {
-      probe = hot.probe(in, w == 0);
+      probe = hot.probe(in, first);
       if (probe.hit()) {
         const HotWord& h = *probe.slot;
         for (uint8_t k = 0; k < h.n; ++k) {
           ids.push_back(h.ids[k]);
           offs.emplace_back(at + h.start(k), at + h.end(k));
         }
-        continue;
+        return;
       }
     }
-    const size_t first = ids.size(), first_offset = offs.size();
-    encode_word(in, w == 0, ids, offs, at);
-    const size_t n = ids.size() - first;
-    if (!short_word || n > HotWords::kMaxTokens) continue;
+    const size_t first_id = ids.size(), first_offset = offs.size();
+    encode_word(in, first, ids, offs, at);
+    const size_t n = ids.size() - first_id;
+    if (!short_word || n > HotWords::kMaxTokens) return;
     uint8_t start[HotWords::kMaxTokens], end[HotWords::kMaxTokens];
     for (size_t k = 0; k < n; ++k) {
       start[k] = static_cast<uint8_t>(offs[first_offset + k].first - at);
       end[k] = static_cast<uint8_t>(offs[first_offset + k].second - at);
     }
-    HotWords::store(probe, n, ids.data() + first, start, end);
+    HotWords::store(probe, n, ids.data() + first_id, start, end);
+  };
+
+  // The words, each encoded as its end is found: the piece is cut before each space whose
+  // preceding char (in the normalized text: "▁" for a space or the prepended one) allows it.
+  size_t word_start = 0;
+  auto at_space = [&](size_t i) {
+    if (i == 0) return;
+    char32_t prev = static_cast<unsigned char>(text[i - 1]);
+    if (prev == ' ') prev = U'\u2581';
+    else if (prev >= 0x80) prev = unicode::char_before(p, i);
+    if (!model_.spm_cut_after(prev)) return;
+    word(word_start, i);
+    word_start = i;
+  };
+  // Spaces eight bytes at a time: a byte of x is zero where p has a space.
+  const size_t size = p.size();
+  size_t i = 0;
+  for (; i + 8 <= size; i += 8) {
+    uint64_t x;
+    std::memcpy(&x, text + i, 8);
+    x ^= 0x2020202020202020ull;
+    uint64_t zero = (x - 0x0101010101010101ull) & ~x & 0x8080808080808080ull;
+    while (zero) {
+      const size_t k = static_cast<size_t>(__builtin_ctzll(zero)) / 8;
+      // The borrow trick may also flag the byte after a zero byte: check each hit.
+      if (text[i + k] == ' ') at_space(i + k);
+      zero &= zero - 1;
+    }
   }
+  for (; i < size; ++i)
+    if (text[i] == ' ') at_space(i);
+  word(word_start, size);
 }
 
 void SpmFastPath::encode_word(std::string_view in, bool first, std::vector<uint32_t>& ids, Offsets& offsets,
