@@ -239,6 +239,9 @@ void Compiler::encode(const Rendered& r, Encoded& e) const {
       ids[j] = static_cast<int32_t>(src[j]);
       toks[j] = {static_cast<int32_t>(k), off[j].first, off[j].second, mask[j] != 0};
     }
+    bool ordered = true;  // token starts and ends never decrease
+    for (size_t j = 1; j < n; ++j) ordered &= (off[j - 1].first <= off[j].first) & (off[j - 1].second <= off[j].second);
+    ch.ordered = ordered;
     if (k + 1 == e.n_chunks) return;
     ImageSlot slot;
     slot.position = static_cast<uint32_t>(e.ids.size());
@@ -267,11 +270,52 @@ void Compiler::encode(const Rendered& r, Encoded& e) const {
   for (Encoded::Chunk& ch : e.chunks()) {
     const SegSpan* ss = ch.segs.data();
     const size_t n_segs = ch.segs.size();
-    bool ordered = true;
-    for (uint32_t t = ch.tok_begin; t + 1 < ch.tok_end; ++t)
-      ordered &= toks[t].start <= toks[t + 1].start && toks[t].end <= toks[t + 1].end;
-    ch.ordered = ordered;
+    // A token over more than one segment (`si`: the first ending after its start) is trained
+    // when any of them is; untrained text under it other than whitespace (a leading space
+    // merged into the next word is LLaVA's "-2") makes it a boundary merge.
+    auto across = [&](uint32_t t, size_t si) {
+      const uint32_t start = toks[t].start, end = toks[t].end;
+      bool any_trained = false, untrained_text = false;
+      for (size_t j = si; j < n_segs && ss[j].start < end; ++j) {
+        if (ss[j].end <= ss[j].start || ss[j].end <= start) continue;
+        if (ss[j].trained) {
+          any_trained = true;
+          continue;
+        }
+        const size_t b = std::min(end, ss[j].end);
+        for (size_t i = std::max(start, ss[j].start); i < b;) {
+          const char32_t c = unicode::decode(ch.text, i);
+          if (!unicode::is_whitespace(c)) untrained_text = true;
+        }
+      }
+      if (any_trained) {
+        labels[t] = ids[t];
+        if (untrained_text) ++e.boundary_merges;
+      }
+    };
     size_t si = 0;
+    if (ch.ordered && !everywhere && n_segs > 0) {
+      // Tokens in text order: the segment cursor only moves forward, and each run of tokens
+      // inside one segment is labelled at once.
+      for (uint32_t t = ch.tok_begin; t < ch.tok_end;) {
+        const uint32_t start = toks[t].start, end = toks[t].end;
+        if (toks[t].added || end <= start) {
+          ++t;
+          continue;
+        }
+        while (si + 1 < n_segs && ss[si].end <= start) ++si;
+        if (ss[si].start > start || end > ss[si].end) {
+          across(t++, si);
+          continue;
+        }
+        const uint32_t seg_end = ss[si].end;
+        uint32_t u = t + 1;
+        while (u < ch.tok_end && toks[u].end <= seg_end && toks[u].end > toks[u].start && !toks[u].added) ++u;
+        if (ss[si].trained) std::memcpy(labels + t, ids + t, (u - t) * sizeof(int32_t));
+        t = u;
+      }
+      continue;
+    }
     for (uint32_t t = ch.tok_begin; t < ch.tok_end; ++t) {
       const uint32_t start = toks[t].start, end = toks[t].end;
       if (toks[t].added) continue;
@@ -287,25 +331,7 @@ void Compiler::encode(const Rendered& r, Encoded& e) const {
         if (ss[si].trained) labels[t] = ids[t];
         continue;
       }
-      bool any_trained = false, untrained_text = false;
-      for (size_t j = si; j < n_segs && ss[j].start < end; ++j) {
-        if (ss[j].end <= ss[j].start || ss[j].end <= start) continue;
-        if (ss[j].trained) {
-          any_trained = true;
-          continue;
-        }
-        // The untrained characters this token covers: a leading space merged into the next
-        // word (LLaVA's "-2") is expected; anything else is a boundary merge.
-        const size_t b = std::min(end, ss[j].end);
-        for (size_t i = std::max(start, ss[j].start); i < b;) {
-          const char32_t c = unicode::decode(ch.text, i);
-          if (!unicode::is_whitespace(c)) untrained_text = true;
-        }
-      }
-      if (any_trained) {
-        labels[t] = ids[t];
-        if (untrained_text) ++e.boundary_merges;
-      }
+      across(t, si);
     }
   }
 }
@@ -367,7 +393,7 @@ bool Compiler::verify(const Rendered& r, Encoded& e, const Sample& s, Problem& p
     const Encoded::Chunk& ch = e.chunks()[k];
     // Tokens in text order (starts and ends never decreasing, as nearly always) let each
     // turn start where the previous one's tokens ended; otherwise every turn scans them all.
-    const bool ordered = ch.ordered;  // found by encode's label walk
+    const bool ordered = ch.ordered;  // found as encode copied the chunk's tokens
     uint32_t first_tok = ch.tok_begin;
     for (size_t a = 0; a < ch.segs.size();) {
       const Segment& g = r.segments[ch.segs[a].seg];
