@@ -4,7 +4,7 @@
 # reference any Hugging Face-based preprocessing must at least do (bench/hf_compile_ref.js:
 # render the llava_v1 prompt and encode it once per sample with HF tokenizers 0.23.2 through
 # its Node binding, RAYON_NUM_THREADS=1 and = cores), on the same generated LLaVA-mix data
-# (bench/gen_llava_mix.py), median of several runs (hyperfine).
+# (bench/gen_llava_mix.py), median of several interleaved runs.
 #
 #   bench/compile_scale.sh [--n SAMPLES] [--runs N]      results: build/bench/compile_scale.md
 set -euo pipefail
@@ -30,23 +30,33 @@ DATA=$OUT/mix$N.json
 node bench/hf_compile_ref.js "$TOK/tokenizer.json" "$DATA" > "$OUT/scale.hf_tokens"
 echo "tokalign: $(tail -1 "$OUT/scale.summary")"
 echo "HF reference: $(cat "$OUT/scale.hf_tokens") tokens"
-hyperfine -N --warmup 1 --runs "$RUNS" --export-json "$OUT/compile_scale.json" \
-  -n "tokalign -j 1" "$BIN compile --data $DATA -t $TOK --template llava_v1 --out $OUT/scale-shard --overwrite -j 1" \
-  -n "tokalign -j $CORES" "$BIN compile --data $DATA -t $TOK --template llava_v1 --out $OUT/scale-shard --overwrite -j $CORES" \
-  -n "HF reference, 1 thread" "env RAYON_NUM_THREADS=1 node bench/hf_compile_ref.js $TOK/tokenizer.json $DATA" \
-  -n "HF reference, $CORES threads" "env RAYON_NUM_THREADS=$CORES node bench/hf_compile_ref.js $TOK/tokenizer.json $DATA" \
-  > /dev/null
-python3 - "$OUT/compile_scale.json" "$N" "$CORES" > "$OUT/compile_scale.md" <<'PY'
-import json, sys
-res = json.load(open(sys.argv[1]))["results"]
-n, cores = int(sys.argv[2]), sys.argv[3]
-med = {r["command"]: r["median"] for r in res}
-print(f"| what | median s | samples/s |\n|---|---|---|")
-for r in res:
-    print(f"| {r['command']} | {r['median']:.3f} | {n / r['median']:.0f} |")
+# Interleaved, not one command's runs after another's: round r runs all four commands in turn,
+# so a shared machine's slow minutes weigh on every row alike. Reported: each command's median
+# and minimum, and the per-core ratio of each round's pair (its median), besides the ratio of
+# the medians.
+python3 - "$OUT/compile_scale.json" "$N" "$CORES" "$RUNS" > "$OUT/compile_scale.md" <<PY
+import json, os, statistics as st, subprocess, sys, time
+out, n, cores, runs = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+tok = "$BIN compile --data $DATA -t $TOK --template llava_v1 --out $OUT/scale-shard --overwrite -j "
+ref = "node bench/hf_compile_ref.js $TOK/tokenizer.json $DATA"
+cmds = [("tokalign -j 1", tok + "1", {}), (f"tokalign -j {cores}", tok + cores, {}),
+        ("HF reference, 1 thread", ref, {"RAYON_NUM_THREADS": "1"}),
+        (f"HF reference, {cores} threads", ref, {"RAYON_NUM_THREADS": cores})]
+times = {name: [] for name, _, _ in cmds}
+for r in range(runs + 1):  # round 0 warms the caches and is not kept
+    for name, cmd, env in cmds:
+        t = time.perf_counter()
+        subprocess.run(cmd.split(), env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+        if r: times[name].append(time.perf_counter() - t)
+json.dump({"runs": runs, "samples": n, "seconds": times}, open(out, "w"), indent=1)
+med = {k: st.median(v) for k, v in times.items()}
+print("| what | median s | min s | samples/s |\n|---|---|---|---|")
+for name, _, _ in cmds:
+    print(f"| {name} | {med[name]:.3f} | {min(times[name]):.3f} | {n / med[name]:.0f} |")
 t1, tn = med["tokalign -j 1"], med[f"tokalign -j {cores}"]
 h1, hn = med["HF reference, 1 thread"], med[f"HF reference, {cores} threads"]
-print(f"\nper core: tokalign / HF reference = {h1 / t1:.1f}x; all {cores} cores: {hn / tn:.1f}x; "
-      f"tokalign scaling 1 -> {cores} threads: {t1 / tn:.2f}x")
+pairs = st.median(h / t for h, t in zip(times["HF reference, 1 thread"], times["tokalign -j 1"]))
+print(f"\nper core: tokalign / HF reference = {h1 / t1:.1f}x (median of the {runs} rounds' own ratios: {pairs:.1f}x); "
+      f"all {cores} cores: {hn / tn:.1f}x; tokalign scaling 1 -> {cores} threads: {t1 / tn:.2f}x")
 PY
 cat "$OUT/compile_scale.md"
