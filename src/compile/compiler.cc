@@ -239,9 +239,12 @@ void Compiler::encode(const Rendered& r, Encoded& e) const {
       ids[j] = static_cast<int32_t>(src[j]);
       toks[j] = {static_cast<int32_t>(k), off[j].first, off[j].second, mask[j] != 0};
     }
-    bool ordered = true;  // token starts and ends never decrease
-    for (size_t j = 1; j < n; ++j) ordered &= (off[j - 1].first <= off[j].first) & (off[j - 1].second <= off[j].second);
-    ch.ordered = ordered;
+    ch.ordered = true;  // token starts and ends never decrease (as nearly always)
+    for (size_t j = 1; j < n; ++j)
+      if (off[j - 1].first > off[j].first || off[j - 1].second > off[j].second) {
+        ch.ordered = false;
+        break;
+      }
     if (k + 1 == e.n_chunks) return;
     ImageSlot slot;
     slot.position = static_cast<uint32_t>(e.ids.size());
@@ -415,21 +418,21 @@ bool Compiler::verify(const Rendered& r, Encoded& e, const Sample& s, Problem& p
       uint32_t done = 0;
       uint32_t run_start = 0, run_end = 0;  // text not yet appended (adjacent tokens' text in one append)
       if (ordered)
-        while (first_tok < ch.tok_end && e.toks[first_tok].end <= c0) ++first_tok;
+        while (first_tok < ch.tok_end && toks[first_tok].end <= c0) ++first_tok;
       for (uint32_t t = first_tok; t < ch.tok_end; ++t) {
-        const Encoded::Tok& tk = e.toks[t];
-        if (ordered && tk.start >= c1) break;
-        if (s.labels[t] == kIgnoreIndex || tk.end <= c0 || tk.start >= c1) continue;
-        e.span_ids.push_back(static_cast<uint32_t>(s.input_ids[t]));
-        const uint32_t from = std::max(done, tk.start);
-        if (tk.end > from) {
+        const uint32_t start = toks[t].start, end = toks[t].end;
+        if (ordered && start >= c1) break;
+        if (labels[t] == kIgnoreIndex || end <= c0 || start >= c1) continue;
+        e.span_ids.push_back(static_cast<uint32_t>(ids[t]));
+        const uint32_t from = std::max(done, start);
+        if (end > from) {
           if (from != run_end) {
             e.expected.append(ch.text, run_start, run_end - run_start);
             run_start = from;
           }
-          run_end = tk.end;
+          run_end = end;
         }
-        done = std::max(done, tk.end);
+        done = std::max(done, end);
       }
       e.expected.append(ch.text, run_start, run_end - run_start);
       tok_.decode(e.span_ids, e.decoded);

@@ -72,18 +72,27 @@ Fault by_sweep(size_t text_size, const Seg* segs, size_t n_segs, const Tok* toks
   x.runs.clear();
   uint32_t run_start = 0, run_end = 0;  // the run being merged (empty while run_end == 0)
   size_t si = 0;                        // the first segment ending after the token's start
+  uint32_t inside_start = 1, inside_end = 0;  // the trained segment the last token lay inside
   for (size_t t = begin; t < end; ++t) {
     if (!labelled(t)) continue;
     const uint32_t a = std::min(static_cast<uint32_t>(toks[t].start), n), b = std::min(static_cast<uint32_t>(toks[t].end), n);
     bool hits = false;
     if (a < b) {
-      while (si < n_segs && segs[si].end <= a) ++si;
-      // Every segment from si on ends after a; those starting before b overlap [a, b).
-      for (size_t j = si; j < n_segs && segs[j].start < b; ++j)
-        if (segs[j].trained && segs[j].start < segs[j].end) {
-          hits = true;
-          break;
-        }
+      if (a >= inside_start && b <= inside_end) {
+        hits = true;  // inside the same trained segment as the token before: the common case
+      } else {
+        while (si < n_segs && segs[si].end <= a) ++si;
+        // Every segment from si on ends after a; those starting before b overlap [a, b).
+        for (size_t j = si; j < n_segs && segs[j].start < b; ++j)
+          if (segs[j].trained && segs[j].start < segs[j].end) {
+            hits = true;
+            if (segs[j].start <= a && b <= segs[j].end) {
+              inside_start = segs[j].start;
+              inside_end = segs[j].end;
+            }
+            break;
+          }
+      }
       if (run_end != 0 && a <= run_end) {
         run_end = std::max(run_end, b);
       } else {
