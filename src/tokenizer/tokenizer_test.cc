@@ -63,6 +63,32 @@ TEST(Tokenizer, ByteOffsetsNameTheSameSpansAsCharOffsets) {
   }
 }
 
+// A model's threads share the words they merged (BpeModel's shared word cache): a tokenizer
+// whose first encodes run on many threads at once gives what a fresh tokenizer gives on one,
+// first time and again.
+TEST(Tokenizer, ThreadsSharingMergedWordsEncodeAsOneThread) {
+  const std::vector<std::string> files = testing::real_tokenizer_files();
+  if (files.empty()) GTEST_SKIP() << "no tokenizer files (make deps installs the oracle packages)";
+  const std::vector<std::string> texts = corpus_texts();
+  const std::vector<std::string_view> views(texts.begin(), texts.end());
+  for (const std::string& file : files) {
+    SCOPED_TRACE(file);
+    EncodeOptions o;
+    o.offsets = true;
+    const Tokenizer many = Tokenizer::from_file(file);
+    std::vector<Encoding> first, again;
+    many.encode_batch(views, o, 8, first);
+    many.encode_batch(views, o, 3, again);
+    const Tokenizer one = Tokenizer::from_file(file);
+    for (size_t i = 0; i < texts.size(); ++i) {
+      const Encoding want = one.encode(texts[i], o);
+      ASSERT_EQ(first[i].ids, want.ids) << "text " << i;
+      ASSERT_EQ(first[i].offsets, want.offsets) << "text " << i;
+      ASSERT_EQ(again[i].ids, want.ids) << "text " << i;
+    }
+  }
+}
+
 // encode_batch on any number of threads (the shared WorkerPool, batch after batch, storage
 // reused) gives each text's own encode(), in order; a bad text's error reaches the caller.
 TEST(Tokenizer, EncodeBatchOnThreadsEqualsOneByOne) {

@@ -94,6 +94,8 @@ class BpeModel : public Model {
   std::string prefix_, suffix_;
   bool fuse_unk_, byte_fallback_, ignore_merges_, byte_level_;
   uint64_t uid_;                            // identifies this model's per-thread word cache
+  class SharedWords;
+  std::shared_ptr<SharedWords> shared_;     // words merged by any thread (bpe.cc)
   // SentencePiece-style vocabularies: a word may be cut before a U+2581 whose preceding
   // char never precedes an interior U+2581 in any token, since no merge can then span the
   // cut (chars listed here block a cut). Empty and !spm_cuts_ when not applicable.
