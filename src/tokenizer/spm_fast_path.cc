@@ -12,12 +12,6 @@ namespace {
 
 constexpr std::string_view kMeta = "\xE2\x96\x81";  // U+2581
 
-// The table of input words: the only one this path uses (the model's is skipped), so it may
-// take the room of both.
-struct SpmWords : HotWords {
-  SpmWords() : HotWords(16384) {}  // 1 MiB
-};
-
 }  // namespace
 
 std::unique_ptr<SpmFastPath> SpmFastPath::detect(const Normalizer* normalizer, const PreTokenizer* pre_tokenizer,
@@ -41,14 +35,10 @@ SpmFastPath::SpmFastPath(const BpeModel& m) : model_(m), uid_(new_uid()) {}
 
 void SpmFastPath::encode(std::string_view p, size_t shift, std::vector<uint32_t>& ids, Offsets* offsets) const {
   if (p.empty()) return;  // Prepend leaves an empty piece empty
-  HotWords& hot = per_thread<SpmWords>(uid_);
+  HotWords& hot = per_thread<HotWords>(uid_);
   thread_local Offsets unwanted;  // offsets nobody asked for (the table keeps them)
   unwanted.clear();
   Offsets& offs = offsets ? *offsets : unwanted;
-  // At most one token per normalized byte, nearly always far fewer: no reallocation below
-  // for ordinary text.
-  ids.reserve(ids.size() + p.size() + 1);
-  offs.reserve(offs.size() + p.size() + 1);
 
   // Each word's tokens, with byte ranges in the word's input: from the per-thread table of
   // short input words (flag 1: the piece's first word, which gets the prepended "▁"), else
