@@ -16,7 +16,21 @@ constexpr std::string_view kMeta = "\xE2\x96\x81";  // U+2581
 
 std::unique_ptr<SpmFastPath> SpmFastPath::detect(const Normalizer* normalizer, const PreTokenizer* pre_tokenizer,
                                                  const Model* model, const AddedVocabulary& added) {
-  if (pre_tokenizer || !normalizer) return nullptr;
+  const auto* bpe = dynamic_cast<const BpeModel*>(model);
+  if (!bpe || bpe->byte_level() || !bpe->spm_cuts()) return nullptr;
+  // Metaspace("▁", split: false) and no normalizer: what a tokenizer.model converts to
+  // (transformers' LlamaConverter; tokenizer/sentencepiece/convert.cc), e.g. Vicuna's as
+  // LLaVA-1.5 ships it. The prepend scheme decides which pieces get the "▁".
+  if (!normalizer) {
+    const auto* meta = dynamic_cast<const MetaspacePreTokenizer*>(pre_tokenizer);
+    if (!meta || meta->replacement() != U'\u2581' || meta->split()) return nullptr;
+    const Prepend prepend = meta->scheme() == PrependScheme::Always  ? Prepend::unless_meta
+                            : meta->scheme() == PrependScheme::First ? Prepend::at_input_start
+                                                                     : Prepend::never;
+    return std::unique_ptr<SpmFastPath>(new SpmFastPath(*bpe, prepend));
+  }
+  // Sequence[Prepend("▁"), Replace(" ", "▁")] and no pre-tokenizer: Llama-2's tokenizer.json.
+  if (pre_tokenizer) return nullptr;
   const auto* seq = dynamic_cast<const SequenceNormalizer*>(normalizer);
   if (!seq || seq->items().size() != 2) return nullptr;
   const auto* prepend = dynamic_cast<const PrependNormalizer*>(seq->items()[0].get());
@@ -24,14 +38,26 @@ std::unique_ptr<SpmFastPath> SpmFastPath::detect(const Normalizer* normalizer, c
   if (!prepend || !replace || prepend->prepend() != kMeta || replace->content() != kMeta) return nullptr;
   const auto* literal = dynamic_cast<const StringPattern*>(&replace->pattern());
   if (!literal || literal->literal() != " ") return nullptr;
-  const auto* bpe = dynamic_cast<const BpeModel*>(model);
-  if (!bpe || bpe->byte_level() || !bpe->spm_cuts()) return nullptr;
   for (const AddedToken& t : added.tokens())
     if (t.normalized) return nullptr;
-  return std::unique_ptr<SpmFastPath>(new SpmFastPath(*bpe));
+  return std::unique_ptr<SpmFastPath>(new SpmFastPath(*bpe, Prepend::always));
 }
 
-SpmFastPath::SpmFastPath(const BpeModel& m) : model_(m), uid_(new_uid()) {}
+SpmFastPath::SpmFastPath(const BpeModel& m, Prepend prepend) : model_(m), prepend_(prepend), uid_(new_uid()) {}
+
+bool SpmFastPath::prepends(std::string_view p, size_t shift) const {
+  // Metaspace (HF pre_tokenizers/metaspace.rs) prepends to a piece that does not start with
+  // "▁" once its spaces are "▁"s; scheme First only to the piece at the input's start.
+  switch (prepend_) {
+    case Prepend::always: return true;
+    case Prepend::never: return false;
+    case Prepend::at_input_start:
+      if (shift != 0) return false;
+      [[fallthrough]];
+    case Prepend::unless_meta: return p[0] != ' ' && p.substr(0, kMeta.size()) != kMeta;
+  }
+  return true;
+}
 
 void SpmFastPath::encode(std::string_view p, size_t shift, std::vector<uint32_t>& ids, Offsets* offsets) const {
   if (p.empty()) return;  // Prepend leaves an empty piece empty
@@ -39,15 +65,16 @@ void SpmFastPath::encode(std::string_view p, size_t shift, std::vector<uint32_t>
   thread_local Offsets unwanted;  // offsets nobody asked for (the table keeps them)
   unwanted.clear();
   Offsets& offs = offsets ? *offsets : unwanted;
+  const bool prepend = prepends(p, shift);
 
   // Each word's tokens, with byte ranges in the word's input: from the per-thread table of
-  // short input words (flag 1: the piece's first word, which gets the prepended "▁"), else
+  // short input words (flag 1: the piece's first word when it gets the prepended "▁"), else
   // through the model.
   const char* const text = p.data();
   auto word = [&](size_t a, size_t b) {
     const uint32_t at = static_cast<uint32_t>(shift + a);
     const std::string_view in(text + a, b - a);
-    const bool first = a == 0;
+    const bool first = a == 0 && prepend;
     const bool short_word = in.size() <= HotWords::kMaxLen;
     HotWords::Probe probe{};
     if (short_word) {

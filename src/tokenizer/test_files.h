@@ -25,5 +25,21 @@ inline std::vector<std::string> real_tokenizer_files() {
   return out;
 }
 
+// The folders of ../shared/data/tokenizers with a SentencePiece tokenizer.model and no
+// tokenizer.json (Vicuna as LLaVA-1.5 ships it, TinyLlama, Yi-34B): Tokenizer::from_file
+// converts them as transformers does.
+inline std::vector<std::string> real_tokenizer_model_folders() {
+  namespace fs = std::filesystem;
+  std::vector<std::string> out;
+  const fs::path dir = fs::path(TOKALIGN_SOURCE_DIR) / "../shared/data/tokenizers";
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return out;
+  for (const auto& e : fs::directory_iterator(dir, ec))
+    if (fs::is_regular_file(e.path() / "tokenizer.model", ec) && !fs::exists(e.path() / "tokenizer.json", ec))
+      out.push_back(e.path().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 
 }  // namespace tokalign::tok::testing

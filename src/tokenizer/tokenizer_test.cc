@@ -126,7 +126,9 @@ TEST(Tokenizer, EncodeBatchOnThreadsEqualsOneByOne) {
 
 // The SentencePiece fast path gives the general path's ids and offsets: on the real files it
 // applies to, over the corpus and over random strings built from what matters to it (spaces,
-// runs of spaces, a literal U+2581, multi-byte and unknown chars, special tokens).
+// runs of spaces, a literal U+2581, multi-byte and unknown chars, special tokens). Besides
+// the tokenizer.json files, the tokenizer.model folders as converted (no normalizer, a
+// Metaspace pre-tokenizer), each with all three prepend schemes.
 TEST(Tokenizer, SpmFastPathAgreesWithTheGeneralPath) {
   std::vector<std::string> texts = corpus_texts();
   const std::vector<std::string> alphabet = {" ", " ", "  ", "a", "b", "the", "\xE2\x96\x81", "é", "日", "🤗", "\n",
@@ -137,14 +139,36 @@ TEST(Tokenizer, SpmFastPathAgreesWithTheGeneralPath) {
     for (size_t k = rng() % 14; k > 0; --k) s += alphabet[rng() % alphabet.size()];
     texts.push_back(s);
   }
-  size_t applies = 0;
-  for (const std::string& file : testing::real_tokenizer_files()) {
-    SCOPED_TRACE(file);
-    const Tokenizer fast = Tokenizer::from_file(file);
+  // (name, tokenizer.json text)
+  std::vector<std::pair<std::string, std::string>> configs;
+  for (const std::string& file : testing::real_tokenizer_files()) configs.emplace_back(file, Tokenizer::json_for(file));
+  size_t converted = 0;
+  for (const std::string& folder : testing::real_tokenizer_model_folders()) {
+    std::string json;
+    try {
+      json = Tokenizer::json_for(folder);
+    } catch (const Error&) {
+      continue;  // a model the converter does not take (Unigram)
+    }
+    const std::string first = "\"prepend_scheme\":\"first\"";
+    const size_t at = json.find(first);
+    ASSERT_NE(at, std::string::npos) << folder << ": the converter's prepend_scheme moved";
+    for (const char* scheme : {"first", "always", "never"}) {
+      std::string j = json;
+      j.replace(at, first.size(), std::string("\"prepend_scheme\":\"") + scheme + "\"");
+      configs.emplace_back(folder + " (" + scheme + ")", j);
+    }
+    ++converted;
+  }
+  size_t applies = 0, applies_converted = 0;
+  for (const auto& [name, json] : configs) {
+    SCOPED_TRACE(name);
+    const Tokenizer fast = Tokenizer::from_json(json, name);
     if (!fast.encodes_spm_fast()) continue;
     ++applies;
+    applies_converted += name.find(" (") != std::string::npos;
     ::setenv("TOKALIGN_NO_SPM_FAST_PATH", "1", 1);
-    const Tokenizer general = Tokenizer::from_file(file);
+    const Tokenizer general = Tokenizer::from_json(json, name);
     ::unsetenv("TOKALIGN_NO_SPM_FAST_PATH");
     ASSERT_FALSE(general.encodes_spm_fast());
     for (const std::string& text : texts)
@@ -162,6 +186,8 @@ TEST(Tokenizer, SpmFastPathAgreesWithTheGeneralPath) {
       }
   }
   if (!applies) GTEST_SKIP() << "no Llama-2-style tokenizer.json reachable (make deps installs the oracle packages)";
+  // Every converted BPE model takes the fast path, with each scheme.
+  EXPECT_EQ(applies_converted, 3 * converted);
 }
 
 }  // namespace

@@ -67,6 +67,9 @@ class MetaspacePreTokenizer : public PreTokenizer {
  public:
   MetaspacePreTokenizer(char32_t replacement, PrependScheme scheme, bool split);
   void pre_tokenize(PreTokenizedString& s) const override;
+  char32_t replacement() const { return replacement_; }
+  PrependScheme scheme() const { return scheme_; }
+  bool split() const { return split_; }
 
  private:
   char32_t replacement_;
