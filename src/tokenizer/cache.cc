@@ -40,8 +40,8 @@ bool make_dirs(const std::string& dir) {
 
 }  // namespace
 
-std::optional<std::string> cache_path_for(std::string_view json_text) {
-  if (json_text.size() < kMinBytes) return std::nullopt;
+std::optional<std::string> cache_path_for(std::string_view json_text, bool expensive) {
+  if (json_text.size() < kMinBytes && !expensive) return std::nullopt;
   auto dir = cache_dir();
   if (!dir) return std::nullopt;
   char name[80];

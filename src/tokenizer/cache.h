@@ -24,8 +24,9 @@ struct CachedTokenizer {
 };
 
 // The cache entry path for these tokenizer.json bytes, or nullopt when caching is off or
-// the file is too small to be worth it.
-std::optional<std::string> cache_path_for(std::string_view json_text);
+// the file is too small to be worth it. `key` may also be what a tokenizer.json is made from
+// (spm::llama_conversion_inputs): then `expensive` keeps even a small one.
+std::optional<std::string> cache_path_for(std::string_view key, bool expensive = false);
 std::optional<CachedTokenizer> cache_read(const std::string& path);
 void cache_write(const std::string& path, std::string_view slim_json, const BpeModel& model);
 

@@ -70,5 +70,58 @@ TEST(Cache, SameIdsFromFileCacheAndAfterCorruption) {
   ::unsetenv("TOKALIGN_CACHE_DIR");
 }
 
+// A folder with only a tokenizer.model is cached by what its conversion reads: read back,
+// it encodes as converted; a changed config is a new entry, never the old one's result.
+TEST(Cache, ConvertedModelKeyedByItsFiles) {
+  const fs::path src = fs::path(TOKALIGN_SOURCE_DIR) / "../shared/data/tokenizers/vicuna-7b-v1.5";
+  if (!fs::exists(src / "tokenizer.model")) GTEST_SKIP() << "../shared/data/tokenizers/vicuna-7b-v1.5 is absent";
+  const fs::path root = fs::temp_directory_path() / ("tokalign-cache-spm-" + std::to_string(::getpid()));
+  const fs::path dir = root / "cache", model = root / "model";
+  fs::remove_all(root);
+  fs::create_directories(model);
+  for (const char* f : {"tokenizer.model", "tokenizer_config.json", "special_tokens_map.json"})
+    fs::copy_file(src / f, model / f);
+  ::setenv("TOKALIGN_CACHE_DIR", dir.c_str(), 1);
+  const std::string text = "USER: Hello wörld, 日本語 </s> ASSISTANT:";
+  EncodeOptions opts;
+  opts.offsets = true;
+  auto entries = [&] {
+    size_t n = 0;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(dir, ec)) n += e.path().extension() == ".tkc";
+    return n;
+  };
+  auto uncached = [&] {
+    ::setenv("TOKALIGN_NO_CACHE", "1", 1);
+    Encoding e = Tokenizer::from_file(model.string()).encode(text, opts);
+    ::unsetenv("TOKALIGN_NO_CACHE");
+    return e;
+  };
+
+  const Encoding reference = uncached();
+  ASSERT_EQ(reference.ids.front(), 1u);  // add_bos_token: true
+  EXPECT_EQ(Tokenizer::from_file(model.string()).encode(text, opts).ids, reference.ids);  // converts, writes
+  ASSERT_EQ(entries(), 1u);
+  const Encoding cached = Tokenizer::from_file(model.string()).encode(text, opts);  // reads back
+  EXPECT_EQ(cached.ids, reference.ids);
+  EXPECT_EQ(cached.offsets, reference.offsets);
+
+  // add_bos_token false: a new key, and the BOS is gone.
+  std::ifstream in(model / "tokenizer_config.json");
+  std::string config((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  in.close();
+  const size_t at = config.find("\"add_bos_token\": true");
+  ASSERT_NE(at, std::string::npos);
+  config.replace(at, 21, "\"add_bos_token\": false");
+  std::ofstream(model / "tokenizer_config.json") << config;
+  const Encoding changed = uncached();
+  ASSERT_NE(changed.ids.front(), 1u);
+  EXPECT_EQ(Tokenizer::from_file(model.string()).encode(text, opts).ids, changed.ids);
+  EXPECT_EQ(entries(), 2u);
+  EXPECT_EQ(Tokenizer::from_file(model.string()).encode(text, opts).ids, changed.ids);
+  fs::remove_all(root);
+  ::unsetenv("TOKALIGN_CACHE_DIR");
+}
+
 }  // namespace
 }  // namespace tokalign::tok

@@ -6,6 +6,8 @@
 
 #include <map>
 #include <memory>
+#include <optional>
+#include <utility>
 
 #include "tokenizer/fast_patterns.h"
 #include "tokenizer/cache.h"
@@ -447,36 +449,50 @@ Tokenizer Tokenizer::from_json(std::string_view json, const std::string& source)
   return TokenizerLoader(source).load(json);
 }
 
-std::string Tokenizer::json_for(const std::string& path, std::string* file_out) {
+namespace {
+
+bool ends_with(const std::string& s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// A SentencePiece model to convert for `path` (a folder with a tokenizer.model and no
+// tokenizer.json, or a .model file): the model's path and the folder of its configs.
+std::optional<std::pair<std::string, std::string>> spm_model_for(const std::string& path) {
   struct stat st {};
-  std::string file = path;
-  std::string text;
-  auto ends_with = [](const std::string& s, const char* suffix) {
-    const size_t n = std::strlen(suffix);
-    return s.size() >= n && s.compare(s.size() - n, n, suffix) == 0;
-  };
   if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-    file = path + "/tokenizer.json";
-    if (::stat(file.c_str(), &st) != 0) {
-      // A folder with only a SentencePiece model: converted as transformers 5.x converts it.
-      const std::string model = path + "/tokenizer.model";
-      if (::stat(model.c_str(), &st) != 0) throw Error(path + ": no tokenizer.json or tokenizer.model in this folder");
-      file = model;
-      text = spm::llama_tokenizer_json(model, path);
-    }
-  } else if (ends_with(path, ".model")) {
-    const size_t slash = path.find_last_of('/');
-    text = spm::llama_tokenizer_json(path, slash == std::string::npos ? "." : path.substr(0, slash));
+    if (::stat((path + "/tokenizer.json").c_str(), &st) == 0) return std::nullopt;
+    const std::string model = path + "/tokenizer.model";
+    if (::stat(model.c_str(), &st) != 0) throw Error(path + ": no tokenizer.json or tokenizer.model in this folder");
+    return std::pair{model, path};
   }
-  if (text.empty()) text = read_file(file);
+  if (!ends_with(path, ".model")) return std::nullopt;
+  const size_t slash = path.find_last_of('/');
+  return std::pair{path, slash == std::string::npos ? std::string(".") : path.substr(0, slash)};
+}
+
+}  // namespace
+
+std::string Tokenizer::json_for(const std::string& path, std::string* file_out) {
+  // A folder with only a SentencePiece model: converted as transformers 5.x converts it.
+  if (const auto spm = spm_model_for(path)) {
+    if (file_out) *file_out = spm->first;
+    return spm::llama_tokenizer_json(spm->first, spm->second);
+  }
+  struct stat st {};
+  const std::string file = ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode) ? path + "/tokenizer.json" : path;
   if (file_out) *file_out = file;
-  return text;
+  return read_file(file);
 }
 
 Tokenizer Tokenizer::from_file(const std::string& path) {
-  std::string file;
-  const std::string text = json_for(path, &file);
-  const auto cache_path = cache_path_for(text);
+  // The cache is keyed by the file's bytes, or for a SentencePiece model by what its
+  // conversion reads, so that a cached one is not converted again.
+  std::string file, text;
+  const auto spm = spm_model_for(path);
+  if (spm) file = spm->first;
+  else text = json_for(path, &file);
+  const auto cache_path = spm ? cache_path_for(spm::llama_conversion_inputs(spm->first, spm->second), true)
+                              : cache_path_for(text);
   if (cache_path) {
     if (auto cached = cache_read(*cache_path)) {
       try {
@@ -486,6 +502,7 @@ Tokenizer Tokenizer::from_file(const std::string& path) {
       }
     }
   }
+  if (spm) text = spm::llama_tokenizer_json(spm->first, spm->second);
   std::string slim;
   Tokenizer t = TokenizerLoader(file).load(text, nullptr, cache_path ? &slim : nullptr);
   if (cache_path)

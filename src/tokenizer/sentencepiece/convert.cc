@@ -1,6 +1,7 @@
 #include "tokenizer/sentencepiece/convert.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <unordered_map>
@@ -42,7 +43,30 @@ size_t code_points(std::string_view s) {
   return n;
 }
 
+// Bump when llama_tokenizer_json's output changes for the same files: cached conversions
+// are keyed by it (llama_conversion_inputs).
+constexpr std::string_view kConverterVersion = "tokalign tokenizer.model conversion 1";
+
 }  // namespace
+
+std::string llama_conversion_inputs(const std::string& model_path, const std::string& folder) {
+  namespace fs = std::filesystem;
+  std::string key(kConverterVersion);
+  // The files read_config and parse_model_proto read, each with its length (a missing one
+  // marked as such), so no two sets of files give one key.
+  for (const std::string& path : {model_path, (fs::path(folder) / "special_tokens_map.json").string(),
+                                  (fs::path(folder) / "tokenizer_config.json").string()}) {
+    std::error_code ec;
+    if (path != model_path && !fs::exists(path, ec)) {
+      key += "\nabsent";
+      continue;
+    }
+    const std::string bytes = read_file(path);
+    key += "\n" + std::to_string(bytes.size()) + "\n";
+    key += bytes;
+  }
+  return key;
+}
 
 std::string llama_tokenizer_json(const std::string& model_path, const std::string& folder) {
   const ModelProto m = parse_model_proto(read_file(model_path), model_path);

@@ -27,4 +27,10 @@ namespace tokalign::tok::spm {
 // (not a BPE model, a tokenizer class other than Llama's, malformed config).
 std::string llama_tokenizer_json(const std::string& model_path, const std::string& folder);
 
+// Everything llama_tokenizer_json's result depends on, as one string: the converter's version,
+// the model's bytes and the two config files' (the compiled-tokenizer cache is keyed by it,
+// so a start with a cached conversion skips converting: 30-40 ms for Vicuna's 32k pieces).
+// Throws tokalign::Error when a file cannot be read.
+std::string llama_conversion_inputs(const std::string& model_path, const std::string& folder);
+
 }  // namespace tokalign::tok::spm
