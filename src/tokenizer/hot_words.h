@@ -43,12 +43,15 @@ class HotWords {
     HotWord* slot;
     uint64_t k0, k1;
     uint8_t tag;
-    bool hit() const { return slot->tag == tag && slot->k0 == k0 && slot->k1 == k1; }
+    bool hit() const { return ((slot->k0 ^ k0) | (slot->k1 ^ k1) | (slot->tag ^ tag)) == 0; }  // one branch
   };
-  // `w` has at most kMaxLen bytes; `flags` (< 4) keeps variants of one word apart.
-  Probe probe(std::string_view w, uint8_t flags = 0) {
+  // `w` has 1 to kMaxLen bytes; `flags` (< 4) keeps variants of one word apart. With
+  // `readable16`, 16 bytes from w.data() may be read (the word is not near its text's end):
+  // the key is then two loads and masks, without branching on the length.
+  Probe probe(std::string_view w, uint8_t flags = 0, bool readable16 = false) {
     Probe p;
-    load_key(w, p.k0, p.k1);
+    if (readable16) load_key16(w, p.k0, p.k1);
+    else load_key(w, p.k0, p.k1);
     p.tag = static_cast<uint8_t>(w.size() | flags << 5);
     // Multiply-shift: the slot is the product's top bits, which every bit of the key reaches
     // (a product's low bits see only the key's low bits: words sharing their first bytes
@@ -74,6 +77,16 @@ class HotWords {
 
  private:
   static constexpr unsigned kLogEntries = 14;  // 16,384 entries: 1 MiB (32,768 were not faster)
+  static void load_key16(std::string_view w, uint64_t& k0, uint64_t& k1) {
+    const size_t n = w.size();  // 1..15
+    std::memcpy(&k0, w.data(), 8);
+    std::memcpy(&k1, w.data() + 8, 8);
+    // Keep bytes [0, n) (shift counts stay under 64).
+    const uint64_t m0 = n >= 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * (n & 7))) - 1;
+    const uint64_t m1 = n <= 8 ? 0 : (uint64_t{1} << (8 * (n - 8))) - 1;
+    k0 &= m0;
+    k1 &= m1;
+  }
   // The word as two zero-padded words, with overlapping loads that stay inside it (no stack
   // buffer: that stalls on store forwarding in the hottest path).
   static void load_key(std::string_view w, uint64_t& k0, uint64_t& k1) {

@@ -1,5 +1,6 @@
 #include "tokenizer/spm_fast_path.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "tokenizer/hot_words.h"
@@ -59,45 +60,95 @@ bool SpmFastPath::prepends(std::string_view p, size_t shift) const {
   return true;
 }
 
+namespace {
+
+// Appends to a vector through a raw pointer: the vector is grown ahead (value-initialized)
+// and cut back to what was written when done, so a word's tokens are plain stores, with one
+// room check per word instead of a capacity check per token.
+template <class T>
+class Tail {
+ public:
+  Tail(std::vector<T>& v, size_t expect) : v_(v) {
+    const size_t n = v_.size();
+    v_.resize(n + expect);
+    set(n);
+  }
+  ~Tail() { v_.resize(static_cast<size_t>(pos - v_.data())); }
+  Tail(const Tail&) = delete;
+  Tail& operator=(const Tail&) = delete;
+  // Room for k more elements past pos.
+  void room(size_t k) {
+    if (static_cast<size_t>(end_ - pos) < k) grow(k);
+  }
+  T* pos;
+
+ private:
+  [[gnu::noinline]] void grow(size_t k) {
+    const size_t n = static_cast<size_t>(pos - v_.data());
+    v_.resize(std::max(2 * v_.size(), n + k));
+    set(n);
+  }
+  void set(size_t n) {
+    pos = v_.data() + n;
+    end_ = v_.data() + v_.size();
+  }
+  std::vector<T>& v_;
+  T* end_;
+};
+
+}  // namespace
+
 void SpmFastPath::encode(std::string_view p, size_t shift, std::vector<uint32_t>& ids, Offsets* offsets) const {
   if (p.empty()) return;  // Prepend leaves an empty piece empty
   HotWords& hot = per_thread<HotWords>(uid_);
   thread_local Offsets unwanted;  // offsets nobody asked for (the table keeps them)
   unwanted.clear();
-  Offsets& offs = offsets ? *offsets : unwanted;
   const bool prepend = prepends(p, shift);
+  // About one token per 3.5 bytes of running text; more is grown as needed.
+  const size_t expect = p.size() / 2 + HotWords::kMaxTokens;
+  Tail<uint32_t> id_out(ids, expect);
+  Tail<std::pair<uint32_t, uint32_t>> off_out(offsets ? *offsets : unwanted, expect);
 
   // Each word's tokens, with byte ranges in the word's input: from the per-thread table of
   // short input words (flag 1: the piece's first word when it gets the prepended "▁"), else
-  // through the model.
+  // through the model (out of line, so that the table's hits stay in this loop).
   const char* const text = p.data();
-  auto word = [&](size_t a, size_t b) {
+  auto miss = [&](std::string_view in, bool first, uint32_t at, const HotWords::Probe& probe) __attribute__((noinline)) {
+    thread_local std::vector<uint32_t> word_ids;
+    thread_local Offsets word_offs;
+    word_ids.clear();
+    word_offs.clear();
+    encode_word(in, first, word_ids, word_offs, at);
+    const size_t n = word_ids.size();
+    id_out.room(n);
+    off_out.room(n);
+    std::memcpy(id_out.pos, word_ids.data(), n * sizeof(uint32_t));
+    std::memcpy(static_cast<void*>(off_out.pos), word_offs.data(), n * sizeof(word_offs[0]));
+    id_out.pos += n;
+    off_out.pos += n;
+    if (!probe.slot || n > HotWords::kMaxTokens) return;
+    uint8_t start[HotWords::kMaxTokens], end[HotWords::kMaxTokens];
+    for (size_t k = 0; k < n; ++k) {
+      start[k] = static_cast<uint8_t>(word_offs[k].first - at);
+      end[k] = static_cast<uint8_t>(word_offs[k].second - at);
+    }
+    HotWords::store(probe, n, word_ids.data(), start, end);
+  };
+  auto word = [&](size_t a, size_t b) __attribute__((always_inline)) {
     const uint32_t at = static_cast<uint32_t>(shift + a);
     const std::string_view in(text + a, b - a);
     const bool first = a == 0 && prepend;
-    const bool short_word = in.size() <= HotWords::kMaxLen;
-    HotWords::Probe probe{};
-    if (short_word) {
-      probe = hot.probe(in, first);
-      if (probe.hit()) {
-        const HotWord& h = *probe.slot;
-        for (uint8_t k = 0; k < h.n; ++k) {
-          ids.push_back(h.ids[k]);
-          offs.emplace_back(at + h.start(k), at + h.end(k));
-        }
-        return;
-      }
-    }
-    const size_t first_id = ids.size(), first_offset = offs.size();
-    encode_word(in, first, ids, offs, at);
-    const size_t n = ids.size() - first_id;
-    if (!short_word || n > HotWords::kMaxTokens) return;
-    uint8_t start[HotWords::kMaxTokens], end[HotWords::kMaxTokens];
-    for (size_t k = 0; k < n; ++k) {
-      start[k] = static_cast<uint8_t>(offs[first_offset + k].first - at);
-      end[k] = static_cast<uint8_t>(offs[first_offset + k].second - at);
-    }
-    HotWords::store(probe, n, ids.data() + first_id, start, end);
+    if (in.size() > HotWords::kMaxLen) return miss(in, first, at, HotWords::Probe{});
+    const HotWords::Probe probe = hot.probe(in, first, a + 16 <= p.size());
+    if (!probe.hit()) return miss(in, first, at, probe);
+    const HotWord& h = *probe.slot;
+    const size_t n = h.n;
+    id_out.room(HotWords::kMaxTokens);
+    off_out.room(HotWords::kMaxTokens);
+    std::memcpy(id_out.pos, h.ids, sizeof h.ids);  // all eight: there is room
+    for (size_t k = 0; k < n; ++k) off_out.pos[k] = {at + h.start(k), at + h.end(k)};
+    id_out.pos += n;
+    off_out.pos += n;
   };
 
   // The words, each encoded as its end is found: the piece is cut before each space whose
