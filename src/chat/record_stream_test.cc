@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -68,6 +70,46 @@ TEST(RecordStream, RecordsLargerThanOneReadChunk) {
   ASSERT_EQ(g.records.size(), 2u);
   EXPECT_EQ(g.records[0].size(), big.size() + 9);
   EXPECT_EQ(g.records[1], "{\"w\": 1}");
+}
+
+// Random arrays over several read chunks, built from what the scan must get right: strings
+// holding quotes, backslashes (runs of them), brackets, commas and newlines as escapes,
+// nesting, and raw newlines between records. Each record, its line and its byte offset come
+// back as written, wherever the chunk boundaries fall.
+TEST(RecordStream, RandomArraysAcrossReadChunks) {
+  std::mt19937 rng(3);
+  const std::vector<std::string> pieces = {"a", "ü", "\\\\", "\\\"", "\\n", "]", "}", ",", "{", "[", " ", "x y z",
+                                           "\\\\\\\\", "\\u0041", "日本"};
+  auto str = [&] {
+    std::string s = "\"";
+    for (size_t k = rng() % 40; k > 0; --k) s += pieces[rng() % pieces.size()];
+    if (rng() % 50 == 0) s += std::string(20000 + rng() % 70000, 'w');  // long strings: whole 16-byte steps
+    return s + "\"";
+  };
+  std::string text = "[";
+  std::vector<std::string> want;
+  std::vector<size_t> offsets;
+  while (text.size() < (5u << 20)) {
+    text += rng() % 3 == 0 ? "\n" : rng() % 2 ? " " : "";
+    // Now and then 5,000 raw newlines inside a record: byte-wide line counts must not wrap.
+    std::string r = "{" + std::string(rng() % 100 == 0 ? 5000 : 0, '\n') + "\"id\": " + str() + ", \"v\": [" + str() + ", {\"k\": [" + str() + "]}], \"n\": 12}";
+    offsets.push_back(text.size());
+    want.push_back(r);
+    text += r;
+    text += rng() % 4 == 0 ? "\n," : ",";
+  }
+  text.back() = ']';
+  const Got g = read_all(text);
+  ASSERT_EQ(g.records.size(), want.size());
+  uint64_t line = 1;
+  for (size_t i = 0; i < want.size(); ++i) {
+    const size_t from = i ? offsets[i - 1] : 0;
+    line += static_cast<uint64_t>(std::count(text.begin() + static_cast<std::ptrdiff_t>(from),
+                                             text.begin() + static_cast<std::ptrdiff_t>(offsets[i]), '\n'));
+    ASSERT_EQ(g.records[i], want[i]) << i;
+    ASSERT_EQ(g.pos[i].byte_offset, offsets[i]) << i;
+    ASSERT_EQ(g.pos[i].line, line) << i;
+  }
 }
 
 TEST(RecordStream, BrokenStructureNamesByteAndLine) {

@@ -83,6 +83,9 @@ struct Compiler::Encoded {
   std::vector<uint8_t> trained;  // per segment
   std::vector<int32_t> ids, labels;
   std::vector<Tok> toks;
+  // Per token, what ends a run of tokens labelled at once: its end, or UINT32_MAX for an
+  // added or empty token (they are not labelled by text).
+  std::vector<uint32_t> run_end;
   std::vector<ImageSlot> images;
   std::vector<ImageSlot> image_info;  // in: per image, width / height / visual_tokens (vision policy)
   uint32_t boundary_merges = 0;
@@ -113,6 +116,7 @@ struct Compiler::Encoded {
     ids.clear();
     labels.clear();
     toks.clear();
+    run_end.clear();
     images.clear();
     image_info.clear();
     boundary_merges = 0;
@@ -228,6 +232,7 @@ void Compiler::encode(const Rendered& r, Encoded& e) const {
     ch.tok_end = static_cast<uint32_t>(at + n);
     e.ids.resize(at + n);
     e.toks.resize(at + n);
+    e.run_end.resize(at + n);
     // Through local pointers: a store through one of these vectors' elements may not be
     // assumed apart from the others' bounds, so indexing them reloads the bounds per token.
     const uint32_t* src = en.ids.data() + skip;
@@ -235,16 +240,21 @@ void Compiler::encode(const Rendered& r, Encoded& e) const {
     const uint8_t* mask = en.special_mask.data() + skip;
     int32_t* ids = e.ids.data() + at;
     Encoded::Tok* toks = e.toks.data() + at;
+    uint32_t* run_end = e.run_end.data() + at;
+    // Whether token starts and ends never decrease (as nearly always), found in the copy.
+    bool disorder = false;
+    uint32_t prev_start = 0, prev_end = 0;
     for (size_t j = 0; j < n; ++j) {
+      const uint32_t start = off[j].first, end = off[j].second;
+      const bool added = mask[j] != 0;
       ids[j] = static_cast<int32_t>(src[j]);
-      toks[j] = {static_cast<int32_t>(k), off[j].first, off[j].second, mask[j] != 0};
+      toks[j] = {static_cast<int32_t>(k), start, end, added};
+      run_end[j] = added || end <= start ? UINT32_MAX : end;
+      disorder |= (prev_start > start) | (prev_end > end);
+      prev_start = start;
+      prev_end = end;
     }
-    ch.ordered = true;  // token starts and ends never decrease (as nearly always)
-    for (size_t j = 1; j < n; ++j)
-      if (off[j - 1].first > off[j].first || off[j - 1].second > off[j].second) {
-        ch.ordered = false;
-        break;
-      }
+    ch.ordered = !disorder;
     if (k + 1 == e.n_chunks) return;
     ImageSlot slot;
     slot.position = static_cast<uint32_t>(e.ids.size());
@@ -259,6 +269,7 @@ void Compiler::encode(const Rendered& r, Encoded& e) const {
     for (uint32_t t = 0; t < slot.token_count; ++t) {
       e.ids.push_back(expand ? static_cast<int32_t>(opts_.image_token_id) : kImagePlaceholder);
       e.toks.push_back({-1, 0, 0, false});
+      e.run_end.push_back(UINT32_MAX);
     }
     e.images.push_back(std::move(slot));
   }, e.en);
@@ -312,8 +323,9 @@ void Compiler::encode(const Rendered& r, Encoded& e) const {
           continue;
         }
         const uint32_t seg_end = ss[si].end;
+        const uint32_t* run_end = e.run_end.data();
         uint32_t u = t + 1;
-        while (u < ch.tok_end && toks[u].end <= seg_end && toks[u].end > toks[u].start && !toks[u].added) ++u;
+        while (u < ch.tok_end && run_end[u] <= seg_end) ++u;  // the next tokens inside the segment
         if (ss[si].trained) std::memcpy(labels + t, ids + t, (u - t) * sizeof(int32_t));
         t = u;
       }
