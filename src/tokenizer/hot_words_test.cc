@@ -7,6 +7,7 @@
 
 #include <random>
 #include <string>
+#include <vector>
 
 namespace tokalign::tok {
 namespace {
@@ -46,6 +47,32 @@ TEST(HotWords, StoredWordIsFoundAndOthersAreNot) {
   std::string other(word);
   other.back() ^= 1;
   EXPECT_FALSE(table->probe(other, 1).hit());  // the last byte differs
+}
+
+// Two words of one set both stay; a third replaces the one used less recently.
+TEST(HotWords, SetKeepsTwoWordsAndEvictsTheLeastRecentlyUsed) {
+  auto table = std::make_unique<HotWords>();
+  const HotWord* set = nullptr;
+  std::vector<std::string> same_set;
+  for (int i = 0; same_set.size() < 3; ++i) {
+    const std::string w = " w" + std::to_string(i);
+    const HotWords::Probe p = table->probe(w);
+    if (!set) set = p.set;
+    if (p.set == set) same_set.push_back(w);
+  }
+  const uint32_t ids[1] = {42};
+  const uint8_t start[1] = {0}, end[1] = {3};
+  auto put = [&](const std::string& w) { HotWords::store(table->probe(w), 1, ids, start, end); };
+  const std::string &a = same_set[0], &b = same_set[1], &c = same_set[2];
+  put(a);
+  put(b);
+  EXPECT_TRUE(table->probe(a).hit());  // a is now the more recently used
+  EXPECT_TRUE(table->probe(b).hit());  // and now b
+  EXPECT_TRUE(table->probe(a).hit());  // and a again
+  put(c);                              // replaces b
+  EXPECT_TRUE(table->probe(a).hit());
+  EXPECT_TRUE(table->probe(c).hit());
+  EXPECT_FALSE(table->probe(b).hit());
 }
 
 }  // namespace
