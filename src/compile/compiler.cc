@@ -5,6 +5,7 @@
 #include <span>
 
 #include "compile/coverage.h"
+#include "compile/token_checks.h"
 #include "unicode/categories.h"
 #include "unicode/utf8.h"
 #include "util/error.h"
@@ -86,6 +87,9 @@ struct Compiler::Encoded {
   // Per token, what ends a run of tokens labelled at once: its end, or UINT32_MAX for an
   // added or empty token (they are not labelled by text).
   std::vector<uint32_t> run_end;
+  // Per token, toks[t].chunk again, in an array of its own: verify's per-token checks read it
+  // beside ids and labels, and unit strides let that loop run four tokens a step.
+  std::vector<int32_t> chunk_of;
   std::vector<ImageSlot> images;
   std::vector<ImageSlot> image_info;  // in: per image, width / height / visual_tokens (vision policy)
   uint32_t boundary_merges = 0;
@@ -117,6 +121,7 @@ struct Compiler::Encoded {
     labels.clear();
     toks.clear();
     run_end.clear();
+    chunk_of.clear();
     images.clear();
     image_info.clear();
     boundary_merges = 0;
@@ -233,6 +238,7 @@ void Compiler::encode(const Rendered& r, Encoded& e) const {
     e.ids.resize(at + n);
     e.toks.resize(at + n);
     e.run_end.resize(at + n);
+    e.chunk_of.resize(at + n, static_cast<int32_t>(k));
     // Through local pointers: a store through one of these vectors' elements may not be
     // assumed apart from the others' bounds, so indexing them reloads the bounds per token.
     const uint32_t* src = en.ids.data() + skip;
@@ -270,6 +276,7 @@ void Compiler::encode(const Rendered& r, Encoded& e) const {
       e.ids.push_back(expand ? static_cast<int32_t>(opts_.image_token_id) : kImagePlaceholder);
       e.toks.push_back({-1, 0, 0, false});
       e.run_end.push_back(UINT32_MAX);
+      e.chunk_of.push_back(-1);
     }
     e.images.push_back(std::move(slot));
   }, e.en);
@@ -352,28 +359,16 @@ void Compiler::encode(const Rendered& r, Encoded& e) const {
 }
 
 bool Compiler::verify(const Rendered& r, Encoded& e, const Sample& s, Problem& p) const {
-  // One walk over the tokens for the per-token checks, without branches; only when it finds
-  // a fault does a second find the first, so that failures are reported in the order of the
+  // The per-token checks (compile/token_checks.h); failures are reported in the order of the
   // checks (an id out of range before a labelled image token).
-  constexpr size_t kNone = static_cast<size_t>(-1);
-  size_t bad_id = kNone, bad_label = kNone, trained = 0;
   const size_t n = s.input_ids.size();
   const int32_t* ids = s.input_ids.data();
   const int32_t* labels = s.labels.data();
   const Encoded::Tok* toks = e.toks.data();
-  auto id_bad = [&](size_t i) {
-    return static_cast<uint32_t>(ids[i]) >= vocab_size_ && !(ids[i] == kImagePlaceholder && toks[i].chunk < 0);
-  };
-  auto label_bad = [&](size_t i) { return labels[i] != kIgnoreIndex && toks[i].chunk < 0; };
-  bool any_bad = false;
-  for (size_t i = 0; i < n; ++i) {
-    trained += labels[i] != kIgnoreIndex;
-    any_bad |= id_bad(i) | label_bad(i);
-  }
-  for (size_t i = 0; any_bad && i < n; ++i) {
-    if (bad_id == kNone && id_bad(i)) bad_id = i;
-    if (bad_label == kNone && label_bad(i)) bad_label = i;
-  }
+  const TokenFaults faults = check_tokens(ids, labels, e.chunk_of.data(), n,
+                                          static_cast<uint32_t>(std::min<size_t>(vocab_size_, UINT32_MAX)));
+  constexpr size_t kNone = TokenFaults::kNone;
+  const size_t bad_id = faults.bad_id, bad_label = faults.bad_label, trained = faults.trained;
   if (bad_id != kNone)
     return fail(p, check::id_range, "input_ids[" + std::to_string(bad_id) + "]",
                 "id " + std::to_string(s.input_ids[bad_id]) + " is outside the vocabulary (size " +
