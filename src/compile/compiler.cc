@@ -75,8 +75,7 @@ struct Compiler::Encoded {
     bool ordered = true;  // token starts and ends never decrease (as nearly always)
   };
   struct Tok {
-    int32_t chunk = -1;           // -1: an image token
-    uint32_t start = 0, end = 0;  // bytes in the chunk's text
+    uint32_t start = 0, end = 0;  // bytes in the chunk's text (an image token: 0, 0)
     bool added = false;           // put there by the post-processor (BOS, EOS)
   };
   std::vector<Chunk> chunk_store;  // the first n_chunks are this sample's
@@ -87,8 +86,8 @@ struct Compiler::Encoded {
   // Per token, what ends a run of tokens labelled at once: its end, or UINT32_MAX for an
   // added or empty token (they are not labelled by text).
   std::vector<uint32_t> run_end;
-  // Per token, toks[t].chunk again, in an array of its own: verify's per-token checks read it
-  // beside ids and labels, and unit strides let that loop run four tokens a step.
+  // Per token, its text chunk, -1 for an image token: an array of its own, which verify's
+  // per-token checks read beside ids and labels at unit stride (several tokens a step).
   std::vector<int32_t> chunk_of;
   std::vector<ImageSlot> images;
   std::vector<ImageSlot> image_info;  // in: per image, width / height / visual_tokens (vision policy)
@@ -254,7 +253,7 @@ void Compiler::encode(const Rendered& r, Encoded& e) const {
       const uint32_t start = off[j].first, end = off[j].second;
       const bool added = mask[j] != 0;
       ids[j] = static_cast<int32_t>(src[j]);
-      toks[j] = {static_cast<int32_t>(k), start, end, added};
+      toks[j] = {start, end, added};
       run_end[j] = added || end <= start ? UINT32_MAX : end;
       disorder |= (prev_start > start) | (prev_end > end);
       prev_start = start;
@@ -274,7 +273,7 @@ void Compiler::encode(const Rendered& r, Encoded& e) const {
     slot.token_count = !expand ? 1 : slot.visual_tokens ? slot.visual_tokens : opts_.image_token_count;
     for (uint32_t t = 0; t < slot.token_count; ++t) {
       e.ids.push_back(expand ? static_cast<int32_t>(opts_.image_token_id) : kImagePlaceholder);
-      e.toks.push_back({-1, 0, 0, false});
+      e.toks.push_back({0, 0, false});
       e.run_end.push_back(UINT32_MAX);
       e.chunk_of.push_back(-1);
     }
@@ -478,7 +477,7 @@ void Compiler::provenance(const Rendered& r, const Encoded& e, Sample& out) cons
   for (size_t t = 0; t < e.toks.size(); ++t) {
     const Encoded::Tok& tk = e.toks[t];
     shard::TokenProvenance& p = out.provenance[t];
-    if (tk.chunk < 0) {  // an image token: its slot's image segment
+    if (e.chunk_of[t] < 0) {  // an image token: its slot's image segment
       size_t seen = 0;
       for (const Segment& g : r.segments)
         if (g.kind == SegmentKind::image && seen++ == image) {
@@ -487,10 +486,10 @@ void Compiler::provenance(const Rendered& r, const Encoded& e, Sample& out) cons
           p.end = p.start + 7;
           break;
         }
-      if (t + 1 >= e.toks.size() || e.toks[t + 1].chunk >= 0) ++image;
+      if (t + 1 >= e.toks.size() || e.chunk_of[t + 1] >= 0) ++image;
       continue;
     }
-    const size_t k = static_cast<size_t>(tk.chunk);
+    const size_t k = static_cast<size_t>(e.chunk_of[t]);
     const Encoded::Chunk& ch = e.chunks()[k];
     const std::vector<uint32_t>& at = chars[k];
     auto char_of = [&](uint32_t byte) { return byte < at.size() ? at[byte] : byte; };
@@ -502,7 +501,7 @@ void Compiler::provenance(const Rendered& r, const Encoded& e, Sample& out) cons
     if (tk.end > tk.start && tk.end <= ch.text.size()) p.text = ch.text.substr(tk.start, tk.end - tk.start);
     p.start = base[k] + char_of(tk.start);
     p.end = base[k] + char_of(tk.end);
-    if (t > 0 && e.toks[t - 1].chunk == tk.chunk && !e.toks[t - 1].added && e.toks[t - 1].start == tk.start &&
+    if (t > 0 && e.chunk_of[t - 1] == e.chunk_of[t] && !e.toks[t - 1].added && e.toks[t - 1].start == tk.start &&
         e.toks[t - 1].end == tk.end && tk.end > tk.start)
       p.shares_text = out.provenance[t - 1].shares_text = true;
     const SegSpan* pick = nullptr;

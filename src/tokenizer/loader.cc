@@ -2,7 +2,6 @@
 // refused with an error naming it; nothing is silently approximated.
 #include <sys/stat.h>
 
-#include <cstring>
 
 #include <map>
 #include <memory>
