@@ -1,7 +1,9 @@
 #include "tokenizer/spm_fast_path.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
+#include <string>
 
 #include "tokenizer/hot_words.h"
 #include "tokenizer/pattern.h"
@@ -13,7 +15,46 @@ namespace {
 
 constexpr std::string_view kMeta = "\xE2\x96\x81";  // U+2581
 
+// Pieces recently encoded at an input's start (their first bytes), with the tokens of those
+// bytes, ranges relative to the piece. Samples of one dataset begin alike (a chat template's
+// system prompt and first role header): a new such piece copies the tokens of the words it
+// shares with one of these and encodes from the first word that differs. A piece is kept
+// short (kFirstBytes) and grows, up to kMaxBytes, each time a new piece shares all of it, so
+// that pieces which never recur cost little to keep. A sample's later text chunks (after an
+// image) start inputs too, so a few pieces are kept.
+struct RecentPieces {
+  static constexpr size_t kFirstBytes = 256, kMaxBytes = 4096, kSlots = 4;
+  struct Piece {
+    std::string text;
+    uint64_t last_use = 0;
+    std::vector<uint32_t> ids;
+    SpmFastPath::Offsets offsets;
+  };
+  std::array<Piece, kSlots> slots;
+  uint64_t clock = 0;
+  size_t reused_tokens = 0;
+};
+
+size_t common_prefix(std::string_view a, std::string_view b) {
+  const size_t n = std::min(a.size(), b.size());
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t x, y;
+    std::memcpy(&x, a.data() + i, 8);
+    std::memcpy(&y, b.data() + i, 8);
+    if (x != y) return i + static_cast<size_t>(__builtin_ctzll(x ^ y)) / 8;
+  }
+  while (i < n && a[i] == b[i]) ++i;
+  return i;
+}
+
 }  // namespace
+
+// What one thread keeps for one SpmFastPath.
+struct SpmFastPath::ThreadState {
+  HotWords hot;
+  RecentPieces recent;
+};
 
 std::unique_ptr<SpmFastPath> SpmFastPath::detect(const Normalizer* normalizer, const PreTokenizer* pre_tokenizer,
                                                  const Model* model, const AddedVocabulary& added) {
@@ -100,14 +141,27 @@ class Tail {
 
 void SpmFastPath::encode(std::string_view p, size_t shift, std::vector<uint32_t>& ids, Offsets* offsets) const {
   if (p.empty()) return;  // Prepend leaves an empty piece empty
-  HotWords& hot = per_thread<HotWords>(uid_);
-  thread_local Offsets unwanted;  // offsets nobody asked for (the table keeps them)
+  ThreadState& state = per_thread<ThreadState>(uid_);
+  thread_local Offsets unwanted;  // offsets nobody asked for (the word table and RecentPieces keep them)
   unwanted.clear();
+  Offsets& offs = offsets ? *offsets : unwanted;
+  if (shift != 0) return encode_words(p, shift, 0, state.hot, ids, offs);
+  // At an input's start: the tokens of words shared with a recent such piece are copied, and
+  // the words from the first cut past them are encoded.
+  const size_t base = ids.size(), off_base = offs.size();
+  const Reuse reuse = reuse_recent(p, state, ids, offs);
+  encode_words(p, shift, reuse.cut, state.hot, ids, offs);
+  remember_recent(p, state, reuse, {ids.data() + base, ids.size() - base},
+                  {offs.data() + off_base, offs.size() - off_base});
+}
+
+void SpmFastPath::encode_words(std::string_view p, size_t shift, size_t from, HotWords& hot, std::vector<uint32_t>& ids,
+                               Offsets& offs) const {
   const bool prepend = prepends(p, shift);
   // About one token per 3.5 bytes of running text; more is grown as needed.
   const size_t expect = p.size() / 2 + HotWords::kMaxTokens;
   Tail<uint32_t> id_out(ids, expect);
-  Tail<std::pair<uint32_t, uint32_t>> off_out(offsets ? *offsets : unwanted, expect);
+  Tail<std::pair<uint32_t, uint32_t>> off_out(offs, expect);
 
   // Each word's tokens, with byte ranges in the word's input: from the per-thread table of
   // short input words (flag 1: the piece's first word when it gets the prepended "▁"), else
@@ -153,19 +207,15 @@ void SpmFastPath::encode(std::string_view p, size_t shift, std::vector<uint32_t>
 
   // The words, each encoded as its end is found: the piece is cut before each space whose
   // preceding char (in the normalized text: "▁" for a space or the prepended one) allows it.
-  size_t word_start = 0;
+  size_t word_start = from;
   auto at_space = [&](size_t i) {
-    if (i == 0) return;
-    char32_t prev = static_cast<unsigned char>(text[i - 1]);
-    if (prev == ' ') prev = U'\u2581';
-    else if (prev >= 0x80) prev = unicode::char_before(p, i);
-    if (!model_.spm_cut_after(prev)) return;
+    if (!cut_at(p, i)) return;
     word(word_start, i);
     word_start = i;
   };
   // Spaces eight bytes at a time: a byte of x is zero where p has a space.
   const size_t size = p.size();
-  size_t i = 0;
+  size_t i = from == 0 ? 0 : from + 1;  // a word starts at `from`
   for (; i + 8 <= size; i += 8) {
     uint64_t x;
     std::memcpy(&x, text + i, 8);
@@ -181,6 +231,81 @@ void SpmFastPath::encode(std::string_view p, size_t shift, std::vector<uint32_t>
   for (; i < size; ++i)
     if (text[i] == ' ') at_space(i);
   word(word_start, size);
+}
+
+SpmFastPath::Reuse SpmFastPath::reuse_recent(std::string_view p, ThreadState& state,
+                                             std::vector<uint32_t>& ids, Offsets& offsets) const {
+  RecentPieces& recent = state.recent;
+  Reuse best;
+  for (size_t k = 0; k < RecentPieces::kSlots; ++k) {
+    const RecentPieces::Piece& r = recent.slots[k];
+    if (r.text.empty() || r.text[0] != p[0]) continue;
+    // The last cut inside the shared bytes: the words before it are the same words, cut at
+    // the same places (a cut depends on the bytes before it only), so their tokens are too
+    // (the first gets the prepended "▁" in both or in neither: at an input's start that
+    // depends on the first char only).
+    const size_t same = common_prefix(p, r.text);
+    size_t c = same;
+    while (c > best.cut && !cut_at(p, --c)) {}
+    if (c > best.cut) best = {k, c, 0, same};
+  }
+  if (best.slot == kNone) return best;
+  const RecentPieces::Piece& r = recent.slots[best.slot];
+  // Their tokens: those starting before the cut (a word's tokens lie inside its bytes).
+  const auto* o = r.offsets.data();
+  const size_t m = static_cast<size_t>(
+      std::lower_bound(o, o + r.offsets.size(), best.cut, [](const auto& t, size_t at) { return t.first < at; }) - o);
+  if (m == 0 || o[m - 1].second > best.cut) return Reuse{};  // not a token boundary: encode it all
+  ids.insert(ids.end(), r.ids.begin(), r.ids.begin() + static_cast<ptrdiff_t>(m));
+  offsets.insert(offsets.end(), o, o + m);
+  best.tokens = m;
+  recent.reused_tokens += m;
+  return best;
+}
+
+void SpmFastPath::remember_recent(std::string_view p, ThreadState& state, const Reuse& reuse,
+                                  std::span<const uint32_t> ids,
+                                  std::span<const std::pair<uint32_t, uint32_t>> offsets) const {
+  RecentPieces& recent = state.recent;
+  size_t slot = reuse.slot, keep_tokens = reuse.tokens, keep;
+  if (slot != kNone) {
+    // The piece it reused grows when all of it was shared (and the new piece goes on).
+    RecentPieces::Piece& r = recent.slots[slot];
+    r.last_use = ++recent.clock;
+    const size_t have = r.text.size();
+    if (reuse.same < have || have >= RecentPieces::kMaxBytes || p.size() <= have) return;
+    keep = std::min({p.size(), 2 * have, RecentPieces::kMaxBytes});
+  } else {
+    // A new piece, into the least recently used slot.
+    slot = 0;
+    for (size_t k = 1; k < RecentPieces::kSlots; ++k)
+      if (recent.slots[k].last_use < recent.slots[slot].last_use) slot = k;
+    recent.slots[slot].last_use = ++recent.clock;
+    keep = std::min(p.size(), RecentPieces::kFirstBytes);
+    keep_tokens = 0;
+  }
+  RecentPieces::Piece& r = recent.slots[slot];
+  r.text.assign(p.data(), keep);
+  // The tokens inside the kept bytes (ranges relative to the piece: it starts the input); the
+  // first keep_tokens are those the slot had (the reused ones), the rest are copied.
+  const auto* o = offsets.data();
+  const size_t n = static_cast<size_t>(
+      std::upper_bound(o + keep_tokens, o + offsets.size(), keep, [](size_t at, const auto& t) { return at < t.second; }) - o);
+  r.ids.resize(keep_tokens);
+  r.offsets.resize(keep_tokens);
+  r.ids.insert(r.ids.end(), ids.begin() + static_cast<ptrdiff_t>(keep_tokens), ids.begin() + static_cast<ptrdiff_t>(n));
+  r.offsets.insert(r.offsets.end(), o + keep_tokens, o + n);
+}
+
+size_t SpmFastPath::reused_tokens() const { return per_thread<ThreadState>(uid_).recent.reused_tokens; }
+
+bool SpmFastPath::cut_at(std::string_view p, size_t i) const {
+  // As encode's scan decides: a space, not at the start, after a char a merge cannot reach past.
+  if (i == 0 || p[i] != ' ') return false;
+  char32_t prev = static_cast<unsigned char>(p[i - 1]);
+  if (prev == ' ') prev = U'\u2581';
+  else if (prev >= 0x80) prev = unicode::char_before(p, i);
+  return model_.spm_cut_after(prev);
 }
 
 void SpmFastPath::encode_word(std::string_view in, bool first, std::vector<uint32_t>& ids, Offsets& offsets,

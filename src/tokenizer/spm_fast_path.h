@@ -15,7 +15,9 @@
 // tokenizer_test.cc checks the two paths agree.
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <span>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -26,6 +28,8 @@
 #include "tokenizer/pre_tokenizers/pre_tokenizer.h"
 
 namespace tokalign::tok {
+
+class HotWords;
 
 class SpmFastPath {
  public:
@@ -39,6 +43,8 @@ class SpmFastPath {
   // Encodes one piece of input (text between added tokens, `shift` bytes into an input
   // shorter than 4 GiB): appends ids, and with `offsets` each token's byte range in the input.
   void encode(std::string_view piece, size_t shift, std::vector<uint32_t>& ids, Offsets* offsets) const;
+  // Tokens this thread copied from recently encoded pieces rather than encoding them (for tests).
+  size_t reused_tokens() const;
 
  private:
   // Which pieces get the prepended "▁".
@@ -48,14 +54,35 @@ class SpmFastPath {
     at_input_start,  // Metaspace "first": that, and only the piece at the input's start
     never,
   };
+  struct ThreadState;
   SpmFastPath(const BpeModel& m, Prepend prepend);
   bool prepends(std::string_view piece, size_t shift) const;
+  // The piece's words from byte `from` (a word's start) on, each from this thread's `hot`
+  // table or through the model: appends their ids and input ranges.
+  void encode_words(std::string_view piece, size_t shift, size_t from, HotWords& hot, std::vector<uint32_t>& ids,
+                    Offsets& offsets) const;
   // One word (input bytes; `first`: it gets the prepended "▁") through the model: appends its ids
   // and their input ranges shifted by `at`.
   void encode_word(std::string_view in, bool first, std::vector<uint32_t>& ids, Offsets& offsets, uint32_t at) const;
+  // Whether the scan cuts the piece into words at byte i.
+  bool cut_at(std::string_view piece, size_t i) const;
+  // For a piece at an input's start: the tokens of the words it shares with a recently kept
+  // such piece are copied (`tokens`, from `slot`), and encoding goes on at byte `cut`.
+  static constexpr size_t kNone = SIZE_MAX;
+  struct Reuse {
+    size_t slot = kNone;
+    size_t cut = 0;     // where the first word not copied starts (0: none copied)
+    size_t tokens = 0;  // tokens copied
+    size_t same = 0;    // bytes shared with the kept piece
+  };
+  Reuse reuse_recent(std::string_view piece, ThreadState& state, std::vector<uint32_t>& ids,
+                     Offsets& offsets) const;
+  // Keeps the piece and its tokens (ids and offsets: this piece's) among the recent ones.
+  void remember_recent(std::string_view piece, ThreadState& state, const Reuse& reuse,
+                       std::span<const uint32_t> ids, std::span<const std::pair<uint32_t, uint32_t>> offsets) const;
   const BpeModel& model_;
   Prepend prepend_;
-  uint64_t uid_;  // identifies this path's per-thread table of input words
+  uint64_t uid_;  // identifies this path's per-thread state (ThreadState)
 };
 
 }  // namespace tokalign::tok

@@ -76,6 +76,7 @@ class Tokenizer {
   bool decodes_flat() const { return flat_decoder() != nullptr; }
   // True when encode() takes the Llama-2-style SentencePiece fast path (spm_fast_path.h).
   bool encodes_spm_fast() const { return spm_fast_ != nullptr; }
+  const SpmFastPath* spm_fast_path() const { return spm_fast_.get(); }
   // The same into `out`, reusing its storage.
   void decode(std::span<const uint32_t> ids, std::string& out, bool skip_special_tokens = false) const;
 
