@@ -1,10 +1,12 @@
 #!/bin/bash
 # On the device machine (16 cores): peak RSS does not grow with the input (665k samples,
 # 1.1 GB, versus 2M samples, 3.2 GB), and how compile scales with threads (1..16).
-# Expects .device/guard/{tokalign,lib/}, .device/tok/vicuna, .device/bench/pride.txt.
+# Expects .device/guard/{tokalign,lib/}, .device/tok/vicuna, .device/bench/pride.txt
+# (bash bench/device/prepare.sh fills .device).
 set -u
 source "$(dirname "$0")/env.sh"
 R=$OUT/scale.jsonl
+lscpu > $OUT/lscpu.txt  # cores against hardware threads: what "all cores" means there
 python3 bench/gen_llava_mix.py --n 665000 --seed 2 --format jsonl --text .device/bench/pride.txt > /tmp/m665k.jsonl
 cat /tmp/m665k.jsonl /tmp/m665k.jsonl /tmp/m665k.jsonl > /tmp/m2m.jsonl
 head -100000 /tmp/m665k.jsonl > /tmp/m100k.jsonl
@@ -27,7 +29,7 @@ print(json.dumps({"data": data, "threads": threads, "samples": n, "extra": extra
 PY
 }
 run /tmp/m100k.jsonl 16 100000  # warm the tokenizer cache
-for j in 1 2 4 8 16; do run /tmp/m100k.jsonl $j 100000; done
+for j in 1 2 4 8 12 16; do run /tmp/m100k.jsonl $j 100000; done
 # RSS of the whole input, and of 3x the input
 for f in m665k:665000 m2m:1995000; do
   ( run /tmp/${f%%:*}.jsonl 16 ${f##*:} )

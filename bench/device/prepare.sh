@@ -1,0 +1,45 @@
+#!/bin/bash
+# Fills .device/ (git-ignored; carry it to the device machine) for bench/device/percore_job.sh,
+# compile_job.sh, scale_job.sh and ceiling_job.sh, from this checkout and ../shared:
+#   .device/guard/tokalign      build/tokalign (build it first: make build)
+#   .device/guard/tokalign_prev PREV, when given: an earlier build measured beside it
+#   .device/guard/lib/          the Debian libraries both link against, and their loader (the
+#                               device's Python image has other versions; the jobs run the
+#                               binaries through this loader, bench/device/env.sh)
+#   .device/tok/vicuna          LLaVA-1.5's tokenizer as it ships (tokenizer.model only)
+#   .device/bench/pride.txt     the text gen_llava_mix.py draws words from
+#   .device/llava/              LLaVA's sources (llava/{conversation,mm_utils,constants}.py and
+#                               llava/train/train.py), from a git checkout given as LLAVA_GIT
+# usage: bash bench/device/prepare.sh [PREV]   (LLAVA_GIT=/path/to/LLaVA/.git, optional)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+SHARED=${SHARED:-../shared}
+D=.device
+[ -x build/tokalign ] || { echo "prepare: build/tokalign is missing (make build)" >&2; exit 1; }
+mkdir -p $D/guard/lib $D/tok $D/bench
+cp build/tokalign $D/guard/tokalign
+if [ $# -ge 1 ]; then cp "$1" $D/guard/tokalign_prev; else rm -f $D/guard/tokalign_prev; fi
+# Every shared library the binary resolves, and the loader (ldd's "=> path" and its own line).
+ldd build/tokalign | awk '/=> \//{print $3} /ld-linux/{print $1}' | while read -r lib; do
+  cp -L "$lib" $D/guard/lib/
+done
+cp -L "$(ldd build/tokalign | awk '/ld-linux/{print $1}')" $D/guard/lib/ld-linux-x86-64.so.2
+if [ ! -f $D/tok/vicuna/tokenizer.model ]; then
+  [ -d "$SHARED/data/tokenizers/vicuna-7b-v1.5" ] || { echo "prepare: $SHARED/data/tokenizers/vicuna-7b-v1.5 is missing" >&2; exit 1; }
+  rm -rf $D/tok/vicuna
+  cp -r "$SHARED/data/tokenizers/vicuna-7b-v1.5" $D/tok/vicuna
+  chmod -R u+w $D/tok/vicuna
+fi
+[ -f $D/bench/pride.txt ] || cp "$SHARED/data/text/pride_and_prejudice.txt" $D/bench/pride.txt
+if [ -n "${LLAVA_GIT:-}" ]; then
+  rm -rf $D/llava
+  mkdir -p $D/llava/llava/train
+  # No llava/__init__.py: LLaVA's imports its model code (torch modules the oracle never uses).
+  for f in llava/conversation.py llava/mm_utils.py llava/constants.py llava/train/train.py; do
+    git --git-dir="$LLAVA_GIT" show "HEAD:$f" > "$D/llava/$f"
+  done
+fi
+[ -f $D/llava/llava/train/train.py ] || echo "prepare: no $D/llava yet (LLAVA_GIT=... bash $0): percore/compile jobs need it" >&2
+# The loader runs the binary: check it does here.
+$D/guard/lib/ld-linux-x86-64.so.2 --library-path $D/guard/lib $D/guard/tokalign --help > /dev/null
+du -sh $D/guard $D/tok/vicuna $D/bench $D/llava 2>/dev/null
