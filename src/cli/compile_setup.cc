@@ -1,6 +1,7 @@
 #include "cli/compile_setup.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 
 #include "chat/hf_segments.h"
@@ -155,10 +156,21 @@ uint64_t CompileSetup::for_each(const std::function<bool(const Record&)>& fn,
   compile::PipelineOptions po;
   po.threads = threads;
   po.wanted = wanted;
-  return compile::run_pipeline(records, chat::parse_input_format(input_format), *compiler, po,
-                        [&](compile::PipelineItem& it) {
-                          return fn(Record{it.conv, it.pos, it.ok, it.sample, it.problem});
-                        });
+  // TOKALIGN_PIPELINE_STATS=1: where the threads spent their time (docs/HACKING.md).
+  compile::PipelineStats stats;
+  const bool want_stats = std::getenv("TOKALIGN_PIPELINE_STATS") != nullptr;
+  if (want_stats) po.stats = &stats;
+  const uint64_t n = compile::run_pipeline(records, chat::parse_input_format(input_format), *compiler, po,
+                                           [&](compile::PipelineItem& it) {
+                                             return fn(Record{it.conv, it.pos, it.ok, it.sample, it.problem});
+                                           });
+  if (want_stats && stats.threads > 1)
+    std::fprintf(stderr,
+                 "tokalign compile: pipeline on %zu threads: reader %.3f s CPU, %.3f s waiting for room; workers %.3f s "
+                 "CPU, %.3f s waiting for records; sink %.3f s CPU, %.3f s waiting for samples\n",
+                 stats.threads, stats.reader_cpu, stats.reader_wait, stats.workers_cpu, stats.workers_wait,
+                 stats.sink_cpu, stats.sink_wait);
+  return n;
 }
 
 std::string CompileSetup::options_json() const {

@@ -1,6 +1,8 @@
 #include "compile/pipeline.h"
 
+#include <chrono>
 #include <condition_variable>
+#include <ctime>
 #include <deque>
 #include <exception>
 #include <map>
@@ -31,6 +33,21 @@ void compile_one(chat::ConversationReader& reader, const Compiler& compiler, std
   item.sample.clear();
   item.problem = chat::Problem{};
   item.ok = reader.read(text, pos, item.conv, item.problem) && compiler.compile(item.conv, item.sample, item.problem);
+}
+
+double thread_cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
+// Waits on `cv` until `ready`, adding the time it took to `waited`.
+template <class Ready>
+void timed_wait(std::condition_variable& cv, std::unique_lock<std::mutex>& lock, double& waited, Ready ready) {
+  if (ready()) return;
+  const auto t0 = std::chrono::steady_clock::now();
+  cv.wait(lock, ready);
+  waited += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
 }  // namespace
@@ -66,16 +83,19 @@ uint64_t run_pipeline(chat::RecordStream& records, chat::InputFormat format, con
   uint64_t next_out = 0;                             // the batch the sink needs next
   bool reading_done = false, stop = false, stopped_early = false;
   std::exception_ptr read_error, work_error;
+  PipelineStats st;  // waits are added under mu; CPU times as each thread ends
+  st.threads = threads;
 
   auto worker = [&] {
     pthread_setname_np(pthread_self(), "tokalign-work");
     chat::ConversationReader reader(format);
+    auto end = [&] { st.workers_cpu += thread_cpu_seconds(); };  // under mu
     for (;;) {
       std::unique_ptr<Batch> b;
       {
         std::unique_lock<std::mutex> lock(mu);
-        work_cv.wait(lock, [&] { return stop || !todo.empty() || reading_done; });
-        if (stop || (todo.empty() && reading_done)) return;
+        timed_wait(work_cv, lock, st.workers_wait, [&] { return stop || !todo.empty() || reading_done; });
+        if (stop || (todo.empty() && reading_done)) return end();
         b = std::move(todo.front());
         todo.pop_front();
       }
@@ -84,6 +104,7 @@ uint64_t run_pipeline(chat::RecordStream& records, chat::InputFormat format, con
         for (size_t i = 0; i < b->texts.size(); ++i) compile_one(reader, compiler, b->text(i), b->positions[i], b->items[i]);
       } catch (...) {
         std::lock_guard<std::mutex> lock(mu);
+        end();
         if (!work_error) work_error = std::current_exception();
         stop = true;
         work_cv.notify_all();
@@ -105,7 +126,7 @@ uint64_t run_pipeline(chat::RecordStream& records, chat::InputFormat format, con
       auto b = std::make_unique<Batch>();
       auto push = [&]() -> bool {
         std::unique_lock<std::mutex> lock(mu);
-        room_cv.wait(lock, [&] { return stop || read_seq - next_out < max_in_flight; });
+        timed_wait(room_cv, lock, st.reader_wait, [&] { return stop || read_seq - next_out < max_in_flight; });
         if (stop) return false;
         b->seq = read_seq++;
         todo.push_back(std::move(b));
@@ -135,11 +156,13 @@ uint64_t run_pipeline(chat::RecordStream& records, chat::InputFormat format, con
       read_error = std::current_exception();
     }
     std::lock_guard<std::mutex> lock(mu);
+    st.reader_cpu = thread_cpu_seconds();
     reading_done = true;
     work_cv.notify_all();
     done_cv.notify_all();
   };
 
+  const double sink_cpu0 = thread_cpu_seconds();
   std::vector<std::thread> pool;
   pool.reserve(threads + 1);
   pool.emplace_back(reader_thread);
@@ -160,7 +183,7 @@ uint64_t run_pipeline(chat::RecordStream& records, chat::InputFormat format, con
       std::unique_ptr<Batch> b;
       {
         std::unique_lock<std::mutex> lock(mu);
-        done_cv.wait(lock, [&] {
+        timed_wait(done_cv, lock, st.sink_wait, [&] {
           return done.count(next_out) || work_error || (reading_done && next_out == read_seq);
         });
         if (work_error) break;
@@ -184,6 +207,10 @@ uint64_t run_pipeline(chat::RecordStream& records, chat::InputFormat format, con
     throw;
   }
   shut_down();
+  if (options.stats) {
+    st.sink_cpu = thread_cpu_seconds() - sink_cpu0;
+    *options.stats = st;
+  }
   if (work_error) std::rethrow_exception(work_error);
   // As on one thread: a broken file matters only if the sink got that far.
   if (read_error && !stopped_early) std::rethrow_exception(read_error);

@@ -25,6 +25,15 @@ struct PipelineItem {
   chat::Problem problem;
 };
 
+// Where the threads of a run spent their time (seconds; for finding the stage that limits a
+// run on many cores): each thread's CPU time, and the time it waited on the others.
+struct PipelineStats {
+  double reader_cpu = 0, reader_wait = 0;    // reading and splitting; waiting for room (the sink is behind)
+  double workers_cpu = 0, workers_wait = 0;  // all workers together; waiting for records (the reader is behind)
+  double sink_cpu = 0, sink_wait = 0;        // the calling thread; waiting for the next batch (the workers are behind)
+  size_t threads = 0;
+};
+
 struct PipelineOptions {
   size_t threads = 1;       // 0: every core; 1: on the calling thread, no other thread
   size_t batch = 64;        // records per unit of work
@@ -32,6 +41,7 @@ struct PipelineOptions {
   // Records (by 0-based input index) to compile; the others are read past without parsing
   // and never reach the sink (resuming, --shard I/N). Empty: every record.
   std::function<bool(uint64_t index)> wanted;
+  PipelineStats* stats = nullptr;  // filled when given (with more than one thread)
 };
 
 // Reads every record of `records` (the reader thread), parses and compiles it (worker
