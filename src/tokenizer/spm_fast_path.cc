@@ -139,6 +139,15 @@ class Tail {
 
 }  // namespace
 
+[[gnu::always_inline]] inline bool SpmFastPath::cut_at(std::string_view p, size_t i) const {
+  // As encode's scan decides: a space, not at the start, after a char a merge cannot reach past.
+  if (i == 0 || p[i] != ' ') return false;
+  char32_t prev = static_cast<unsigned char>(p[i - 1]);
+  if (prev == ' ') prev = U'\u2581';
+  else if (prev >= 0x80) prev = unicode::char_before(p, i);
+  return model_.spm_cut_after(prev);
+}
+
 void SpmFastPath::encode(std::string_view p, size_t shift, std::vector<uint32_t>& ids, Offsets* offsets) const {
   if (p.empty()) return;  // Prepend leaves an empty piece empty
   ThreadState& state = per_thread<ThreadState>(uid_);
@@ -299,14 +308,6 @@ void SpmFastPath::remember_recent(std::string_view p, ThreadState& state, const 
 
 size_t SpmFastPath::reused_tokens() const { return per_thread<ThreadState>(uid_).recent.reused_tokens; }
 
-bool SpmFastPath::cut_at(std::string_view p, size_t i) const {
-  // As encode's scan decides: a space, not at the start, after a char a merge cannot reach past.
-  if (i == 0 || p[i] != ' ') return false;
-  char32_t prev = static_cast<unsigned char>(p[i - 1]);
-  if (prev == ' ') prev = U'\u2581';
-  else if (prev >= 0x80) prev = unicode::char_before(p, i);
-  return model_.spm_cut_after(prev);
-}
 
 void SpmFastPath::encode_word(std::string_view in, bool first, std::vector<uint32_t>& ids, Offsets& offsets,
                               uint32_t at) const {

@@ -299,6 +299,11 @@ std::string Tokenizer::decode(std::span<const uint32_t> ids, bool skip_special_t
   return out;
 }
 
+bool Tokenizer::decodes_to(std::span<const uint32_t> ids, std::string_view want) const {
+  const FlatDecoder* flat = flat_decoder();
+  return flat && flat->decodes_to(ids, false, want);
+}
+
 void Tokenizer::decode(std::span<const uint32_t> ids, std::string& out, bool skip_special_tokens) const {
   if (const FlatDecoder* flat = flat_decoder()) {
     flat->decode(ids, skip_special_tokens, out);

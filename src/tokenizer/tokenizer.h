@@ -79,6 +79,9 @@ class Tokenizer {
   const SpmFastPath* spm_fast_path() const { return spm_fast_.get(); }
   // The same into `out`, reusing its storage.
   void decode(std::span<const uint32_t> ids, std::string& out, bool skip_special_tokens = false) const;
+  // True when decode(ids) surely gives `want` (compared in place, FlatDecoder::decodes_to);
+  // false when it does not or this cannot tell (decode and compare then).
+  bool decodes_to(std::span<const uint32_t> ids, std::string_view want) const;
 
   // Adds special tokens that are not in the vocabulary yet, each with the next id
   // (vocab_size()), as transformers' tokenizer.add_tokens(..., special_tokens=True) does;

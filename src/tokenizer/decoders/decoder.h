@@ -53,6 +53,9 @@ class StripDecoder : public Decoder {
   std::string apply(std::string_view token) const;  // one token's decode_chain
   // What apply keeps of `token`: [first, second) in bytes.
   std::pair<size_t, size_t> kept(std::string_view token) const;
+  char32_t content() const { return content_; }
+  size_t start() const { return start_; }
+  size_t stop() const { return stop_; }
 
  private:
   char32_t content_;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <emmintrin.h>
 
 #include "tokenizer/byte_level_alphabet.h"
 #include "unicode/utf8.h"
@@ -116,6 +117,61 @@ void FlatDecoder::decode(std::span<const uint32_t> ids, bool skip_special_tokens
     out.resize(b);
     out.erase(0, a);
   }
+}
+
+bool FlatDecoder::decodes_to(std::span<const uint32_t> ids, bool skip_special_tokens, std::string_view want) const {
+  // decode() with its output replaced by a cursor in `want`: the same pieces, byte-fallback
+  // runs and leading Strip, each byte compared where decode would have appended it.
+  size_t strip = 0;  // leading `strip_char`s of the decoded text still to drop
+  char strip_char = 0;
+  if (kind_ == Kind::pieces && strip_) {
+    if (strip_->stop() != 0 || strip_->content() >= 0x80) return false;
+    strip = strip_->start();
+    strip_char = static_cast<char>(strip_->content());
+  }
+  size_t at = 0;  // bytes of want matched
+  auto match = [&](const char* s, size_t n, bool padded) {
+    for (; strip > 0 && n > 0; --strip, ++s, --n)
+      if (*s != strip_char) {
+        strip = 0;
+        break;
+      }
+    if (n > want.size() - at) return false;
+    if (padded && n <= kPad && at + kPad <= want.size()) {
+      // One 16-byte compare: text_ is padded, and want has 16 bytes from `at`.
+      const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s));
+      const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(want.data() + at));
+      const unsigned differ = ~static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(a, b))) & 0xFFFFu;
+      if (differ & ((1u << n) - 1)) return false;
+    } else if (std::memcmp(s, want.data() + at, n) != 0) {
+      return false;
+    }
+    at += n;
+    return true;
+  };
+  thread_local std::string bytes;
+  bytes.clear();
+  auto flush = [&] {  // ByteFallback: a run of byte tokens is its text if valid UTF-8, else one U+FFFD a byte
+    if (bytes.empty()) return true;
+    bool ok = true;
+    if (unicode::find_invalid_utf8(bytes) == std::string_view::npos) ok = match(bytes.data(), bytes.size(), false);
+    else
+      for (size_t k = 0; ok && k < bytes.size(); ++k) ok = match("\xEF\xBF\xBD", 3, false);
+    bytes.clear();
+    return ok;
+  };
+  for (uint32_t id : ids) {
+    if (id >= entries_.size()) continue;
+    const Entry& e = entries_[id];
+    if (!(e.flags & kKnown) || (skip_special_tokens && (e.flags & kSpecial))) continue;
+    if (e.byte >= 0) {
+      bytes.push_back(static_cast<char>(e.byte));
+      continue;
+    }
+    if (!flush() || !match(text_.data() + e.offset, e.size, true)) return false;
+  }
+  // Equal to want, which is valid UTF-8: a byte-level text then needs no repair either.
+  return flush() && at == want.size();
 }
 
 }  // namespace tokalign::tok

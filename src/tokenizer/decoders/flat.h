@@ -38,6 +38,10 @@ class FlatDecoder {
   // Appends the decoded text of `ids` to `out` (cleared first). Ids past the table are
   // skipped, as the general path skips unknown ids.
   void decode(std::span<const uint32_t> ids, bool skip_special_tokens, std::string& out) const;
+  // True when decode(ids) gives exactly `want`, found by comparing each piece as it comes
+  // instead of building the text; false when it does not, or when this plan cannot tell in
+  // place (a Strip of trailing or non-ASCII chars): then decode and compare.
+  bool decodes_to(std::span<const uint32_t> ids, bool skip_special_tokens, std::string_view want) const;
 
  private:
   enum class Kind : uint8_t { pieces, byte_level };
