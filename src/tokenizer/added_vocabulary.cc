@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 
 #include "unicode/categories.h"
 #include "unicode/utf8.h"
@@ -173,7 +174,11 @@ bool SpecialPolicy::allows(size_t start, size_t end) const {
 
 void AddedVocabulary::find_matches(const NormalizedString& n, const Matcher& m, const SpecialPolicy& special,
                                    std::vector<Match>& out) const {
-  const std::string_view s = n.get();
+  find_matches(n.get(), n.offsets_original().first, &n, m, special, out);
+}
+
+void AddedVocabulary::find_matches(std::string_view s, size_t shift, const NormalizedString* n, const Matcher& m,
+                                   const SpecialPolicy& special, std::vector<Match>& out) const {
   out.clear();
   if (s.empty()) {
     out.push_back({-1, 0, 0});
@@ -187,8 +192,7 @@ void AddedVocabulary::find_matches(const NormalizedString& n, const Matcher& m, 
     const AddedToken& t = tokens_[ti];
     if (t.special && !special.parse) continue;
     if (t.special && special.restricted()) {
-      auto r = n.normalized_to_original(a, b);
-      const size_t shift = n.offsets_original().first;
+      auto r = n ? n->normalized_to_original(a, b) : std::optional<std::pair<size_t, size_t>>({a, b});
       if (!r || !special.allows(shift + r->first, shift + r->second)) continue;
     }
     if (t.single_word) {
@@ -223,6 +227,32 @@ void AddedVocabulary::split_with(NormalizedString& n, const Matcher& m, const Sp
     int64_t id = mt.token >= 0 ? static_cast<int64_t>(tokens_[static_cast<size_t>(mt.token)].id) : -1;
     out.push_back({std::move(piece), id});
   }
+}
+
+void AddedVocabulary::split_raw(std::string_view text, const SpecialPolicy& special, std::vector<RawSplit>& out) const {
+  // extract_and_normalize's two passes (tokens matched on raw text, then on normalized text,
+  // which is the same text here) over byte ranges.
+  out.clear();
+  thread_local std::vector<Match> first, second;
+  auto pass = [&](const Matcher& m, size_t start, size_t end, std::vector<Match>& matches, auto&& take) {
+    if (m.empty()) {
+      take(Match{-1, start, end});
+      return;
+    }
+    find_matches(text.substr(start, end - start), start, nullptr, m, special, matches);
+    for (const Match& mt : matches) take(Match{mt.token, start + mt.start, start + mt.end});
+  };
+  pass(raw_, 0, text.size(), first, [&](const Match& a) {
+    if (a.end <= a.start) return;
+    if (a.token >= 0) {
+      out.push_back({a.start, a.end, static_cast<int64_t>(tokens_[static_cast<size_t>(a.token)].id)});
+      return;
+    }
+    pass(normalized_, a.start, a.end, second, [&](const Match& b) {
+      if (b.end <= b.start) return;
+      out.push_back({b.start, b.end, b.token >= 0 ? static_cast<int64_t>(tokens_[static_cast<size_t>(b.token)].id) : -1});
+    });
+  });
 }
 
 void AddedVocabulary::extract_and_normalize(PreTokenizedString& s, const Normalizer* normalizer,

@@ -51,6 +51,13 @@ class AddedVocabulary {
 
   // Splits out added tokens and normalizes the remaining text pieces.
   void extract_and_normalize(PreTokenizedString& s, const Normalizer* normalizer, const SpecialPolicy& special) const;
+  // extract_and_normalize without a normalizer, as byte ranges of `text` (no NormalizedString
+  // per piece): each range an added token's id, or -1 for text. Empty ranges are left out.
+  struct RawSplit {
+    size_t start, end;
+    int64_t id;
+  };
+  void split_raw(std::string_view text, const SpecialPolicy& special, std::vector<RawSplit>& out) const;
 
   std::optional<uint32_t> token_to_id(std::string_view content) const { return by_content_.get(content); }
   const AddedToken* by_id(uint32_t id) const;
@@ -94,8 +101,12 @@ class AddedVocabulary {
     int64_t token;  // index into tokens_, -1 for text
     size_t start, end;
   };
+  // In n's text; special ranges are checked through n's alignments. Without n, in `s`,
+  // which starts `shift` bytes into the input (the identity alignment).
   void find_matches(const NormalizedString& n, const Matcher& m, const SpecialPolicy& special,
                     std::vector<Match>& out) const;
+  void find_matches(std::string_view s, size_t shift, const NormalizedString* n, const Matcher& m,
+                    const SpecialPolicy& special, std::vector<Match>& out) const;
   void split_with(NormalizedString& n, const Matcher& m, const SpecialPolicy& special, std::vector<Split>& out) const;
 
   std::vector<AddedToken> tokens_;

@@ -1,6 +1,7 @@
 #include "tokenizer/tokenizer.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "unicode/utf8.h"
 #include "util/error.h"
@@ -60,10 +61,14 @@ void Tokenizer::encode(std::string_view text, const EncodeOptions& opts, Encodin
   e.offsets.clear();
   e.special_mask.clear();
 
-  PreTokenizedString pts(text);
-  // The SentencePiece fast path normalizes as it encodes: the pieces stay raw text here.
-  added_->extract_and_normalize(pts, spm_fast_ ? nullptr : normalizer_.get(),
-                                SpecialPolicy{opts.parse_special, opts.special_ranges});
+  const SpecialPolicy special{opts.parse_special, opts.special_ranges};
+  // The SentencePiece fast path normalizes as it encodes: its pieces stay byte ranges of the
+  // raw text (encode_spm_fast); the other paths split a PreTokenizedString.
+  std::optional<PreTokenizedString> split;
+  if (!spm_fast_) {
+    split.emplace(text);
+    added_->extract_and_normalize(*split, normalizer_.get(), special);
+  }
 
   e.ids.reserve(text.size() / 3 + 4);
   // Per-thread scratch, looked up once per call and used through references: a thread_local
@@ -142,20 +147,24 @@ void Tokenizer::encode(std::string_view text, const EncodeOptions& opts, Encodin
   const bool direct = spm_fast_ && bytes_now;
   if (spm_fast_) {
     std::vector<std::pair<uint32_t, uint32_t>>& offsets = direct ? e.offsets : byte_offsets;
-    for (const Split& sp : pts.splits()) {
-      if (sp.added_id >= 0) {
-        emit_added(sp.normalized, sp.added_id);
-        if (direct && opts.offsets) e.offsets.push_back(byte_offsets.back());
+    thread_local std::vector<AddedVocabulary::RawSplit> pieces;
+    added_->split_raw(text, special, pieces);
+    for (const AddedVocabulary::RawSplit& sp : pieces) {
+      const std::string_view piece = text.substr(sp.start, sp.end - sp.start);
+      if (sp.id >= 0) {  // an added token: its whole range
+        e.ids.push_back(static_cast<uint32_t>(sp.id));
+        if (!opts.offsets) continue;
+        if (want_values) values.push_back(piece);
+        offsets.emplace_back(static_cast<uint32_t>(sp.start), static_cast<uint32_t>(sp.end));
         continue;
       }
       const size_t first = e.ids.size();
-      spm_fast_->encode(sp.normalized.get(), sp.normalized.offsets_original().first, e.ids,
-                        opts.offsets ? &offsets : nullptr);
+      spm_fast_->encode(piece, sp.start, e.ids, opts.offsets ? &offsets : nullptr);
       if (want_values)
         for (size_t k = first; k < e.ids.size(); ++k) values.push_back(model_->id_to_token(e.ids[k]).value_or(std::string_view()));
     }
   } else if (range_only_) {
-    for (const Split& sp : pts.splits()) {
+    for (const Split& sp : split->splits()) {
       if (sp.added_id >= 0) {
         emit_added(sp.normalized, sp.added_id);
       } else if (sp.normalized.is_identity()) {
@@ -169,8 +178,8 @@ void Tokenizer::encode(std::string_view text, const EncodeOptions& opts, Encodin
       }
     }
   } else {
-    if (pre_tokenizer_) pre_tokenizer_->pre_tokenize(pts);
-    for (const Split& sp : pts.splits()) {
+    if (pre_tokenizer_) pre_tokenizer_->pre_tokenize(*split);
+    for (const Split& sp : split->splits()) {
       if (sp.added_id >= 0) emit_added(sp.normalized, sp.added_id);
       else emit_word(sp.normalized, 0, sp.normalized.size());
     }

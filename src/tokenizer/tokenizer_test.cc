@@ -130,8 +130,8 @@ TEST(Tokenizer, EncodeBatchOnThreadsEqualsOneByOne) {
 // the tokenizer.json files, the tokenizer.model folders as converted (no normalizer, a
 // Metaspace pre-tokenizer), each with all three prepend schemes.
 // (name, tokenizer.json text) of every real SentencePiece-BPE tokenizer reachable: the
-// tokenizer.json files, and each tokenizer.model folder converted with each prepend scheme
-// (`converted`: how many folders).
+// tokenizer.json files, and each tokenizer.model folder converted with each prepend scheme and
+// once with an added token matched on normalized text (`converted`: how many folders).
 std::vector<std::pair<std::string, std::string>> spm_configs(size_t& converted) {
   std::vector<std::pair<std::string, std::string>> configs;
   for (const std::string& file : testing::real_tokenizer_files()) configs.emplace_back(file, Tokenizer::json_for(file));
@@ -152,6 +152,16 @@ std::vector<std::pair<std::string, std::string>> spm_configs(size_t& converted) 
       j.replace(at, first.size(), std::string("\"prepend_scheme\":\"") + scheme + "\"");
       configs.emplace_back(folder + " (" + scheme + ")", j);
     }
+    // And the last added token ("</s>" or the like) matched on normalized text: the second of
+    // the added vocabulary's two passes.
+    const size_t list = json.find("\"added_tokens\":["), list_end = json.find(']', list);
+    const std::string flag = "\"normalized\":false";
+    const size_t e = list == std::string::npos ? list : json.rfind(flag, list_end);
+    EXPECT_TRUE(e != std::string::npos && e > list) << folder << ": the converter's added_tokens moved";
+    if (e == std::string::npos || e < list) continue;
+    std::string j = json;
+    j.replace(e, flag.size(), "\"normalized\":true");
+    configs.emplace_back(folder + " (first, an added token normalized)", j);
     ++converted;
   }
   return configs;
@@ -205,8 +215,8 @@ TEST(Tokenizer, SpmFastPathAgreesWithTheGeneralPath) {
       }
   }
   if (!applies) GTEST_SKIP() << "no Llama-2-style tokenizer.json reachable (make deps installs the oracle packages)";
-  // Every converted BPE model takes the fast path, with each scheme.
-  EXPECT_EQ(applies_converted, 3 * converted);
+  // Every converted BPE model takes the fast path, with each scheme and the normalized token.
+  EXPECT_EQ(applies_converted, 4 * converted);
 }
 
 TEST(Tokenizer, SpmFastPathReusesSharedBeginnings) {
