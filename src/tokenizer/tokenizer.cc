@@ -145,6 +145,17 @@ void Tokenizer::encode(std::string_view text, const EncodeOptions& opts, Encodin
   // The fast path's offsets are byte ranges at char boundaries already: when bytes are
   // wanted, they (and the added tokens' whole ranges) go straight to the encoding.
   const bool direct = spm_fast_ && bytes_now;
+  // A post-processor that only puts special tokens around the sequence (TemplateProcessing,
+  // Llama's BOS): on the fast path they go in place as the encoding is built, instead of
+  // being inserted at the front of every array afterwards.
+  std::span<const uint32_t> before, after;
+  const bool wrap_here = spm_fast_ && opts.add_special_tokens && !want_values && (direct || !opts.offsets) &&
+                         post_processor_ && post_processor_->only_wraps(before, after);
+  auto put_special = [&](std::span<const uint32_t> ids) {
+    e.ids.insert(e.ids.end(), ids.begin(), ids.end());
+    if (opts.offsets) e.offsets.insert(e.offsets.end(), ids.size(), {0, 0});
+  };
+  if (wrap_here) put_special(before);
   if (spm_fast_) {
     std::vector<std::pair<uint32_t, uint32_t>>& offsets = direct ? e.offsets : byte_offsets;
     thread_local std::vector<AddedVocabulary::RawSplit> pieces;
@@ -184,7 +195,12 @@ void Tokenizer::encode(std::string_view text, const EncodeOptions& opts, Encodin
       else emit_word(sp.normalized, 0, sp.normalized.size());
     }
   }
+  if (wrap_here) put_special(after);
   e.special_mask.assign(e.ids.size(), 0);
+  if (wrap_here) {
+    std::fill_n(e.special_mask.begin(), before.size(), 1);
+    std::fill_n(e.special_mask.end() - static_cast<std::ptrdiff_t>(after.size()), after.size(), 1);
+  }
   if (opts.offsets && !direct) {
     e.offsets.reserve(byte_offsets.size());
     if (bytes_now) {
@@ -208,7 +224,7 @@ void Tokenizer::encode(std::string_view text, const EncodeOptions& opts, Encodin
       for (auto [a, b] : byte_offsets) e.offsets.push_back(conv.convert(a, b));
     }
   }
-  if (post_processor_) post_processor_->process(e, opts.add_special_tokens, opts.offsets ? &values : nullptr);
+  if (post_processor_ && !wrap_here) post_processor_->process(e, opts.add_special_tokens, opts.offsets ? &values : nullptr);
   if (opts.offsets && opts.byte_offsets && !bytes_now) {
     const std::vector<uint32_t> char_start = unicode::char_starts(text);
     for (auto& [a, b] : e.offsets) {

@@ -201,13 +201,14 @@ TEST(Tokenizer, SpmFastPathAgreesWithTheGeneralPath) {
     applies_converted += name.find(" (") != std::string::npos;
     ASSERT_FALSE(t.general.encodes_spm_fast());
     for (const std::string& text : texts)
-      for (int mode = 0; mode < 3; ++mode) {
+      for (int mode = 0; mode < 9; ++mode) {
         EncodeOptions o;
-        o.offsets = true;
-        o.add_special_tokens = mode != 1;
-        o.parse_special = mode != 2;
+        o.offsets = mode / 3 != 2;  // char offsets, byte offsets (as the compiler asks), none
+        o.byte_offsets = mode / 3 == 1;
+        o.add_special_tokens = mode % 3 != 1;
+        o.parse_special = mode % 3 != 2;
         const std::pair<size_t, size_t> half{0, text.size() / 2};
-        if (mode == 1) o.special_ranges = std::span(&half, 1);
+        if (mode % 3 == 1) o.special_ranges = std::span(&half, 1);
         const Encoding a = t.fast.encode(text, o), b = t.general.encode(text, o);
         ASSERT_EQ(a.ids, b.ids) << text;
         ASSERT_EQ(a.offsets, b.offsets) << text;

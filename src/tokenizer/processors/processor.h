@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +26,14 @@ class PostProcessor {
   virtual void process(Encoding& e, bool add_special_tokens, TokenValues* values) const = 0;
   // True when process() reads the token values (it trims offsets by the tokens' spaces).
   virtual bool trims_offsets() const { return false; }
+  // True when process() only puts `before` and `after` around the encoding with special
+  // tokens' marks and (0, 0) offsets, when asked to add special tokens (an encoder may then
+  // put them in place itself).
+  virtual bool only_wraps(std::span<const uint32_t>& before, std::span<const uint32_t>& after) const {
+    (void)before;
+    (void)after;
+    return false;
+  }
 };
 
 using PostProcessorPtr = std::unique_ptr<PostProcessor>;
@@ -39,6 +48,11 @@ class TemplateProcessor : public PostProcessor {
   };
   explicit TemplateProcessor(std::vector<Piece> single);
   void process(Encoding& e, bool add_special_tokens, TokenValues* values) const override;
+  bool only_wraps(std::span<const uint32_t>& before, std::span<const uint32_t>& after) const override {
+    before = before_;
+    after = after_;
+    return true;
+  }
 
  private:
   std::vector<uint32_t> before_, after_;  // the special ids around the sequence
