@@ -422,7 +422,10 @@ bool Compiler::verify(const Rendered& r, Encoded& e, const Sample& s, Problem& p
       e.span_ids.clear();
       e.expected.clear();
       uint32_t done = 0;
-      uint32_t run_start = 0, run_end = 0;  // text not yet appended (adjacent tokens' text in one append)
+      // Runs of adjacent tokens' text: nearly always one, which the expected text is a view of;
+      // with more, each is appended to e.expected as the next begins.
+      uint32_t run_start = 0, run_end = 0;
+      size_t runs = 0;
       if (ordered)
         while (first_tok < ch.tok_end && toks[first_tok].end <= c0) ++first_tok;
       for (uint32_t t = first_tok; t < ch.tok_end; ++t) {
@@ -432,23 +435,26 @@ bool Compiler::verify(const Rendered& r, Encoded& e, const Sample& s, Problem& p
         e.span_ids.push_back(static_cast<uint32_t>(ids[t]));
         const uint32_t from = std::max(done, start);
         if (end > from) {
-          if (from != run_end) {
-            e.expected.append(ch.text, run_start, run_end - run_start);
+          if (runs == 0 || from != run_end) {
+            if (runs > 0) e.expected.append(ch.text, run_start, run_end - run_start);
+            ++runs;
             run_start = from;
           }
           run_end = end;
         }
         done = std::max(done, end);
       }
-      e.expected.append(ch.text, run_start, run_end - run_start);
+      const std::string_view run = std::string_view(ch.text).substr(run_start, run_end - run_start);
+      if (runs > 1) e.expected.append(run);
       // The decoded text is the expected one, or that without a leading space (a decoder's
       // Strip drops it): first compared in place as the pieces come, else decoded and compared.
-      const std::string_view want = e.expected;
+      const std::string_view want = runs > 1 ? std::string_view(e.expected) : run;
       const bool space = !want.empty() && want[0] == ' ';
       if (tok_.decodes_to(e.span_ids, want) || (space && tok_.decodes_to(e.span_ids, want.substr(1)))) {
         a = b;
         continue;
       }
+      if (runs <= 1) e.expected.assign(run);
       tok_.decode(e.span_ids, e.decoded);
       auto same = [](std::string_view x, std::string_view want) {
         return x == want || (!want.empty() && want[0] == ' ' && x == want.substr(1));
