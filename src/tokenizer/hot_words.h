@@ -20,6 +20,7 @@
 #include <atomic>
 #include <cstdint>
 #include <cstring>
+#include <emmintrin.h>
 #include <memory>
 #include <string_view>
 #include <vector>
@@ -37,12 +38,40 @@ struct alignas(64) HotWord {
   uint8_t evict_next = 0;         // in a set's first way: the way a new word replaces (the one used less recently)
   uint32_t start(size_t k) const { return (starts >> (4 * k)) & 15; }
   uint32_t end(size_t k) const { return (ends >> (4 * k)) & 15; }
+  size_t count() const { return n; }
+  uint32_t id(size_t k) const { return ids[k]; }
+  void copy_ids(uint32_t* out) const { std::memcpy(out, ids, sizeof ids); }  // all eight
 };
 static_assert(sizeof(HotWord) == 64);
 
+// Half a cache line, for vocabularies of at most 65,536 ids (Llama-2, Mistral, Yi): a word
+// of up to 15 bytes and up to 5 tokens, ids in 16 bits, each token's range as two 4-bit
+// numbers. The tag (length | flags << 5, under 0x80) is the key's byte past 15; an empty
+// entry's is 0xFF, so it matches no word.
+struct CompactHotWord {
+  uint64_t k0 = 0, k1 = ~uint64_t{0};
+  uint16_t ids[5] = {};
+  uint8_t n = 0;           // tokens; bit 7, in a set's first way: the way a new word replaces
+  uint8_t ranges[5] = {};  // start | end << 4
+  size_t count() const { return n & 7; }
+  uint32_t id(size_t k) const { return ids[k]; }
+  uint32_t start(size_t k) const { return ranges[k] & 15u; }
+  uint32_t end(size_t k) const { return ranges[k] >> 4; }
+  // Eight ids, widened (those past count() are whatever follows).
+  void copy_ids(uint32_t* out) const {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(ids));
+    const __m128i zero = _mm_setzero_si128();
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm_unpacklo_epi16(v, zero));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 4), _mm_unpackhi_epi16(v, zero));
+  }
+};
+static_assert(sizeof(CompactHotWord) == 32);
+
 class HotWords {
  public:
-  static constexpr size_t kMaxLen = 15, kMaxTokens = 8;
+  // kRoom: the ids copy_ids writes (an encoder makes room for as many).
+  static constexpr size_t kMaxLen = 15, kMaxTokens = 8, kRoom = 8;
+  using Entry = HotWord;
   // A word's place in the table; hit() when the slot holds this word.
   // The word's slot when hit(), else the slot a store() fills (the set's less recently used way).
   struct Probe {
@@ -58,8 +87,7 @@ class HotWords {
   // the key is then two loads and masks, without branching on the length.
   Probe probe(std::string_view w, uint8_t flags = 0, bool readable16 = false) {
     Probe p;
-    if (readable16) load_key16(w, p.k0, p.k1);
-    else load_key(w, p.k0, p.k1);
+    load_key(w, readable16, p.k0, p.k1);
     p.tag = static_cast<uint8_t>(w.size() | flags << 5);
     // Multiply-shift: the slot is the product's top bits, which every bit of the key reaches
     // (a product's low bits see only the key's low bits: words sharing their first bytes
@@ -99,6 +127,12 @@ class HotWords {
     }
   }
 
+  // The word as two zero-padded words. With `readable16`, from two masked 16-byte loads.
+  static void load_key(std::string_view w, bool readable16, uint64_t& k0, uint64_t& k1) {
+    if (readable16) load_key16(w, k0, k1);
+    else load_key(w, k0, k1);
+  }
+
  private:
   static constexpr unsigned kLogEntries = 14;  // 16,384 entries: 1 MiB (32,768 were not faster)
   static void load_key16(std::string_view w, uint64_t& k0, uint64_t& k1) {
@@ -134,6 +168,69 @@ class HotWords {
     }
   }
   std::vector<HotWord> table_ = std::vector<HotWord>(size_t{1} << kLogEntries);
+};
+
+// HotWords in half the memory a word, for vocabularies of at most 65,536 ids: a set's two
+// ways share one cache line, and the 1 MiB table holds 32,768 words (LLaVA-mix text has more
+// distinct short words than HotWords' 16,384 entries: most of its misses were words evicting
+// each other). Words of more than 5 tokens are not kept (0.05% of hits on that text).
+class CompactHotWords {
+ public:
+  static constexpr size_t kMaxLen = 15, kMaxTokens = 5, kRoom = 8;
+  using Entry = CompactHotWord;
+  struct alignas(64) Set {
+    CompactHotWord way[2];
+  };
+  struct Probe {
+    CompactHotWord* slot;  // the word's entry when found, else the one store() fills
+    Set* set;
+    uint64_t k0, k1;       // k1 with the tag in its top byte
+    bool found;
+    bool hit() const { return found; }
+  };
+  Probe probe(std::string_view w, uint8_t flags = 0, bool readable16 = false) {
+    Probe p;
+    HotWords::load_key(w, readable16, p.k0, p.k1);
+    p.k1 |= static_cast<uint64_t>(w.size() | flags << 5) << 56;
+    const uint64_t h = (p.k0 ^ (p.k1 * 0xC2B2AE3D27D4EB4Full)) * 0x9E3779B97F4A7C15ull;
+    Set* set = &table_[static_cast<size_t>(h >> (64 - kLogSets))];
+    p.set = set;
+    CompactHotWord* w0 = &set->way[0];
+    CompactHotWord* w1 = &set->way[1];
+    if (((w0->k0 ^ p.k0) | (w0->k1 ^ p.k1)) == 0) {
+      p.slot = w0;
+      p.found = true;
+      w0->n |= 0x80;  // way 1 goes next
+    } else if (((w1->k0 ^ p.k0) | (w1->k1 ^ p.k1)) == 0) {
+      p.slot = w1;
+      p.found = true;
+      w0->n &= 0x7F;
+    } else {
+      p.slot = (w0->n & 0x80) ? w1 : w0;
+      p.found = false;
+    }
+    return p;
+  }
+  // Fills the probed slot: n <= kMaxTokens tokens with ranges in the word; a word with an id
+  // of 65,536 or more is not kept.
+  static void store(const Probe& p, size_t n, const uint32_t* ids, const uint8_t* start, const uint8_t* end) {
+    for (size_t k = 0; k < n; ++k)
+      if (ids[k] > 0xFFFF) return;
+    CompactHotWord& s = *p.slot;
+    CompactHotWord& w0 = p.set->way[0];
+    s.k0 = p.k0;
+    s.k1 = p.k1;
+    for (size_t k = 0; k < n; ++k) {
+      s.ids[k] = static_cast<uint16_t>(ids[k]);
+      s.ranges[k] = static_cast<uint8_t>(start[k] | end[k] << 4);
+    }
+    s.n = static_cast<uint8_t>(n);
+    w0.n = static_cast<uint8_t>((w0.n & 0x7F) | (&s == &w0 ? 0x80 : 0));  // the other way goes next
+  }
+
+ private:
+  static constexpr unsigned kLogSets = 14;  // 16,384 sets of two: 1 MiB
+  std::vector<Set> table_ = std::vector<Set>(size_t{1} << kLogSets);
 };
 
 inline uint64_t new_uid() {

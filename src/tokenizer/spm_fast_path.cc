@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -50,9 +51,11 @@ size_t common_prefix(std::string_view a, std::string_view b) {
 
 }  // namespace
 
-// What one thread keeps for one SpmFastPath.
+// What one thread keeps for one SpmFastPath: its table of input words (of the kind the
+// vocabulary allows, made on first use) and recent pieces.
 struct SpmFastPath::ThreadState {
-  HotWords hot;
+  std::unique_ptr<CompactHotWords> compact;
+  std::unique_ptr<HotWords> wide;
   RecentPieces recent;
 };
 
@@ -85,7 +88,12 @@ std::unique_ptr<SpmFastPath> SpmFastPath::detect(const Normalizer* normalizer, c
   return std::unique_ptr<SpmFastPath>(new SpmFastPath(*bpe, Prepend::always));
 }
 
-SpmFastPath::SpmFastPath(const BpeModel& m, Prepend prepend) : model_(m), prepend_(prepend), uid_(new_uid()) {}
+SpmFastPath::SpmFastPath(const BpeModel& m, Prepend prepend)
+    : model_(m),
+      prepend_(prepend),
+      // The compact word table holds ids in 16 bits (TOKALIGN_WIDE_WORD_TABLE: the other, for tests).
+      compact_(m.vocab_size() <= 65536 && !std::getenv("TOKALIGN_WIDE_WORD_TABLE")),
+      uid_(new_uid()) {}
 
 bool SpmFastPath::prepends(std::string_view p, size_t shift) const {
   // Metaspace (HF pre_tokenizers/metaspace.rs) prepends to a piece that does not start with
@@ -154,21 +162,31 @@ void SpmFastPath::encode(std::string_view p, size_t shift, std::vector<uint32_t>
   thread_local Offsets unwanted;  // offsets nobody asked for (the word table and RecentPieces keep them)
   unwanted.clear();
   Offsets& offs = offsets ? *offsets : unwanted;
-  if (shift != 0) return encode_words(p, shift, 0, state.hot, ids, offs);
+  auto words = [&](size_t from) {
+    if (compact_) {
+      if (!state.compact) state.compact = std::make_unique<CompactHotWords>();
+      encode_words(p, shift, from, *state.compact, ids, offs);
+    } else {
+      if (!state.wide) state.wide = std::make_unique<HotWords>();
+      encode_words(p, shift, from, *state.wide, ids, offs);
+    }
+  };
+  if (shift != 0) return words(0);
   // At an input's start: the tokens of words shared with a recent such piece are copied, and
   // the words from the first cut past them are encoded.
   const size_t base = ids.size(), off_base = offs.size();
   const Reuse reuse = reuse_recent(p, state, ids, offs);
-  encode_words(p, shift, reuse.cut, state.hot, ids, offs);
+  words(reuse.cut);
   remember_recent(p, state, reuse, {ids.data() + base, ids.size() - base},
                   {offs.data() + off_base, offs.size() - off_base});
 }
 
-void SpmFastPath::encode_words(std::string_view p, size_t shift, size_t from, HotWords& hot, std::vector<uint32_t>& ids,
+template <class Table>
+void SpmFastPath::encode_words(std::string_view p, size_t shift, size_t from, Table& hot, std::vector<uint32_t>& ids,
                                Offsets& offs) const {
   const bool prepend = prepends(p, shift);
   // About one token per 3.5 bytes of running text; more is grown as needed.
-  const size_t expect = p.size() / 2 + HotWords::kMaxTokens;
+  const size_t expect = p.size() / 2 + Table::kRoom;
   Tail<uint32_t> id_out(ids, expect);
   Tail<std::pair<uint32_t, uint32_t>> off_out(offs, expect);
 
@@ -176,7 +194,8 @@ void SpmFastPath::encode_words(std::string_view p, size_t shift, size_t from, Ho
   // short input words (flag 1: the piece's first word when it gets the prepended "▁"), else
   // through the model (out of line, so that the table's hits stay in this loop).
   const char* const text = p.data();
-  auto miss = [&](std::string_view in, bool first, uint32_t at, const HotWords::Probe& probe) __attribute__((noinline)) {
+  using Probe = typename Table::Probe;
+  auto miss = [&](std::string_view in, bool first, uint32_t at, const Probe& probe) __attribute__((noinline)) {
     thread_local std::vector<uint32_t> word_ids;
     thread_local Offsets word_offs;
     word_ids.clear();
@@ -189,26 +208,26 @@ void SpmFastPath::encode_words(std::string_view p, size_t shift, size_t from, Ho
     std::memcpy(static_cast<void*>(off_out.pos), word_offs.data(), n * sizeof(word_offs[0]));
     id_out.pos += n;
     off_out.pos += n;
-    if (!probe.slot || n > HotWords::kMaxTokens) return;
-    uint8_t start[HotWords::kMaxTokens], end[HotWords::kMaxTokens];
+    if (!probe.slot || n > Table::kMaxTokens) return;
+    uint8_t start[Table::kMaxTokens], end[Table::kMaxTokens];
     for (size_t k = 0; k < n; ++k) {
       start[k] = static_cast<uint8_t>(word_offs[k].first - at);
       end[k] = static_cast<uint8_t>(word_offs[k].second - at);
     }
-    HotWords::store(probe, n, word_ids.data(), start, end);
+    Table::store(probe, n, word_ids.data(), start, end);
   };
   auto word = [&](size_t a, size_t b) __attribute__((always_inline)) {
     const uint32_t at = static_cast<uint32_t>(shift + a);
     const std::string_view in(text + a, b - a);
     const bool first = a == 0 && prepend;
-    if (in.size() > HotWords::kMaxLen) return miss(in, first, at, HotWords::Probe{});
-    const HotWords::Probe probe = hot.probe(in, first, a + 16 <= p.size());
+    if (in.size() > Table::kMaxLen) return miss(in, first, at, Probe{});
+    const Probe probe = hot.probe(in, first, a + 16 <= p.size());
     if (!probe.hit()) return miss(in, first, at, probe);
-    const HotWord& h = *probe.slot;
-    const size_t n = h.n;
-    id_out.room(HotWords::kMaxTokens);
-    off_out.room(HotWords::kMaxTokens);
-    std::memcpy(id_out.pos, h.ids, sizeof h.ids);  // all eight: there is room
+    const typename Table::Entry& h = *probe.slot;
+    const size_t n = h.count();
+    id_out.room(Table::kRoom);
+    off_out.room(Table::kRoom);
+    h.copy_ids(id_out.pos);  // kRoom ids: there is room
     for (size_t k = 0; k < n; ++k) off_out.pos[k] = {at + h.start(k), at + h.end(k)};
     id_out.pos += n;
     off_out.pos += n;

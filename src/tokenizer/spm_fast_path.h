@@ -29,7 +29,6 @@
 
 namespace tokalign::tok {
 
-class HotWords;
 
 class SpmFastPath {
  public:
@@ -58,8 +57,9 @@ class SpmFastPath {
   SpmFastPath(const BpeModel& m, Prepend prepend);
   bool prepends(std::string_view piece, size_t shift) const;
   // The piece's words from byte `from` (a word's start) on, each from this thread's `hot`
-  // table or through the model: appends their ids and input ranges.
-  void encode_words(std::string_view piece, size_t shift, size_t from, HotWords& hot, std::vector<uint32_t>& ids,
+  // table (HotWords or CompactHotWords) or through the model: appends their ids and input ranges.
+  template <class Table>
+  void encode_words(std::string_view piece, size_t shift, size_t from, Table& hot, std::vector<uint32_t>& ids,
                     Offsets& offsets) const;
   // One word (input bytes; `first`: it gets the prepended "▁") through the model: appends its ids
   // and their input ranges shifted by `at`.
@@ -82,6 +82,7 @@ class SpmFastPath {
                        std::span<const uint32_t> ids, std::span<const std::pair<uint32_t, uint32_t>> offsets) const;
   const BpeModel& model_;
   Prepend prepend_;
+  bool compact_;  // the vocabulary's ids fit CompactHotWords
   uint64_t uid_;  // identifies this path's per-thread state (ThreadState)
 };
 

@@ -167,15 +167,18 @@ std::vector<std::pair<std::string, std::string>> spm_configs(size_t& converted) 
   return configs;
 }
 
-// The fast path and the general path of one tokenizer.json text.
+// The fast path (with the word table the vocabulary allows, and with the wide one) and the
+// general path of one tokenizer.json text.
 struct FastAndGeneral {
-  Tokenizer fast, general;
+  Tokenizer fast, wide, general;
   FastAndGeneral(const std::string& json, const std::string& name)
-      : fast(Tokenizer::from_json(json, name)), general(general_of(json, name)) {}
-  static Tokenizer general_of(const std::string& json, const std::string& name) {
-    ::setenv("TOKALIGN_NO_SPM_FAST_PATH", "1", 1);
+      : fast(Tokenizer::from_json(json, name)),
+        wide(with_env("TOKALIGN_WIDE_WORD_TABLE", json, name)),
+        general(with_env("TOKALIGN_NO_SPM_FAST_PATH", json, name)) {}
+  static Tokenizer with_env(const char* var, const std::string& json, const std::string& name) {
+    ::setenv(var, "1", 1);
     Tokenizer t = Tokenizer::from_json(json, name);
-    ::unsetenv("TOKALIGN_NO_SPM_FAST_PATH");
+    ::unsetenv(var);
     return t;
   }
 };
@@ -213,6 +216,11 @@ TEST(Tokenizer, SpmFastPathAgreesWithTheGeneralPath) {
         ASSERT_EQ(a.ids, b.ids) << text;
         ASSERT_EQ(a.offsets, b.offsets) << text;
         ASSERT_EQ(a.special_mask, b.special_mask) << text;
+        if (mode == 3) {  // the wide word table, as the compiler asks
+          const Encoding w = t.wide.encode(text, o);
+          ASSERT_EQ(w.ids, b.ids) << text;
+          ASSERT_EQ(w.offsets, b.offsets) << text;
+        }
       }
   }
   if (!applies) GTEST_SKIP() << "no Llama-2-style tokenizer.json reachable (make deps installs the oracle packages)";
