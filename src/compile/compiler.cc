@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <span>
+#include <utility>
 
 #include "compile/coverage.h"
 #include "compile/token_checks.h"
@@ -75,17 +77,38 @@ struct Compiler::Encoded {
     bool ordered = true;  // token starts and ends never decrease (as nearly always)
   };
   struct Tok {
-    uint32_t start = 0, end = 0;  // bytes in the chunk's text (an image token: 0, 0)
-    bool added = false;           // put there by the post-processor (BOS, EOS)
+    uint32_t start, end;  // bytes in the chunk's text (an image token: 0, 0)
+    bool added;           // put there by the post-processor (BOS, EOS)
+  };
+  // Grown with resize() and then written whole: no zeroing first (a vector value-initializes
+  // what resize adds).
+  template <class T>
+  struct NoInit : std::allocator<T> {
+    using value_type = T;
+    template <class U>
+    struct rebind {
+      using other = NoInit<U>;
+    };
+    NoInit() = default;
+    template <class U>
+    NoInit(const NoInit<U>&) noexcept {}
+    template <class U>
+    void construct(U* p) noexcept {
+      ::new (static_cast<void*>(p)) U;
+    }
+    template <class U, class... Args>
+    void construct(U* p, Args&&... args) {
+      ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+    }
   };
   std::vector<Chunk> chunk_store;  // the first n_chunks are this sample's
   size_t n_chunks = 0;
   std::vector<uint8_t> trained;  // per segment
   std::vector<int32_t> ids, labels;
-  std::vector<Tok> toks;
+  std::vector<Tok, NoInit<Tok>> toks;
   // Per token, what ends a run of tokens labelled at once: its end, or UINT32_MAX for an
   // added or empty token (they are not labelled by text).
-  std::vector<uint32_t> run_end;
+  std::vector<uint32_t, NoInit<uint32_t>> run_end;
   // Per token, its text chunk, -1 for an image token: an array of its own, which verify's
   // per-token checks read beside ids and labels at unit stride (several tokens a step).
   std::vector<int32_t> chunk_of;
