@@ -68,6 +68,32 @@ std::unique_ptr<FlatDecoder> FlatDecoder::compile(const Decoder* chain, const So
   return plan;
 }
 
+template <class Put>
+bool FlatDecoder::walk(std::span<const uint32_t> ids, bool skip_special_tokens, Put&& put) const {
+  thread_local std::string bytes;
+  bytes.clear();
+  auto flush = [&] {  // ByteFallback: a run of byte tokens is its text if valid UTF-8, else one U+FFFD a byte
+    if (bytes.empty()) return true;
+    bool ok = true;
+    if (unicode::find_invalid_utf8(bytes) == std::string_view::npos) ok = put(bytes.data(), bytes.size(), false);
+    else
+      for (size_t k = 0; ok && k < bytes.size(); ++k) ok = put("\xEF\xBF\xBD", 3, false);
+    bytes.clear();
+    return ok;
+  };
+  for (uint32_t id : ids) {
+    if (id >= entries_.size()) continue;
+    const Entry& e = entries_[id];
+    if (!(e.flags & kKnown) || (skip_special_tokens && (e.flags & kSpecial))) continue;
+    if (e.byte >= 0) {
+      bytes.push_back(static_cast<char>(e.byte));
+      continue;
+    }
+    if (!flush() || !put(text_.data() + e.offset, e.size, true)) return false;
+  }
+  return flush();
+}
+
 void FlatDecoder::decode(std::span<const uint32_t> ids, bool skip_special_tokens, std::string& out) const {
   // Written through a pointer into the thread's buffer, which only grows (no zero-filling
   // per call), then copied out once: a piece of up to 16 bytes is one fixed-size copy
@@ -88,27 +114,10 @@ void FlatDecoder::decode(std::span<const uint32_t> ids, bool skip_special_tokens
     else std::memcpy(d + n, s, size);
     n += size;
   };
-  thread_local std::string bytes;
-  bytes.clear();
-  auto flush = [&] {  // ByteFallback: a run of byte tokens is its text if valid UTF-8, else one U+FFFD a byte
-    if (bytes.empty()) return;
-    if (unicode::find_invalid_utf8(bytes) == std::string_view::npos) put(bytes.data(), bytes.size(), false);
-    else
-      for (size_t k = 0; k < bytes.size(); ++k) put("\xEF\xBF\xBD", 3, false);
-    bytes.clear();
-  };
-  for (uint32_t id : ids) {
-    if (id >= entries_.size()) continue;
-    const Entry& e = entries_[id];
-    if (!(e.flags & kKnown) || (skip_special_tokens && (e.flags & kSpecial))) continue;
-    if (e.byte >= 0) {
-      bytes.push_back(static_cast<char>(e.byte));
-      continue;
-    }
-    flush();
-    put(text_.data() + e.offset, e.size, true);
-  }
-  flush();
+  walk(ids, skip_special_tokens, [&](const char* s, size_t size, bool padded) {
+    put(s, size, padded);
+    return true;
+  });
   out.assign(d, n);
   if (kind_ == Kind::byte_level) {
     if (unicode::find_invalid_utf8(out) != std::string_view::npos) out = utf8_lossy(out);
@@ -149,29 +158,9 @@ bool FlatDecoder::decodes_to(std::span<const uint32_t> ids, bool skip_special_to
     at += n;
     return true;
   };
-  thread_local std::string bytes;
-  bytes.clear();
-  auto flush = [&] {  // ByteFallback: a run of byte tokens is its text if valid UTF-8, else one U+FFFD a byte
-    if (bytes.empty()) return true;
-    bool ok = true;
-    if (unicode::find_invalid_utf8(bytes) == std::string_view::npos) ok = match(bytes.data(), bytes.size(), false);
-    else
-      for (size_t k = 0; ok && k < bytes.size(); ++k) ok = match("\xEF\xBF\xBD", 3, false);
-    bytes.clear();
-    return ok;
-  };
-  for (uint32_t id : ids) {
-    if (id >= entries_.size()) continue;
-    const Entry& e = entries_[id];
-    if (!(e.flags & kKnown) || (skip_special_tokens && (e.flags & kSpecial))) continue;
-    if (e.byte >= 0) {
-      bytes.push_back(static_cast<char>(e.byte));
-      continue;
-    }
-    if (!flush() || !match(text_.data() + e.offset, e.size, true)) return false;
-  }
+  if (!walk(ids, skip_special_tokens, match)) return false;
   // Equal to want, which is valid UTF-8: a byte-level text then needs no repair either.
-  return flush() && at == want.size();
+  return at == want.size();
 }
 
 }  // namespace tokalign::tok

@@ -44,6 +44,11 @@ class FlatDecoder {
   bool decodes_to(std::span<const uint32_t> ids, bool skip_special_tokens, std::string_view want) const;
 
  private:
+  // The joined text before its final step (Strip or the UTF-8 repair), in parts: put(bytes,
+  // size, padded) for each piece (padded: 16 bytes may be read from it) and each byte-fallback
+  // run; put returns false to stop, and walk then returns false.
+  template <class Put>
+  bool walk(std::span<const uint32_t> ids, bool skip_special_tokens, Put&& put) const;
   enum class Kind : uint8_t { pieces, byte_level };
   Kind kind_ = Kind::pieces;
   bool byte_fallback_ = false;
