@@ -19,23 +19,32 @@ python3 "$ROOT/bench/gen_llava_mix.py" --n 12000 --seed 9 --format jsonl |
   awk 'NR % 613 == 0 { print "{\"id\": \"bad" NR "\", \"conversations\": [{\"from\": \"human\", \"value\": \"q\"}, {\"from\": \"gpt\", \"value\": \"\"}]}" } { print }' \
   > "$W/data.jsonl"
 C=("$BIN" compile --tokenizer "$TOK" --template v1 --data "$W/data.jsonl" --part-size 500)
+t0=$(date +%s%N)
 "${C[@]}" --out "$W/ref" 2> "$W/ref.err" || fail "the uninterrupted run: exit $?"
+ref_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 [[ -f $W/ref/parts.json ]] || fail "the uninterrupted run wrote no parts.json"
 
-# Kill -9 at random moments, rerun the same command each time.
+# Kill -9 at random moments, rerun the same command each time. The moments are spread over
+# 5-85% of the uninterrupted run's own time, so that a faster build or machine is still
+# killed mid-run; a run that ends before its kill is started over (at least one must be killed).
+span=$(( ref_ms * 80 / 100 > 0 ? ref_ms * 80 / 100 : 1 ))
 kills=0
 for attempt in $(seq 1 12); do
   # (one or two threads: the output does not depend on it)
   "${C[@]}" -j $((attempt % 2 + 1)) --out "$W/killed" > /dev/null 2>> "$W/killed.err" &
   pid=$!
-  sleep "0.$(printf '%03d' $((RANDOM % 500 + 30)))"
+  delay=$(( ref_ms * 5 / 100 + RANDOM % span ))
+  sleep "$(printf '%d.%03d' $((delay / 1000)) $((delay % 1000)))"
   if kill -9 $pid 2> /dev/null; then kills=$((kills + 1)); fi
   wait $pid 2> /dev/null
-  [[ -f $W/killed/parts.json ]] && break
+  if [[ -f $W/killed/parts.json ]]; then
+    (( kills > 0 )) && break
+    rm -rf "$W/killed"  # it ended before any kill: start over
+  fi
 done
 "${C[@]}" --out "$W/killed" 2>> "$W/killed.err" || fail "the final rerun: exit $?"
 echo "killed $kills time(s); resumed runs: $(grep -c resuming "$W/killed.err")"
-(( kills > 0 )) || fail "no run was killed (the machine is too fast for the delays?)"
+(( kills > 0 )) || fail "no run was killed in 12 attempts (the uninterrupted run took $ref_ms ms)"
 diff -r "$W/ref" "$W/killed" > "$W/killed.diff" || fail "output after kill -9 and resume differs: $(head -3 "$W/killed.diff")"
 leftover=$(find "$W/killed" -name '*.tmp' | head -3)
 [[ -z $leftover ]] || fail "temporary files left: $leftover"
