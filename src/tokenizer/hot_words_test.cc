@@ -32,7 +32,9 @@ TYPED_TEST(WordTable, KeyIsTheSameWhicheverWayTheWordIsRead) {
     ASSERT_EQ(a.k0, b.k0) << n;
     ASSERT_EQ(a.k1, b.k1) << n;
     ASSERT_EQ(a.slot, b.slot) << n;
-    if constexpr (std::is_same_v<TypeParam, HotWords>) ASSERT_EQ(a.tag, b.tag);
+    if constexpr (std::is_same_v<TypeParam, HotWords>) {
+      ASSERT_EQ(a.tag, b.tag);
+    }
   }
 }
 
