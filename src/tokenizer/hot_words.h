@@ -10,6 +10,8 @@
 // (a miss costs some ten hits: the word goes through the model's cache). BpeModel
 // keeps one for words as the model sees them; SpmFastPath one for words as they appear in the
 // input, and it skips the model's (two tables of the same words only crowded the L2 cache).
+// SpmFastPath takes CompactHotWords (below: half the bytes a word, so twice the words in the
+// same memory) when the vocabulary's ids fit 16 bits.
 //
 // per_thread<T>(uid) is the calling thread's T for the owner `uid` (a number from new_uid(),
 // so a new owner at a recycled address never sees another's entries): caches are kept per

@@ -11,7 +11,9 @@
 // through the alignment. Here the same words are built straight from the input (a space is a
 // "▁", the piece's first word gets the prepended "▁") and each token's input range comes from
 // a walk over the word: the result is the same ids and offsets, with far less work per byte.
-// Short input words are looked up whole (ids and offsets) in a per-thread table first.
+// Short input words are looked up whole (ids and offsets) in a per-thread table first
+// (hot_words.h), and a piece at an input's start copies the tokens of the words it shares
+// with a recently encoded one (a system prompt, in every sample).
 // tokenizer_test.cc checks the two paths agree.
 #pragma once
 

@@ -63,7 +63,7 @@ void Tokenizer::encode(std::string_view text, const EncodeOptions& opts, Encodin
 
   const SpecialPolicy special{opts.parse_special, opts.special_ranges};
   // The SentencePiece fast path normalizes as it encodes: its pieces stay byte ranges of the
-  // raw text (encode_spm_fast); the other paths split a PreTokenizedString.
+  // raw text (AddedVocabulary::split_raw, below); the other paths split a PreTokenizedString.
   std::optional<PreTokenizedString> split;
   if (!spm_fast_) {
     split.emplace(text);

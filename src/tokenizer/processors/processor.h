@@ -29,9 +29,7 @@ class PostProcessor {
   // True when process() only puts `before` and `after` around the encoding with special
   // tokens' marks and (0, 0) offsets, when asked to add special tokens (an encoder may then
   // put them in place itself).
-  virtual bool only_wraps(std::span<const uint32_t>& before, std::span<const uint32_t>& after) const {
-    (void)before;
-    (void)after;
+  virtual bool only_wraps(std::span<const uint32_t>& /*before*/, std::span<const uint32_t>& /*after*/) const {
     return false;
   }
 };
