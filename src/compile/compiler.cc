@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <emmintrin.h>
 #include <memory>
 #include <span>
 #include <utility>
@@ -64,6 +65,20 @@ void encode_chunks(const tok::Tokenizer& t, size_t chunks, const Options& option
   }
 }
 
+// The first index in [u, end) whose value in `run_end` is over `limit` (end if none), four
+// at a time (SSE2 compares signed: both sides are offset by 2^31).
+uint32_t first_past(const uint32_t* run_end, uint32_t u, uint32_t end, uint32_t limit) {
+  const __m128i bias = _mm_set1_epi32(INT32_MIN);
+  const __m128i lim = _mm_set1_epi32(static_cast<int32_t>(limit ^ 0x80000000u));
+  for (; u + 4 <= end; u += 4) {
+    const __m128i v = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(run_end + u)), bias);
+    const int over = _mm_movemask_ps(_mm_castsi128_ps(_mm_cmpgt_epi32(v, lim)));
+    if (over) return u + static_cast<uint32_t>(__builtin_ctz(static_cast<unsigned>(over)));
+  }
+  while (u < end && run_end[u] <= limit) ++u;
+  return u;
+}
+
 }  // namespace
 
 // One sample's working state. Each thread keeps one and reuses its storage from sample to
@@ -77,8 +92,7 @@ struct Compiler::Encoded {
     bool ordered = true;  // token starts and ends never decrease (as nearly always)
   };
   struct Tok {
-    uint32_t start, end;  // bytes in the chunk's text (an image token: 0, 0)
-    bool added;           // put there by the post-processor (BOS, EOS)
+    uint32_t start, end;  // bytes in the chunk's text (an image token: 0, 0); laid out as Encoding::offsets
   };
   // Grown with resize() and then written whole: no zeroing first (a vector value-initializes
   // what resize adds).
@@ -106,6 +120,7 @@ struct Compiler::Encoded {
   std::vector<uint8_t> trained;  // per segment
   std::vector<int32_t> ids, labels;
   std::vector<Tok, NoInit<Tok>> toks;
+  std::vector<uint8_t, NoInit<uint8_t>> added;  // per token: put there by the post-processor (BOS, EOS)
   // Per token, what ends a run of tokens labelled at once: its end, or UINT32_MAX for an
   // added or empty token (they are not labelled by text).
   std::vector<uint32_t, NoInit<uint32_t>> run_end;
@@ -142,6 +157,7 @@ struct Compiler::Encoded {
     ids.clear();
     labels.clear();
     toks.clear();
+    added.clear();
     run_end.clear();
     chunk_of.clear();
     images.clear();
@@ -259,6 +275,7 @@ void Compiler::encode(const Rendered& r, Encoded& e) const {
     ch.tok_end = static_cast<uint32_t>(at + n);
     e.ids.resize(at + n);
     e.toks.resize(at + n);
+    e.added.resize(at + n);
     e.run_end.resize(at + n);
     e.chunk_of.resize(at + n, static_cast<int32_t>(k));
     // Through local pointers: a store through one of these vectors' elements may not be
@@ -266,22 +283,18 @@ void Compiler::encode(const Rendered& r, Encoded& e) const {
     const uint32_t* src = en.ids.data() + skip;
     const std::pair<uint32_t, uint32_t>* off = en.offsets.data() + skip;
     const uint8_t* mask = en.special_mask.data() + skip;
-    int32_t* ids = e.ids.data() + at;
-    Encoded::Tok* toks = e.toks.data() + at;
+    // Ids, ranges and the added mask are copied whole (Tok is laid out as the offsets are);
+    // the loop below, over plain arrays, vectorizes.
+    static_assert(sizeof(Encoded::Tok) == sizeof(off[0]));
+    std::memcpy(e.ids.data() + at, src, n * sizeof(uint32_t));
+    std::memcpy(static_cast<void*>(e.toks.data() + at), off, n * sizeof(off[0]));
+    std::memcpy(e.added.data() + at, mask, n);
     uint32_t* run_end = e.run_end.data() + at;
-    // Whether token starts and ends never decrease (as nearly always), found in the copy.
-    bool disorder = false;
-    uint32_t prev_start = 0, prev_end = 0;
-    for (size_t j = 0; j < n; ++j) {
-      const uint32_t start = off[j].first, end = off[j].second;
-      const bool added = mask[j] != 0;
-      ids[j] = static_cast<int32_t>(src[j]);
-      toks[j] = {start, end, added};
-      run_end[j] = added || end <= start ? UINT32_MAX : end;
-      disorder |= (prev_start > start) | (prev_end > end);
-      prev_start = start;
-      prev_end = end;
-    }
+    for (size_t j = 0; j < n; ++j) run_end[j] = (mask[j] != 0) | (off[j].second <= off[j].first) ? UINT32_MAX : off[j].second;
+    // Whether token starts and ends never decrease (as nearly always).
+    uint32_t disorder = 0;
+    for (size_t j = 1; j < n; ++j)
+      disorder |= static_cast<uint32_t>(off[j - 1].first > off[j].first) | static_cast<uint32_t>(off[j - 1].second > off[j].second);
     ch.ordered = !disorder;
     if (k + 1 == e.n_chunks) return;
     ImageSlot slot;
@@ -296,7 +309,8 @@ void Compiler::encode(const Rendered& r, Encoded& e) const {
     slot.token_count = !expand ? 1 : slot.visual_tokens ? slot.visual_tokens : opts_.image_token_count;
     for (uint32_t t = 0; t < slot.token_count; ++t) {
       e.ids.push_back(expand ? static_cast<int32_t>(opts_.image_token_id) : kImagePlaceholder);
-      e.toks.push_back({0, 0, false});
+      e.toks.push_back({0, 0});
+      e.added.push_back(0);
       e.run_end.push_back(UINT32_MAX);
       e.chunk_of.push_back(-1);
     }
@@ -342,7 +356,7 @@ void Compiler::encode(const Rendered& r, Encoded& e) const {
       // inside one segment is labelled at once.
       for (uint32_t t = ch.tok_begin; t < ch.tok_end;) {
         const uint32_t start = toks[t].start, end = toks[t].end;
-        if (toks[t].added || end <= start) {
+        if (e.run_end[t] == UINT32_MAX) {  // added, or empty
           ++t;
           continue;
         }
@@ -352,9 +366,7 @@ void Compiler::encode(const Rendered& r, Encoded& e) const {
           continue;
         }
         const uint32_t seg_end = ss[si].end;
-        const uint32_t* run_end = e.run_end.data();
-        uint32_t u = t + 1;
-        while (u < ch.tok_end && run_end[u] <= seg_end) ++u;  // the next tokens inside the segment
+        const uint32_t u = first_past(e.run_end.data(), t + 1, ch.tok_end, seg_end);  // the next tokens inside the segment
         if (ss[si].trained) std::memcpy(labels + t, ids + t, (u - t) * sizeof(int32_t));
         t = u;
       }
@@ -362,7 +374,7 @@ void Compiler::encode(const Rendered& r, Encoded& e) const {
     }
     for (uint32_t t = ch.tok_begin; t < ch.tok_end; ++t) {
       const uint32_t start = toks[t].start, end = toks[t].end;
-      if (toks[t].added) continue;
+      if (e.added[t]) continue;
       if (everywhere && trained_everywhere(ids[t])) {
         labels[t] = ids[t];
         continue;
@@ -449,8 +461,10 @@ bool Compiler::verify(const Rendered& r, Encoded& e, const Sample& s, Problem& p
       // with more, each is appended to e.expected as the next begins.
       uint32_t run_start = 0, run_end = 0;
       size_t runs = 0;
-      if (ordered)
-        while (first_tok < ch.tok_end && toks[first_tok].end <= c0) ++first_tok;
+      if (ordered)  // ends never decrease: the first token ending past c0, by bisection
+        first_tok = static_cast<uint32_t>(
+            std::partition_point(toks + first_tok, toks + ch.tok_end, [&](const Encoded::Tok& t) { return t.end <= c0; }) -
+            toks);
       for (uint32_t t = first_tok; t < ch.tok_end; ++t) {
         const uint32_t start = toks[t].start, end = toks[t].end;
         if (ordered && start >= c1) break;
@@ -530,7 +544,7 @@ void Compiler::provenance(const Rendered& r, const Encoded& e, Sample& out) cons
     const Encoded::Chunk& ch = e.chunks()[k];
     const std::vector<uint32_t>& at = chars[k];
     auto char_of = [&](uint32_t byte) { return byte < at.size() ? at[byte] : byte; };
-    if (tk.added) {
+    if (e.added[t]) {
       p = {"added", "system", -1, {}};
       p.start = p.end = base[k] + char_of(tk.start);
       continue;
@@ -538,7 +552,7 @@ void Compiler::provenance(const Rendered& r, const Encoded& e, Sample& out) cons
     if (tk.end > tk.start && tk.end <= ch.text.size()) p.text = ch.text.substr(tk.start, tk.end - tk.start);
     p.start = base[k] + char_of(tk.start);
     p.end = base[k] + char_of(tk.end);
-    if (t > 0 && e.chunk_of[t - 1] == e.chunk_of[t] && !e.toks[t - 1].added && e.toks[t - 1].start == tk.start &&
+    if (t > 0 && e.chunk_of[t - 1] == e.chunk_of[t] && !e.added[t - 1] && e.toks[t - 1].start == tk.start &&
         e.toks[t - 1].end == tk.end && tk.end > tk.start)
       p.shares_text = out.provenance[t - 1].shares_text = true;
     const SegSpan* pick = nullptr;

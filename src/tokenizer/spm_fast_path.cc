@@ -236,7 +236,7 @@ void SpmFastPath::encode_words(std::string_view p, size_t shift, size_t from, Ta
   // The words, each encoded as its end is found: the piece is cut before each space whose
   // preceding char (in the normalized text: "▁" for a space or the prepended one) allows it.
   size_t word_start = from;
-  auto at_space = [&](size_t i) {
+  auto at_space = [&](size_t i) __attribute__((always_inline)) {
     if (!cut_at(p, i)) return;
     word(word_start, i);
     word_start = i;
