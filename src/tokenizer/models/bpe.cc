@@ -284,7 +284,7 @@ BpeModel::BpeModel(BpeConfig cfg)
     if (cut_blockers_.size() > 32) spm_cuts_ = false;  // not worth it
   }
 
-  fill_cut_table();
+  fill_lookup_tables();
 
   if (cfg.unk_token) {
     unk_id_ = lookup_literal(*cfg.unk_token, raw);
@@ -309,9 +309,16 @@ BpeModel::BpeModel(BpeConfig cfg)
 
 BpeModel::~BpeModel() = default;
 
-void BpeModel::fill_cut_table() {
+void BpeModel::fill_lookup_tables() {
   for (char32_t c = 0; c < 128; ++c)
     cut_after_ascii_[c] = spm_cuts_ && !blocks_cut(c);
+  for (int c = 0; c < 128; ++c) {
+    const char ch = static_cast<char>(c);
+    const std::optional<uint32_t> id = vocab_.get(std::string_view(&ch, 1));
+    ascii_ids_[c] = id ? static_cast<int64_t>(*id) : -1;
+  }
+  const std::optional<uint32_t> meta = vocab_.get("\xE2\x96\x81");
+  meta_id_ = meta ? static_cast<int64_t>(*meta) : -1;
 }
 
 std::optional<uint32_t> BpeModel::token_to_id(std::string_view token) const {
@@ -382,7 +389,15 @@ void BpeModel::initial_symbols(std::string_view w, std::vector<Symbol>& syms) co
       if (last) key += suffix_;
       k = key;
     }
-    id = vocab_.get(k);
+    // A char on its own (no affix): ASCII and U+2581 from tables, the rest from the vocab.
+    if (k.data() == s.data() && n == 1 && static_cast<unsigned char>(s[0]) < 0x80) {
+      const int64_t a = ascii_ids_[static_cast<unsigned char>(s[0])];
+      id = a >= 0 ? std::optional<uint32_t>(static_cast<uint32_t>(a)) : std::nullopt;
+    } else if (k.data() == s.data() && n == 3 && s == "\xE2\x96\x81") {
+      id = meta_id_ >= 0 ? std::optional<uint32_t>(static_cast<uint32_t>(meta_id_)) : std::nullopt;
+    } else {
+      id = vocab_.get(k);
+    }
     i += n;
     if (id) {
       flush_unk();
@@ -403,6 +418,23 @@ void BpeModel::initial_symbols(std::string_view w, std::vector<Symbol>& syms) co
   flush_unk();
 }
 
+namespace {
+
+constexpr size_t kShift = 4;
+
+// a[i] = a[i + 1] for i in [from, to), kShift at a time in one direction (loads run ahead of
+// stores), so it may also write up to a[to + kShift - 2] and read a[to + kShift - 1]. Words
+// are short: a merge moves a few entries, where four memmove calls cost more than the move.
+inline void shift_left(uint32_t* a, size_t from, size_t to) {
+  for (size_t i = from; i < to; i += kShift) {
+    uint32_t v[kShift];
+    std::memcpy(v, a + i + 1, sizeof v);
+    std::memcpy(a + i, v, sizeof v);
+  }
+}
+
+}  // namespace
+
 void BpeModel::merge_symbols_scan(std::vector<Symbol>& s) const {
   // Repeatedly merge the lowest-ranked pair, leftmost first: the order HF's heap yields.
   // Ranks and symbols live in flat arrays: finding the minimum and closing the gap after a
@@ -410,7 +442,9 @@ void BpeModel::merge_symbols_scan(std::vector<Symbol>& s) const {
   // symbols.
   const size_t n0 = s.size();
   if (n0 < 2) return;
-  uint32_t id[kScanMaxSymbols], len[kScanMaxSymbols], rank[kScanMaxSymbols], nid[kScanMaxSymbols];
+  // kShift more than the most symbols: shift_left moves whole groups of kShift.
+  uint32_t id[kScanMaxSymbols + kShift], len[kScanMaxSymbols + kShift], rank[kScanMaxSymbols + kShift],
+      nid[kScanMaxSymbols + kShift];
   for (size_t i = 0; i < n0; ++i) {
     id[i] = s[i].id;
     len[i] = s[i].len;
@@ -433,13 +467,8 @@ void BpeModel::merge_symbols_scan(std::vector<Symbol>& s) const {
     while (rank[best] != br) ++best;
     id[best] = nid[best];
     len[best] += len[best + 1];
-    const size_t tail = n - best - 2;  // symbols after best + 1
-    std::memmove(id + best + 1, id + best + 2, tail * sizeof(uint32_t));
-    std::memmove(len + best + 1, len + best + 2, tail * sizeof(uint32_t));
-    if (tail > 0) {
-      std::memmove(rank + best + 1, rank + best + 2, (tail - 1) * sizeof(uint32_t));
-      std::memmove(nid + best + 1, nid + best + 2, (tail - 1) * sizeof(uint32_t));
-    }
+    // Close the gap: entries past best + 1 move one left (rank and nid past n - 2 are unused).
+    for (uint32_t* a : {id, len, rank, nid}) shift_left(a, best + 1, n - 1);
     --n;
     if (best + 1 < n) merges_.prefetch(id[best], id[best + 1]);
     if (best > 0) merges_.prefetch(id[best - 1], id[best]);

@@ -76,7 +76,7 @@ class BpeModel : public Model {
 
  private:
   BpeModel();
-  void fill_cut_table();  // cut_after_ascii_ from spm_cuts_ and cut_blockers_
+  void fill_lookup_tables();  // cut_after_ascii_ (from spm_cuts_ and cut_blockers_), ascii_ids_, meta_id_
   bool blocks_cut(char32_t c) const {
     return std::find(cut_blockers_.begin(), cut_blockers_.end(), c) != cut_blockers_.end();
   }
@@ -102,6 +102,10 @@ class BpeModel : public Model {
   bool spm_cuts_ = false;
   std::vector<char32_t> cut_blockers_;
   bool cut_after_ascii_[128] = {};  // spm_cut_after for ASCII chars
+  // Ids of one-char tokens (-1 none), found once: the first step of merging a word looks up
+  // each of its chars, nearly all ASCII or U+2581.
+  int64_t ascii_ids_[128] = {};
+  int64_t meta_id_ = -1;  // "▁"
 };
 
 }  // namespace tokalign::tok

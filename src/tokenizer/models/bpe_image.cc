@@ -50,7 +50,7 @@ std::unique_ptr<BpeModel> BpeModel::read_image(std::string_view image) {
   m->byte_level_ = flags & 8;
   m->spm_cuts_ = flags & 16;
   r.vec(m->cut_blockers_);
-  m->fill_cut_table();
+  m->fill_lookup_tables();
   if (!r.done() || m->fallback_ids_.size() != 256 || (m->byte_level_ && m->byte_ids_.size() != 256) ||
       m->token_offset_.empty() || m->token_offset_.back() != m->token_text_.size())
     r.fail();
