@@ -72,8 +72,9 @@ template <class Put>
 bool FlatDecoder::walk(std::span<const uint32_t> ids, bool skip_special_tokens, Put&& put) const {
   thread_local std::string bytes;
   bytes.clear();
+  bool have_bytes = false;  // bytes is not empty (a local: the loop need not look at the thread's string)
   auto flush = [&] {  // ByteFallback: a run of byte tokens is its text if valid UTF-8, else one U+FFFD a byte
-    if (bytes.empty()) return true;
+    have_bytes = false;
     bool ok = true;
     if (unicode::find_invalid_utf8(bytes) == std::string_view::npos) ok = put(bytes.data(), bytes.size(), false);
     else
@@ -81,17 +82,23 @@ bool FlatDecoder::walk(std::span<const uint32_t> ids, bool skip_special_tokens, 
     bytes.clear();
     return ok;
   };
+  // An entry is decoded when its flags, under `look`, are just kKnown.
+  const uint8_t look = skip_special_tokens ? (kKnown | kSpecial) : kKnown;
+  const Entry* entries = entries_.data();
+  const size_t n_entries = entries_.size();
   for (uint32_t id : ids) {
-    if (id >= entries_.size()) continue;
-    const Entry& e = entries_[id];
-    if (!(e.flags & kKnown) || (skip_special_tokens && (e.flags & kSpecial))) continue;
+    if (id >= n_entries) continue;
+    const Entry& e = entries[id];
+    if ((e.flags & look) != kKnown) continue;
     if (e.byte >= 0) {
       bytes.push_back(static_cast<char>(e.byte));
+      have_bytes = true;
       continue;
     }
-    if (!flush() || !put(text_.data() + e.offset, e.size, true)) return false;
+    if (have_bytes && !flush()) return false;
+    if (!put(text_.data() + e.offset, e.size, true)) return false;
   }
-  return flush();
+  return !have_bytes || flush();
 }
 
 void FlatDecoder::decode(std::span<const uint32_t> ids, bool skip_special_tokens, std::string& out) const {
