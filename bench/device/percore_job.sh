@@ -2,7 +2,8 @@
 # On the device machine: the per-core comparison with the runs interleaved, so that a noisy
 # host weighs on every row alike: tokalign compile -j 1 (whole process) and the HF tokenizers
 # reference on one thread, three times each in turn, then LLaVA's own preprocess_v1 (slow
-# tokenizer, as its train.py loads it) on one core between two more tokalign runs; then the
+# tokenizer, as its train.py loads it) on one core, LLAVA_RUNS times (default 3), each
+# followed by a tokalign run; then the
 # same on every core (tokalign -j N, LLaVA in N processes, the reference on N threads).
 # With .device/guard/tokalign_prev present (an earlier build, same libraries), every tokalign
 # row is also run with it, next to the current one, so a change is measured in the same run.
@@ -44,8 +45,12 @@ for r in 1 2 3; do
   $B --hf-threads 1 >> $R 2>> $OUT/percore.err
 done
 tk 1
-$B --llava-tokenizer slow --procs 1 >> $R 2>> $OUT/percore.err
-tk 1
+# LLaVA's one-process time moved from 61 to 88 s between runs of this job on one host:
+# LLAVA_RUNS of them, each followed by tokalign's, give a ratio per pair and a median.
+for r in $(seq ${LLAVA_RUNS:-3}); do
+  $B --llava-tokenizer slow --procs 1 >> $R 2>> $OUT/percore.err
+  tk 1
+done
 for r in 1 2 3; do
   tk $CORES
   $B --hf-threads $CORES >> $R 2>> $OUT/percore.err
