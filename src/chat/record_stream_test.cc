@@ -92,7 +92,9 @@ TEST(RecordStream, RandomArraysAcrossReadChunks) {
   while (text.size() < (5u << 20)) {
     text += rng() % 3 == 0 ? "\n" : rng() % 2 ? " " : "";
     // Now and then 5,000 raw newlines inside a record: byte-wide line counts must not wrap.
-    std::string r = "{" + std::string(rng() % 100 == 0 ? 5000 : 0, '\n') + "\"id\": " + str() + ", \"v\": [" + str() + ", {\"k\": [" + str() + "]}], \"n\": 12}";
+    std::string r = "{";
+    r.append(rng() % 100 == 0 ? 5000 : 0, '\n');
+    r += "\"id\": " + str() + ", \"v\": [" + str() + ", {\"k\": [" + str() + "]}], \"n\": 12}";
     offsets.push_back(text.size());
     want.push_back(r);
     text += r;
@@ -109,6 +111,65 @@ TEST(RecordStream, RandomArraysAcrossReadChunks) {
     ASSERT_EQ(g.records[i], want[i]) << i;
     ASSERT_EQ(g.pos[i].byte_offset, offsets[i]) << i;
     ASSERT_EQ(g.pos[i].line, line) << i;
+  }
+}
+
+// Short records dense in what the 64-byte blocks must get right, at every alignment: a string
+// open across a block's end, quotes and brackets at bit 63 and bit 0, backslash runs of every
+// length (an escaped quote, an escaped backslash before a real quote), blocks with and without
+// a backslash in turn. Many seeds; each array is small, so records end in every block place.
+TEST(RecordStream, DenseEscapesAtEveryBlockAlignment) {
+  const std::vector<std::string> pieces = {"\\\"", "\\\\", "\\\\\\\"", "]", "}", ",", "[", "{", "\"", "a", " ", "\\n"};
+  size_t records = 0;
+  for (unsigned seed = 0; seed < 400; ++seed) {
+    std::mt19937 rng(seed);
+    auto str = [&] {
+      std::string s = "\"";
+      for (size_t k = rng() % 24; k > 0; --k) {
+        const std::string& p = pieces[rng() % pieces.size()];
+        if (p != "\"") s += p;  // a bare quote would end the string
+      }
+      return s + "\"";
+    };
+    std::string text = std::string(rng() % 64, ' ') + "[";
+    std::vector<std::string> want;
+    std::vector<size_t> offsets;
+    for (size_t n = 1 + rng() % 12; n > 0; --n) {
+      text += std::string(rng() % 70, rng() % 2 ? ' ' : '\n');
+      std::string r = "{";
+      r.append(rng() % 64, ' ');
+      r += "\"k\": " + str() + ", \"v\": [" + str() + ", [[" + str() + "]], {}]}";
+      offsets.push_back(text.size());
+      want.push_back(r);
+      text += r + ",";
+    }
+    text.back() = ']';
+    text += std::string(rng() % 3, '\n');
+    const Got g = read_all(text);
+    ASSERT_EQ(g.records.size(), want.size()) << "seed " << seed;
+    for (size_t i = 0; i < want.size(); ++i) {
+      ASSERT_EQ(g.records[i], want[i]) << "seed " << seed << " record " << i;
+      ASSERT_EQ(g.pos[i].byte_offset, offsets[i]) << "seed " << seed << " record " << i;
+      ASSERT_EQ(g.pos[i].line, 1 + static_cast<uint64_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(offsets[i]), '\n')));
+    }
+    records += want.size();
+  }
+  EXPECT_GT(records, 2000u);
+}
+
+// An unclosed string is reported at the same byte whether the scan is in a 64-byte block or
+// in the last bytes of the file: at a trailing backslash, the backslash.
+TEST(RecordStream, UnclosedStringAtTheBackslashInAndOutOfBlocks) {
+  for (size_t pad : {0, 5, 60, 61, 62, 63, 64, 100, 127, 128}) {
+    const std::string text = "[{\"a\": \"" + std::string(pad, 'x') + "\\";
+    try {
+      read_all(text);
+      ADD_FAILURE() << "no error, pad " << pad;
+    } catch (const Error& e) {
+      const std::string m = e.what();
+      EXPECT_NE(m.find("a string is not closed at byte " + std::to_string(text.size() - 1)), std::string::npos)
+          << "pad " << pad << ": " << m;
+    }
   }
 }
 
