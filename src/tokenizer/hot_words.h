@@ -141,9 +141,13 @@ class HotWords {
     const size_t n = w.size();  // 1..15
     std::memcpy(&k0, w.data(), 8);
     std::memcpy(&k1, w.data() + 8, 8);
-    // Keep bytes [0, n) (shift counts stay under 64).
-    const uint64_t m0 = n >= 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * (n & 7))) - 1;
-    const uint64_t m1 = n <= 8 ? 0 : (uint64_t{1} << (8 * (n - 8))) - 1;
+    // Keep bytes [0, n): the masks are loads from a run of 0xFF bytes then zeros, with no
+    // branch on the length (which a branch predicted wrong for one word in five).
+    alignas(32) static constexpr uint8_t kOnes[32] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+                                                      0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+    uint64_t m0, m1;
+    std::memcpy(&m0, kOnes + 16 - n, 8);
+    std::memcpy(&m1, kOnes + 24 - n, 8);
     k0 &= m0;
     k1 &= m1;
   }
