@@ -191,6 +191,7 @@ Compiler::Compiler(const tok::Tokenizer& tokenizer, const chat::Template& tmpl, 
     }
   }
   vocab_size_ = tok_.vocab_size();
+  for (const chat::Role r : opts_.roles) role_trained_[static_cast<int>(r)] = true;
 }
 
 bool Compiler::render(const chat::Conversation& c, Rendered& out, Problem& problem) const {
@@ -202,7 +203,7 @@ bool Compiler::render(const chat::Conversation& c, Rendered& out, Problem& probl
 bool Compiler::segment_trained(const Segment& g, int32_t last_turn_of_role[3]) const {
   if (g.kind == SegmentKind::image) return false;
   if (opts_.train_on_prompt) return true;
-  if (!opts_.roles.count(g.role)) return false;
+  if (!role_trained_[static_cast<int>(g.role)]) return false;
   if (opts_.last_turn_only && g.turn >= 0 && g.turn != last_turn_of_role[static_cast<int>(g.role)]) return false;
   switch (g.kind) {
     case SegmentKind::system:

@@ -113,6 +113,7 @@ class Compiler {
   const chat::LlavaLabels* llava_labels_ = nullptr;  // what --labels llava|llava-next trains, else null
   std::vector<uint32_t> everywhere_ids_;
   size_t vocab_size_ = 0;
+  bool role_trained_[3] = {};  // opts_.roles by Role (looked up per segment)
 };
 
 }  // namespace tokalign::compile
