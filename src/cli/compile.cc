@@ -1,6 +1,7 @@
 // tokalign compile: a conversation dataset -> token ids, labels and image slots, verified.
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <future>
@@ -198,6 +199,8 @@ int run(CompileArgs& a) {
     return 2;
   };
   CompileSetup& s = a.setup;
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point t_start = Clock::now();
   if (a.out.empty() && !s.slow) return usage("--out is required");
   if (int rc = s.prepare("compile", a.with_segments, a.debug >= 0)) return rc;
   if (!a.quarantine.empty() && a.format != "jsonl")
@@ -218,6 +221,7 @@ int run(CompileArgs& a) {
   // The manifest hashes the input (and tokenizer files): a second pass over the input, run
   // beside the compile rather than after it.
   std::future<shard::RunInfo> info_later = std::async(std::launch::async, [&s] { return run_info(s); });
+  const Clock::time_point t_records = Clock::now();
   s.for_each([&](const CompileSetup::Record& r) {
     progress.tick(r.pos.byte_offset, !r.ok);
     if (a.debug >= 0 && (!r.ok || shown < a.debug)) {
@@ -229,9 +233,17 @@ int run(CompileArgs& a) {
     return deliver(*w, r, a.strict, rc);
   });
   progress.done();
+  const Clock::time_point t_finish = Clock::now();
   const shard::RunInfo info = info_later.get();
   if (rc) return rc;
   w->finish(info);
+  if (std::getenv("TOKALIGN_PIPELINE_STATS")) {
+    auto secs = [](Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); };
+    std::fprintf(stderr,
+                 "tokalign compile: setup %.3f s (tokenizer, template, output folder), records %.3f s, finish %.3f s "
+                 "(the input's hash, the shard's files closed and synced, its manifest)\n",
+                 secs(t_start, t_records), secs(t_records, t_finish), secs(t_finish, Clock::now()));
+  }
 
   const shard::Counts& c = w->counts();
   print_counts(c);

@@ -164,6 +164,11 @@ uint64_t CompileSetup::for_each(const std::function<bool(const Record&)>& fn,
                                            [&](compile::PipelineItem& it) {
                                              return fn(Record{it.conv, it.pos, it.ok, it.sample, it.problem});
                                            });
+  if (want_stats && stats.threads == 1)
+    std::fprintf(stderr,
+                 "tokalign compile: pipeline on 1 thread: reading and splitting %.3f s, parsing and compiling %.3f s, "
+                 "handing on %.3f s\n",
+                 stats.reader_cpu, stats.workers_cpu, stats.sink_cpu);
   if (want_stats && stats.threads > 1)
     std::fprintf(stderr,
                  "tokalign compile: pipeline on %zu threads: reader %.3f s CPU, %.3f s waiting for room; workers %.3f s "

@@ -41,7 +41,7 @@ struct PipelineOptions {
   // Records (by 0-based input index) to compile; the others are read past without parsing
   // and never reach the sink (resuming, --shard I/N). Empty: every record.
   std::function<bool(uint64_t index)> wanted;
-  PipelineStats* stats = nullptr;  // filled when given (with more than one thread)
+  PipelineStats* stats = nullptr;  // filled when given (on one thread: each stage's wall time on it, no waits)
 };
 
 // Reads every record of `records` (the reader thread), parses and compiles it (worker

@@ -57,7 +57,14 @@ TEST(Pipeline, SameItemsInInputOrderForAnyThreadCount) {
   const std::string text = dataset(1000);
   PipelineOptions one;
   one.threads = 1;
+  PipelineStats one_stats;
+  one.stats = &one_stats;
   const std::vector<Seen> a = run(text, c, one);
+  // On one thread each stage's time: compiling 1,000 records takes longer than splitting them.
+  EXPECT_EQ(one_stats.threads, 1u);
+  EXPECT_GT(one_stats.reader_cpu, 0.0);
+  EXPECT_GT(one_stats.sink_cpu, 0.0);
+  EXPECT_GT(one_stats.workers_cpu, one_stats.reader_cpu);
   ASSERT_EQ(a.size(), 1000u);
   size_t quarantined = 0;
   for (size_t i = 0; i < a.size(); ++i) {
