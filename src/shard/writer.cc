@@ -165,7 +165,7 @@ class OutFile {
     bg_error_ = bg_->error;
     return !bg_error_.empty();
   }
-  static constexpr size_t kWriteback = 16 << 20;
+  static constexpr size_t kWriteback = 4 << 20;
   uint64_t synced_ = 0, unsynced_ = 0;  // bytes handed to start_writeback, and since the last hint
   std::string buf_;
   std::unique_ptr<Background> bg_;
@@ -305,9 +305,25 @@ class ShardWriter : public SampleWriter {
       if (std::remove(final_path("manifest.json").c_str()) != 0)
         throw Error(final_path("manifest.json") + ": cannot remove: " + std::strerror(errno));
     }
+    // Data files of an earlier shard here (no manifest vouches for them any more) are moved
+    // aside now and deleted on a thread of their own while this run compiles: renaming the
+    // new files over them at the end would free their blocks and cached pages then, some
+    // 10 ms per 40 MB on the critical path of a rerun.
+    std::vector<std::string> aside;
+    for (const char* n : kFiles) {
+      const std::string old = final_path(n) + ".old";
+      // (One left by a run killed while it deleted is deleted too.)
+      if (std::rename(final_path(n).c_str(), old.c_str()) == 0 || fs::exists(old)) aside.push_back(old);
+    }
+    if (!aside.empty())
+      cleanup_ = std::thread([aside] {
+        pthread_setname_np(pthread_self(), "tokalign-clean");
+        for (const std::string& f : aside) std::remove(f.c_str());
+      });
     for (const char* n : kFiles) files_.emplace_back(std::make_unique<OutFile>(tmp(n), false, true));
   }
   ~ShardWriter() override {
+    if (cleanup_.joinable()) cleanup_.join();
     if (finished_) return;
     files_.clear();  // close, then remove what an unfinished run wrote
     for (const char* n : kFiles) std::remove(tmp(n).c_str());
@@ -366,6 +382,7 @@ class ShardWriter : public SampleWriter {
       }
     }
     if (error) std::rethrow_exception(error);
+    if (cleanup_.joinable()) cleanup_.join();
     std::string files = "{";
     for (size_t i = 0; i < files_.size(); ++i) {
       rename(tmp(kFiles[i]), final_path(kFiles[i]));
@@ -417,6 +434,7 @@ class ShardWriter : public SampleWriter {
     }
   }
 
+  std::thread cleanup_;  // deletes an earlier shard's data files (constructor)
   std::string dir_;
   bool finished_ = false;
   std::vector<std::unique_ptr<OutFile>> files_;

@@ -71,6 +71,37 @@ TEST(ShardWriter, ManyBuffersReadBackInOrderWithTheManifestsHashes) {
   fs::remove_all(dir);
 }
 
+// --overwrite: the earlier shard's data files are moved aside at the start and deleted while
+// the run goes on; the folder ends with the new shard only (no ".old" file, including one a
+// run killed while deleting left behind), and a run that fails leaves no manifest.
+TEST(ShardWriter, OverwriteLeavesOnlyTheNewShard) {
+  const fs::path dir = temp_dir("overwrite");
+  auto write = [&](size_t n, size_t from) {
+    auto w = make_shard_writer(dir.string(), true);
+    for (size_t i = 0; i < n; ++i) w->write(sample(from + i));
+    w->finish(RunInfo{"{}", "{}", "{}", "[]", ""});
+  };
+  write(3000, 0);
+  write(2000, 100);  // over a shard
+  // As a run killed while deleting leaves the folder: no manifest, a data file only aside.
+  fs::remove(dir / "manifest.json");
+  fs::rename(dir / "samples.bin", dir / "samples.bin.old");
+  write(40, 5000);
+  ShardReader r(dir.string());
+  ASSERT_EQ(r.size(), 40u);
+  EXPECT_EQ(r.get(39).input_ids, sample(5039).input_ids);
+  for (const auto& e : fs::directory_iterator(dir))
+    EXPECT_NE(e.path().extension(), ".old") << e.path() << " was left behind";
+  {
+    auto w = make_shard_writer(dir.string(), true);
+    w->write(sample(1));
+  }  // no finish: a run that stopped
+  EXPECT_FALSE(fs::exists(dir / "manifest.json"));
+  for (const auto& e : fs::directory_iterator(dir))
+    EXPECT_NE(e.path().extension(), ".old") << e.path() << " was left behind";
+  fs::remove_all(dir);
+}
+
 TEST(ShardWriter, AFullDiskIsAnErrorNamingTheFile) {
   if (!fs::exists("/dev/full")) GTEST_SKIP() << "no /dev/full";
   const fs::path dir = temp_dir("full");
