@@ -461,10 +461,22 @@ void BpeModel::merge_symbols_scan(std::vector<Symbol>& s) const {
   while (n > 1) {
     const size_t pairs = n - 1;
     uint32_t br = UINT32_MAX;
-    for (size_t i = 0; i < pairs; ++i) br = std::min(br, rank[i]);
-    if (br == UINT32_MAX) break;
     size_t best = 0;
-    while (rank[best] != br) ++best;
+    if (pairs <= 32) {
+      // A word's few pairs: the first lowest rank in one pass, with conditional moves (two
+      // loops, a minimum then a search, ended at two branches predicted wrong).
+      br = rank[0];
+      for (size_t i = 1; i < pairs; ++i) {
+        const bool lower = rank[i] < br;
+        br = lower ? rank[i] : br;
+        best = lower ? i : best;
+      }
+      if (br == UINT32_MAX) break;
+    } else {
+      for (size_t i = 0; i < pairs; ++i) br = std::min(br, rank[i]);
+      if (br == UINT32_MAX) break;
+      while (rank[best] != br) ++best;
+    }
     id[best] = nid[best];
     len[best] += len[best + 1];
     // Close the gap: entries past best + 1 move one left (rank and nid past n - 2 are unused).
