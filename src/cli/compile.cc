@@ -125,7 +125,8 @@ int run_parted(CompileArgs& a) {
   std::error_code ec;
   if (fs::exists(dir / "manifest.json") && !a.overwrite)
     throw Error(a.out + ": already holds a single shard (manifest.json); pass --overwrite to replace it");
-  if (a.overwrite) shard::clear_output(a.out);
+  // --overwrite: the earlier output is deleted beside the run (waited for when it ends).
+  const shard::BackgroundRemoval old_output = a.overwrite ? shard::clear_output(a.out) : shard::BackgroundRemoval{};
   fs::create_directories(dir, ec);
   if (ec) throw Error(a.out + ": cannot create the output folder: " + ec.message());
 
