@@ -1,5 +1,6 @@
 #include "shard/parts.h"
 
+#include <pthread.h>
 #include <simdjson.h>
 #include <unistd.h>
 
@@ -225,6 +226,7 @@ BackgroundRemoval clear_output(const std::string& dir) {
   if (fs::exists(trash)) gone.push_back(trash);
   if (!gone.empty())
     r.thread_ = std::thread([gone] {
+      pthread_setname_np(pthread_self(), "tokalign-clean");
       std::error_code ignored;
       for (const fs::path& p : gone) fs::remove_all(p, ignored);
     });
