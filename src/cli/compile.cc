@@ -17,6 +17,7 @@
 #include "shard/parts.h"
 #include "shard/writer.h"
 #include "util/error.h"
+#include "util/file.h"
 #include "util/json_write.h"
 #include "util/sha256.h"
 
@@ -126,7 +127,7 @@ int run_parted(CompileArgs& a) {
   if (fs::exists(dir / "manifest.json") && !a.overwrite)
     throw Error(a.out + ": already holds a single shard (manifest.json); pass --overwrite to replace it");
   // --overwrite: the earlier output is deleted beside the run (waited for when it ends).
-  const shard::BackgroundRemoval old_output = a.overwrite ? shard::clear_output(a.out) : shard::BackgroundRemoval{};
+  const BackgroundRemoval old_output = a.overwrite ? shard::clear_output(a.out) : BackgroundRemoval{};
   fs::create_directories(dir, ec);
   if (ec) throw Error(a.out + ": cannot create the output folder: " + ec.message());
 

@@ -1,6 +1,5 @@
 #include "shard/parts.h"
 
-#include <pthread.h>
 #include <simdjson.h>
 #include <unistd.h>
 
@@ -8,7 +7,6 @@
 #include <filesystem>
 #include <fstream>
 #include <system_error>
-#include <thread>
 
 #include "util/error.h"
 #include "util/file.h"
@@ -191,31 +189,27 @@ void remove_unfinished_parts(const std::string& dir, uint64_t slice, uint64_t sl
   }
 }
 
-BackgroundRemoval::~BackgroundRemoval() {
-  if (thread_.joinable()) thread_.join();
-}
-
 BackgroundRemoval clear_output(const std::string& dir) {
-  BackgroundRemoval r;
   std::error_code ec;
-  if (!fs::is_directory(dir, ec)) return r;
+  if (!fs::is_directory(dir, ec)) return {};
   // What is ours goes into a hidden folder first (renames: the folder is clear at once), and
   // that folder is deleted on a thread while the run goes on: a previous run's gigabytes of
   // parts took a second to delete before the first record. Folders a killed run left are
   // deleted with it.
-  const fs::path trash = fs::path(dir) / (".tokalign-old-" + std::to_string(::getpid()));
+  const std::string kTrash = ".tokalign-old-";
+  const fs::path trash = fs::path(dir) / (kTrash + std::to_string(::getpid()));
   std::vector<fs::path> gone;
   for (const fs::directory_entry& e : fs::directory_iterator(dir)) {
     const std::string n = e.path().filename().string();
+    if (n.rfind(kTrash, 0) == 0) {
+      if (e.path() != trash) gone.push_back(e.path());
+      continue;
+    }
     uint64_t index;
     const bool ours = parse_part_name(n, index) || n == "parts.json" || n.rfind("shard-", 0) == 0 ||
                       n == "manifest.json" || n == "quarantine.jsonl" ||
-                      (n.size() > 4 && n.compare(n.size() - 4, 4, ".bin") == 0) || n.rfind(".tokalign-old-", 0) == 0;
+                      (n.size() > 4 && n.compare(n.size() - 4, 4, ".bin") == 0);
     if (!ours) continue;
-    if (n.rfind(".tokalign-old-", 0) == 0) {
-      gone.push_back(e.path());
-      continue;
-    }
     if (!fs::exists(trash)) fs::create_directory(trash, ec);
     if (!ec) fs::rename(e.path(), trash / n, ec);
     if (ec) {
@@ -224,13 +218,7 @@ BackgroundRemoval clear_output(const std::string& dir) {
     }
   }
   if (fs::exists(trash)) gone.push_back(trash);
-  if (!gone.empty())
-    r.thread_ = std::thread([gone] {
-      pthread_setname_np(pthread_self(), "tokalign-clean");
-      std::error_code ignored;
-      for (const fs::path& p : gone) fs::remove_all(p, ignored);
-    });
-  return r;
+  return BackgroundRemoval(std::move(gone));
 }
 
 std::vector<std::string> check_parts(const std::map<uint64_t, Counts>& parts, uint64_t records, uint64_t part_size) {

@@ -15,10 +15,10 @@
 #include <cstdint>
 #include <map>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "shard/writer.h"
+#include "util/file.h"
 
 namespace tokalign::shard {
 
@@ -41,19 +41,6 @@ std::map<uint64_t, Counts> committed_parts(const std::string& dir, const PartRun
 // Removes the part folders p of `dir` with p % slices == slice that have no manifest
 // (interrupted attempts, to be redone; another slice's may be in progress).
 void remove_unfinished_parts(const std::string& dir, uint64_t slice, uint64_t slices);
-
-// A deletion running on a thread of its own; the destructor waits for it.
-class BackgroundRemoval {
- public:
-  BackgroundRemoval() = default;
-  BackgroundRemoval(BackgroundRemoval&&) = default;
-  BackgroundRemoval& operator=(BackgroundRemoval&&) = delete;
-  ~BackgroundRemoval();
-
- private:
-  friend BackgroundRemoval clear_output(const std::string& dir);
-  std::thread thread_;
-};
 
 // Clears what compile writes to an output folder (a shard or a parted output), for
 // --overwrite: moved into a hidden folder at once, deleted by the returned removal (other

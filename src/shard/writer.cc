@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "util/error.h"
+#include "util/file.h"
 #include "util/json_write.h"
 #include "util/sha256.h"
 
@@ -309,21 +310,17 @@ class ShardWriter : public SampleWriter {
     // aside now and deleted on a thread of their own while this run compiles: renaming the
     // new files over them at the end would free their blocks and cached pages then, some
     // 10 ms per 40 MB on the critical path of a rerun.
-    std::vector<std::string> aside;
+    std::vector<fs::path> aside;
     for (const char* n : kFiles) {
       const std::string old = final_path(n) + ".old";
       // (One left by a run killed while it deleted is deleted too.)
       if (std::rename(final_path(n).c_str(), old.c_str()) == 0 || fs::exists(old)) aside.push_back(old);
     }
-    if (!aside.empty())
-      cleanup_ = std::thread([aside] {
-        pthread_setname_np(pthread_self(), "tokalign-clean");
-        for (const std::string& f : aside) std::remove(f.c_str());
-      });
+    cleanup_ = BackgroundRemoval(std::move(aside));
     for (const char* n : kFiles) files_.emplace_back(std::make_unique<OutFile>(tmp(n), false, true));
   }
   ~ShardWriter() override {
-    if (cleanup_.joinable()) cleanup_.join();
+    cleanup_.wait();
     if (finished_) return;
     files_.clear();  // close, then remove what an unfinished run wrote
     for (const char* n : kFiles) std::remove(tmp(n).c_str());
@@ -382,7 +379,7 @@ class ShardWriter : public SampleWriter {
       }
     }
     if (error) std::rethrow_exception(error);
-    if (cleanup_.joinable()) cleanup_.join();
+    cleanup_.wait();
     std::string files = "{";
     for (size_t i = 0; i < files_.size(); ++i) {
       rename(tmp(kFiles[i]), final_path(kFiles[i]));
@@ -434,7 +431,7 @@ class ShardWriter : public SampleWriter {
     }
   }
 
-  std::thread cleanup_;  // deletes an earlier shard's data files (constructor)
+  BackgroundRemoval cleanup_;  // deletes an earlier shard's data files (constructor)
   std::string dir_;
   bool finished_ = false;
   std::vector<std::unique_ptr<OutFile>> files_;

@@ -5,6 +5,8 @@
 #include <cstring>
 #include <memory>
 
+#include <pthread.h>
+
 #include "util/error.h"
 
 namespace tokalign {
@@ -27,6 +29,21 @@ std::string read_file(const std::string& path) {
   while ((n = std::fread(buf, 1, sizeof buf, f.get())) > 0) out.append(buf, n);
   if (std::ferror(f.get())) throw Error(path + ": read error: " + std::strerror(errno));
   return out;
+}
+
+BackgroundRemoval::BackgroundRemoval(std::vector<std::filesystem::path> paths) {
+  if (paths.empty()) return;
+  thread_ = std::thread([paths = std::move(paths)] {
+    pthread_setname_np(pthread_self(), "tokalign-clean");
+    std::error_code ignored;
+    for (const std::filesystem::path& p : paths) std::filesystem::remove_all(p, ignored);
+  });
+}
+
+BackgroundRemoval& BackgroundRemoval::operator=(BackgroundRemoval&& other) noexcept {
+  wait();
+  thread_ = std::move(other.thread_);
+  return *this;
 }
 
 }  // namespace tokalign
