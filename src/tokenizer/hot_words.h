@@ -20,29 +20,56 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <emmintrin.h>
 #include <memory>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace tokalign::tok {
+
+// Eight token ranges, each a byte start | end << 4, as eight [at + start, at + end) pairs:
+// 2 * kStores of them are written (SSE2: widened and split in registers, where a loop of
+// shifts and masks a token took some 47 instructions a word).
+template <int kStores>
+inline void expand_ranges(uint64_t packed, uint32_t at, std::pair<uint32_t, uint32_t>* out) {
+  static_assert(kStores >= 1 && kStores <= 4);
+  static_assert(sizeof(std::pair<uint32_t, uint32_t>) == 8);
+  const __m128i zero = _mm_setzero_si128();
+  const __m128i w = _mm_unpacklo_epi8(_mm_cvtsi64_si128(static_cast<long long>(packed)), zero);  // 16-bit lanes
+  const __m128i s = _mm_and_si128(w, _mm_set1_epi16(15)), e = _mm_srli_epi16(w, 4);
+  const __m128i lo = _mm_unpacklo_epi16(s, e), hi = _mm_unpackhi_epi16(s, e);  // s0 e0 s1 e1 ...
+  const __m128i base = _mm_set1_epi32(static_cast<int>(at));
+  auto* o = reinterpret_cast<__m128i*>(out);
+  _mm_storeu_si128(o, _mm_add_epi32(_mm_unpacklo_epi16(lo, zero), base));
+  if constexpr (kStores > 1) _mm_storeu_si128(o + 1, _mm_add_epi32(_mm_unpackhi_epi16(lo, zero), base));
+  if constexpr (kStores > 2) _mm_storeu_si128(o + 2, _mm_add_epi32(_mm_unpacklo_epi16(hi, zero), base));
+  if constexpr (kStores > 3) _mm_storeu_si128(o + 3, _mm_add_epi32(_mm_unpackhi_epi16(hi, zero), base));
+}
 
 // One cache line: a word of up to 15 bytes and up to 8 tokens, each token's byte range in
 // the word as two 4-bit numbers.
 struct alignas(64) HotWord {
   uint64_t k0 = 0, k1 = 0;  // the word, zero-padded
   uint32_t ids[8] = {};
-  uint32_t starts = 0, ends = 0;  // token k's range: bits 4k..4k+3 of each
-  uint8_t tag = 0xFF;             // length | flags << 5; 0xFF: empty
+  uint8_t ranges[8] = {};  // start | end << 4
+  uint8_t tag = 0xFF;      // length | flags << 5; 0xFF: empty
   uint8_t n = 0;
-  uint8_t evict_next = 0;         // in a set's first way: the way a new word replaces (the one used less recently)
-  uint32_t start(size_t k) const { return (starts >> (4 * k)) & 15; }
-  uint32_t end(size_t k) const { return (ends >> (4 * k)) & 15; }
+  uint8_t evict_next = 0;  // in a set's first way: the way a new word replaces (the one used less recently)
+  uint32_t start(size_t k) const { return ranges[k] & 15u; }
+  uint32_t end(size_t k) const { return ranges[k] >> 4; }
   size_t count() const { return n; }
   uint32_t id(size_t k) const { return ids[k]; }
   void copy_ids(uint32_t* out) const { std::memcpy(out, ids, sizeof ids); }  // all eight
+  // All eight tokens' ranges, offset by `at` (those past count() are whatever was stored).
+  void copy_ranges(uint32_t at, std::pair<uint32_t, uint32_t>* out) const {
+    uint64_t packed;
+    std::memcpy(&packed, ranges, 8);
+    expand_ranges<4>(packed, at, out);
+  }
 };
 static_assert(sizeof(HotWord) == 64);
 
@@ -66,12 +93,21 @@ struct CompactHotWord {
     _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm_unpacklo_epi16(v, zero));
     _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 4), _mm_unpackhi_epi16(v, zero));
   }
+  // Six ranges, offset by `at` (those past count() are whatever follows): the entry's last
+  // eight bytes end with the five range bytes.
+  void copy_ranges(uint32_t at, std::pair<uint32_t, uint32_t>* out) const {
+    uint64_t tail;
+    std::memcpy(&tail, reinterpret_cast<const char*>(this) + 24, 8);
+    expand_ranges<3>(tail >> 24, at, out);
+  }
 };
 static_assert(sizeof(CompactHotWord) == 32);
+static_assert(offsetof(CompactHotWord, ranges) == 27, "copy_ranges reads the ranges as the entry's last five bytes");
 
 class HotWords {
  public:
-  // kRoom: the ids copy_ids writes (an encoder makes room for as many).
+  // kRoom: the ids copy_ids writes, and at least the ranges copy_ranges writes (an encoder
+  // makes room for as many).
   static constexpr size_t kMaxLen = 15, kMaxTokens = 8, kRoom = 8;
   using Entry = HotWord;
   // A word's place in the table; hit() when the slot holds this word.
@@ -121,11 +157,10 @@ class HotWords {
     s.k1 = p.k1;
     s.tag = p.tag;
     s.n = static_cast<uint8_t>(n);
-    s.starts = s.ends = 0;
+    std::memset(s.ranges, 0, sizeof s.ranges);
     for (size_t k = 0; k < n; ++k) {
       s.ids[k] = ids[k];
-      s.starts |= static_cast<uint32_t>(start[k]) << (4 * k);
-      s.ends |= static_cast<uint32_t>(end[k]) << (4 * k);
+      s.ranges[k] = static_cast<uint8_t>(start[k] | end[k] << 4);
     }
   }
 

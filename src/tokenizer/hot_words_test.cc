@@ -57,6 +57,15 @@ TYPED_TEST(WordTable, StoredWordIsFoundAndOthersAreNot) {
     EXPECT_EQ(h.start(k), start[k]);
     EXPECT_EQ(h.end(k), end[k]);
   }
+  // The ranges widened in registers: each offset by `at`, up to the largest values.
+  for (const uint32_t at : {0u, 1000u, 0xFFFFFF00u}) {
+    std::pair<uint32_t, uint32_t> ranges[TypeParam::kRoom];
+    h.copy_ranges(at, ranges);
+    for (size_t k = 0; k < 5; ++k) {
+      EXPECT_EQ(ranges[k].first, at + start[k]) << k;
+      EXPECT_EQ(ranges[k].second, at + end[k]) << k;
+    }
+  }
   EXPECT_FALSE(table->probe(word, 0).hit());                // other flag
   EXPECT_FALSE(table->probe(word.substr(0, 14), 1).hit());  // a prefix
   std::string other(word);

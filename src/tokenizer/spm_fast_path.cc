@@ -112,38 +112,51 @@ bool SpmFastPath::prepends(std::string_view p, size_t shift) const {
 
 namespace {
 
-// Appends to a vector through a raw pointer: the vector is grown ahead (value-initialized)
-// and cut back to what was written when done, so a word's tokens are plain stores, with one
-// room check per word instead of a capacity check per token.
-template <class T>
-class Tail {
+// Appends tokens to the ids and ranges vectors through raw pointers, in step: both are grown
+// ahead (value-initialized) and cut back to what was written when done, so a word's tokens
+// are plain stores, with one room check per word (one count for both vectors) instead of a
+// capacity check per token.
+class Tails {
  public:
-  Tail(std::vector<T>& v, size_t expect) : v_(v) {
-    const size_t n = v_.size();
-    v_.resize(n + expect);
-    set(n);
+  using Range = std::pair<uint32_t, uint32_t>;
+  Tails(std::vector<uint32_t>& ids, std::vector<Range>& ranges, size_t expect)
+      : ids_(ids), ranges_(ranges), id0_(ids.size()), range0_(ranges.size()) {
+    ids_.resize(id0_ + expect);
+    ranges_.resize(range0_ + expect);
+    set();
   }
-  ~Tail() { v_.resize(static_cast<size_t>(pos - v_.data())); }
-  Tail(const Tail&) = delete;
-  Tail& operator=(const Tail&) = delete;
-  // Room for k more elements past pos.
+  ~Tails() {
+    ids_.resize(id0_ + n_);
+    ranges_.resize(range0_ + n_);
+  }
+  Tails(const Tails&) = delete;
+  Tails& operator=(const Tails&) = delete;
+  // Room for k more tokens.
   void room(size_t k) {
-    if (static_cast<size_t>(end_ - pos) < k) grow(k);
+    if (cap_ - n_ < k) grow(k);
   }
-  T* pos;
+  uint32_t* ids() const { return id_ + n_; }
+  Range* ranges() const { return range_ + n_; }
+  void advance(size_t k) { n_ += k; }
 
  private:
   [[gnu::noinline]] void grow(size_t k) {
-    const size_t n = static_cast<size_t>(pos - v_.data());
-    v_.resize(std::max(2 * v_.size(), n + k));
-    set(n);
+    const size_t want = std::max(2 * cap_, n_ + k);
+    ids_.resize(id0_ + want);
+    ranges_.resize(range0_ + want);
+    set();
   }
-  void set(size_t n) {
-    pos = v_.data() + n;
-    end_ = v_.data() + v_.size();
+  void set() {
+    id_ = ids_.data() + id0_;
+    range_ = ranges_.data() + range0_;
+    cap_ = std::min(ids_.size() - id0_, ranges_.size() - range0_);
   }
-  std::vector<T>& v_;
-  T* end_;
+  std::vector<uint32_t>& ids_;
+  std::vector<Range>& ranges_;
+  size_t id0_, range0_;  // the sizes before
+  uint32_t* id_;
+  Range* range_;
+  size_t n_ = 0, cap_ = 0;  // tokens written, and room for
 };
 
 }  // namespace
@@ -188,8 +201,7 @@ void SpmFastPath::encode_words(std::string_view p, size_t shift, size_t from, Ta
   const bool prepend = prepends(p, shift);
   // About one token per 3.5 bytes of running text; more is grown as needed.
   const size_t expect = p.size() / 2 + Table::kRoom;
-  Tail<uint32_t> id_out(ids, expect);
-  Tail<std::pair<uint32_t, uint32_t>> off_out(offs, expect);
+  Tails out(ids, offs, expect);
 
   // Each word's tokens, with byte ranges in the word's input: from the per-thread table of
   // short input words (flag 1: the piece's first word when it gets the prepended "▁"), else
@@ -203,12 +215,10 @@ void SpmFastPath::encode_words(std::string_view p, size_t shift, size_t from, Ta
     word_offs.clear();
     encode_word(in, first, word_ids, word_offs, at);
     const size_t n = word_ids.size();
-    id_out.room(n);
-    off_out.room(n);
-    std::memcpy(id_out.pos, word_ids.data(), n * sizeof(uint32_t));
-    std::memcpy(static_cast<void*>(off_out.pos), word_offs.data(), n * sizeof(word_offs[0]));
-    id_out.pos += n;
-    off_out.pos += n;
+    out.room(n);
+    std::memcpy(out.ids(), word_ids.data(), n * sizeof(uint32_t));
+    std::memcpy(static_cast<void*>(out.ranges()), word_offs.data(), n * sizeof(word_offs[0]));
+    out.advance(n);
     if (!probe.slot || n > Table::kMaxTokens) return;
     uint8_t start[Table::kMaxTokens], end[Table::kMaxTokens];
     for (size_t k = 0; k < n; ++k) {
@@ -226,14 +236,13 @@ void SpmFastPath::encode_words(std::string_view p, size_t shift, size_t from, Ta
     if (!probe.hit()) return miss(in, first, at, probe);
     const typename Table::Entry& h = *probe.slot;
     const size_t n = h.count();
-    id_out.room(Table::kRoom);
-    off_out.room(Table::kRoom);
-    h.copy_ids(id_out.pos);  // kRoom ids: there is room
-    // Ranges for every token an entry can hold (those past n are overwritten or cut off
-    // later): a fixed count, where a loop of n iterations was a branch predicted wrong.
-    for (size_t k = 0; k < Table::kMaxTokens; ++k) off_out.pos[k] = {at + h.start(k), at + h.end(k)};
-    id_out.pos += n;
-    off_out.pos += n;
+    out.room(Table::kRoom);
+    h.copy_ids(out.ids());  // kRoom ids: there is room
+    // Ranges for every token an entry can hold and a few more (those past n are overwritten
+    // or cut off later): a fixed count, where a loop of n iterations was a branch predicted
+    // wrong.
+    h.copy_ranges(at, out.ranges());
+    out.advance(n);
   };
 
   // The words, each encoded as its end is found: the piece is cut before each space whose

@@ -63,6 +63,7 @@ std::unique_ptr<FlatDecoder> FlatDecoder::compile(const Decoder* chain, const So
       }
     }
     e.size = static_cast<uint32_t>(plan->text_.size() - e.offset);
+    if (t && e.byte < 0 && e.size <= kPad) e.flags |= kPlain;
   }
   plan->text_.append(kPad, '\0');
   return plan;
@@ -165,7 +166,35 @@ bool FlatDecoder::decodes_to(std::span<const uint32_t> ids, bool skip_special_to
     at += n;
     return true;
   };
-  if (!walk(ids, skip_special_tokens, match)) return false;
+  // Plain pieces (nearly every token) in a tight loop: each one 16-byte compare while want
+  // has 16 bytes left and nothing is left to strip, else through match. The walk takes over
+  // at the first byte-fallback token (a run of them decodes as a whole), before which no run
+  // is pending, so it starts where walk would be at that token.
+  const uint8_t look = skip_special_tokens ? (kKnown | kSpecial | kPlain) : (kKnown | kPlain);
+  const Entry* entries = entries_.data();
+  const size_t n_entries = entries_.size();
+  const char* text = text_.data();
+  size_t i = 0;
+  for (; i < ids.size(); ++i) {
+    const uint32_t id = ids[i];
+    if (id >= n_entries) continue;
+    const Entry& e = entries[id];
+    const uint8_t f = e.flags & look;
+    if (f != (kKnown | kPlain)) {
+      if ((f & kKnown) && !(f & (kSpecial | kPlain))) break;  // decoded, not plain: a byte token or a long piece
+      continue;                                               // skipped, as walk skips it
+    }
+    if (strip == 0 && at + kPad <= want.size()) {
+      const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text + e.offset));
+      const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(want.data() + at));
+      const unsigned differ = ~static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(a, b))) & 0xFFFFu;
+      if (differ & ((1u << e.size) - 1)) return false;
+      at += e.size;
+    } else if (!match(text + e.offset, e.size, true)) {
+      return false;
+    }
+  }
+  if (i < ids.size() && !walk(ids.subspan(i), skip_special_tokens, match)) return false;
   // Equal to want, which is valid UTF-8: a byte-level text then needs no repair either.
   return at == want.size();
 }

@@ -58,10 +58,11 @@ class FlatDecoder {
   struct Entry {
     uint32_t offset = 0, size = 0;  // the piece in text_
     int16_t byte = -1;              // byte-fallback value, -1 none
-    uint8_t flags = 0;              // kKnown | kSpecial
+    uint8_t flags = 0;              // kKnown | kSpecial | kPlain
   };
   std::vector<Entry> entries_;
-  static constexpr uint8_t kKnown = 1, kSpecial = 2;
+  // kPlain: a piece of at most kPad bytes, not a byte-fallback token (one compare in decodes_to).
+  static constexpr uint8_t kKnown = 1, kSpecial = 2, kPlain = 4;
   static constexpr size_t kPad = 16;
 };
 
