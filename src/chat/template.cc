@@ -234,6 +234,33 @@ ImagePlacement parse_image_placement(const std::string& name) {
   throw Error("image placement: \"" + name + "\" is not one of llava, llava-next, keep");
 }
 
+namespace {
+// Whether place_images leaves this message's text as it is.
+bool stays(const std::string& content, const std::string& tok, ImagePlacement placement) {
+  if (count_occurrences(content, tok) != 1) return true;  // several stay in place (LLaVA would merge them)
+  // LLaVA-NeXT's preprocess_multimodal leaves a message that starts with <image> as it is.
+  if (placement == ImagePlacement::llava_next && content.compare(0, tok.size(), tok) == 0) return true;
+  // "<image>\n" then a text that strip() keeps whole and that is not empty, or "<image>"
+  // alone: what placing (below) makes of it is the same text.
+  if (content == tok) return true;
+  if (content.size() <= tok.size() + 1 || content.compare(0, tok.size(), tok) != 0 || content[tok.size()] != '\n') return false;
+  const std::string_view rest = std::string_view(content).substr(tok.size() + 1);
+  return py_strip(rest).size() == rest.size();
+}
+}  // namespace
+
+const Conversation& placed(const Conversation& c, Conversation& scratch, ImagePlacement placement) {
+  if (placement == ImagePlacement::keep) return c;
+  const std::string tok = kImageToken;
+  for (const Message& m : c.messages)
+    if (!stays(m.content, tok, placement)) {
+      scratch = c;
+      place_images(scratch, placement);
+      return scratch;
+    }
+  return c;
+}
+
 void place_images(Conversation& c, ImagePlacement placement) {
   if (placement == ImagePlacement::keep) return;
   const std::string tok = kImageToken;

@@ -118,6 +118,10 @@ void append_message_text(Rendered& out, const Template& t, SegmentKind k, Role r
 // Applies placement, trimming and wrapping rules to a copy of the conversation's messages:
 // what LLaVA's preprocess_multimodal does before get_prompt().
 void place_images(Conversation& c, ImagePlacement placement);
+// The conversation as place_images leaves it: `c` itself when placing changes no message
+// (nearly always: LLaVA's data starts the message with "<image>\n" already), else `scratch`,
+// filled with the placed copy (its storage reused from call to call).
+const Conversation& placed(const Conversation& c, Conversation& scratch, ImagePlacement placement);
 
 using unicode::py_strip;  // Python's str.strip()
 

@@ -134,5 +134,35 @@ TEST(Template, ImagePlacementFollowsLlava) {
   EXPECT_EQ(py_strip("\t\n\v\f\r \xE2\x80\x83x y\xE3\x80\x80"), "x y");
 }
 
+// placed() hands back the conversation itself exactly when place_images would change no
+// message, and otherwise the placed copy.
+TEST(Template, PlacedIsPlaceImagesWithoutACopyWhenNothingMoves) {
+  const std::vector<std::string> texts = {
+      "<image>\nDescribe", "<image>\n Describe", "<image>\nDescribe ", "<image>\n", "<image>", "<image>\n\n",
+      "Describe <image>", "<image> Describe", "<image> and <image>", "none", "<image>\n\xC2\xA0x", "<image>\nx\xE3\x80\x80",
+      "\n<image>\nx", "<image>\r\nx", "<image>\nx\n<imag", "",
+  };
+  size_t same = 0, moved = 0;
+  for (const ImagePlacement placement : {ImagePlacement::llava, ImagePlacement::llava_next, ImagePlacement::keep})
+    for (const std::string& a : texts)
+      for (const std::string& b : texts) {
+        Conversation c;
+        c.messages = {{Role::user, a}, {Role::assistant, "ok"}, {Role::user, b}};
+        Conversation want = c;
+        place_images(want, placement);
+        Conversation scratch;
+        const Conversation& got = placed(c, scratch, placement);
+        bool changed = false;
+        for (size_t i = 0; i < c.messages.size(); ++i) {
+          ASSERT_EQ(got.messages[i].content, want.messages[i].content) << a << " | " << b;
+          changed |= want.messages[i].content != c.messages[i].content;
+        }
+        EXPECT_EQ(&got == &c, !changed) << a << " | " << b;
+        (changed ? moved : same) += 1;
+      }
+  EXPECT_GT(same, 100u);
+  EXPECT_GT(moved, 100u);
+}
+
 }  // namespace
 }  // namespace tokalign::chat

@@ -195,9 +195,8 @@ Compiler::Compiler(const tok::Tokenizer& tokenizer, const chat::Template& tmpl, 
 }
 
 bool Compiler::render(const chat::Conversation& c, Rendered& out, Problem& problem) const {
-  chat::Conversation placed = c;
-  chat::place_images(placed, opts_.placement);
-  return wrapped_.render(placed, out, problem);
+  chat::Conversation scratch;
+  return wrapped_.render(chat::placed(c, scratch, opts_.placement), out, problem);
 }
 
 bool Compiler::segment_trained(const Segment& g, int32_t last_turn_of_role[3]) const {
@@ -613,17 +612,18 @@ void Compiler::provenance(const Rendered& r, const Encoded& e, Sample& out) cons
 
 bool Compiler::compile(const chat::Conversation& c, Sample& out, Problem& problem) const {
   // The thread's copy, its storage reused from sample to sample (no allocation per message).
-  thread_local chat::Conversation conv;
-  conv = c;
-  chat::place_images(conv, opts_.placement);
+  // The conversation with its images placed: `c` itself unless placing changes it (then the
+  // thread's copy, its storage reused from sample to sample), or turns are dropped below.
+  thread_local chat::Conversation scratch;
+  const chat::Conversation* conv = &chat::placed(c, scratch, opts_.placement);
   out.clear();
   out.id = c.id;
   // With a vision policy, every image's size from its header and its count.
   std::vector<ImageSlot> info;
   if (opts_.vision) {
-    for (size_t k = 0; k < conv.images.size(); ++k) {
+    for (size_t k = 0; k < conv->images.size(); ++k) {
       try {
-        const vision::ImageInfo im = vision::probe_image_file(vision::resolve_image_path(opts_.image_root, conv.images[k]));
+        const vision::ImageInfo im = vision::probe_image_file(vision::resolve_image_path(opts_.image_root, conv->images[k]));
         ImageSlot x;
         x.width = im.width;
         x.height = im.height;
@@ -636,7 +636,7 @@ bool Compiler::compile(const chat::Conversation& c, Sample& out, Problem& proble
   }
   for (;;) {
     thread_local Rendered r;
-    if (!wrapped_.render(conv, r, problem)) return false;
+    if (!wrapped_.render(*conv, r, problem)) return false;
     thread_local Encoded e;
     e.reset();
     e.image_info = info;
@@ -645,17 +645,21 @@ bool Compiler::compile(const chat::Conversation& c, Sample& out, Problem& proble
     const size_t length = Sample::with_images(e.ids.size(), e.images);
     if (opts_.max_len && length > opts_.max_len) {
       // Drop the earliest user/assistant pair (and its images) and try again.
-      const size_t first = !conv.messages.empty() && conv.messages[0].role == Role::system ? 1 : 0;
-      if (conv.messages.size() - first <= 2)
+      const size_t first = !conv->messages.empty() && conv->messages[0].role == Role::system ? 1 : 0;
+      if (conv->messages.size() - first <= 2)
         return fail(problem, "too_long", "messages",
                     std::to_string(length) + " tokens" + (length != e.ids.size() ? " (images counted)" : "") +
                         ", over --max-len " + std::to_string(opts_.max_len) +
                         (out.dropped_turns ? " after dropping " + std::to_string(out.dropped_turns) + " earlier messages"
                                            : std::string()));
+      if (conv != &scratch) {
+        scratch = *conv;
+        conv = &scratch;
+      }
       size_t imgs = 0;
-      for (size_t i = first; i < first + 2; ++i) imgs += chat::count_occurrences(conv.messages[i].content, chat::kImageToken);
-      conv.messages.erase(conv.messages.begin() + static_cast<long>(first), conv.messages.begin() + static_cast<long>(first + 2));
-      conv.images.erase(conv.images.begin(), conv.images.begin() + static_cast<long>(std::min(imgs, conv.images.size())));
+      for (size_t i = first; i < first + 2; ++i) imgs += chat::count_occurrences(scratch.messages[i].content, chat::kImageToken);
+      scratch.messages.erase(scratch.messages.begin() + static_cast<long>(first), scratch.messages.begin() + static_cast<long>(first + 2));
+      scratch.images.erase(scratch.images.begin(), scratch.images.begin() + static_cast<long>(std::min(imgs, scratch.images.size())));
       info.erase(info.begin(), info.begin() + static_cast<long>(std::min(imgs, info.size())));
       out.dropped_turns += 2;
       out.flags |= kTruncated;
