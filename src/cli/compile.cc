@@ -131,9 +131,13 @@ int run_parted(CompileArgs& a) {
   fs::create_directories(dir, ec);
   if (ec) throw Error(a.out + ": cannot create the output folder: " + ec.message());
 
-  const shard::PartRun run{run_info(s), a.part_size ? a.part_size : kDefaultPartSize};
-  const uint64_t K = run.part_size;
-  const std::map<uint64_t, shard::Counts> done = shard::committed_parts(a.out, run);
+  // The run's identity in every part manifest includes the input's hash: a second pass over
+  // the input, run beside the compile. Only a resumed run (committed parts already there)
+  // waits for it first, to check that those parts belong to this run.
+  const uint64_t K = a.part_size ? a.part_size : kDefaultPartSize;
+  const std::shared_future<shard::RunInfo> info_later = std::async(std::launch::async, [&s] { return run_info(s); }).share();
+  std::map<uint64_t, shard::Counts> done;
+  if (!shard::part_folders(a.out).empty()) done = shard::committed_parts(a.out, shard::PartRun{info_later.get(), K});
   shard::remove_unfinished_parts(a.out, slice, slices);
   if (!done.empty()) std::fprintf(stderr, "tokalign compile: resuming: %zu part(s) already in %s\n", done.size(), a.out.c_str());
 
@@ -141,13 +145,26 @@ int run_parted(CompileArgs& a) {
   std::unique_ptr<shard::SampleWriter> w;
   uint64_t current = 0;
   std::vector<uint64_t> written;
+  // Parts written in full wait here for the input's hash, then are committed in order (their
+  // manifests written). A part still waiting when the run dies has no manifest, and is redone
+  // on resume, as any unfinished part. At most kWaiting wait (each holds open files).
+  constexpr size_t kWaiting = 8;
+  std::vector<std::pair<uint64_t, std::unique_ptr<shard::SampleWriter>>> waiting;
+  auto commit_waiting = [&](bool block) {
+    if (waiting.empty()) return;
+    if (!block && info_later.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return;
+    for (auto& [p, pw] : waiting) {
+      shard::RunInfo ri = info_later.get();
+      ri.part_json = shard::part_json(p, K);
+      pw->finish(ri);
+      written.push_back(p);
+    }
+    waiting.clear();
+  };
   auto commit = [&] {
     if (!w) return;
-    shard::RunInfo ri = run.info;
-    ri.part_json = shard::part_json(current, K);
-    w->finish(ri);
-    written.push_back(current);
-    w.reset();
+    waiting.emplace_back(current, std::move(w));
+    commit_waiting(waiting.size() >= kWaiting);
   };
   int rc = 0;
   const uint64_t records = s.for_each(
@@ -166,9 +183,12 @@ int run_parted(CompileArgs& a) {
         return p % slices == slice && !done.count(p);
       });
   progress.done();
+  commit_waiting(true);
   if (rc) return rc;  // the unfinished part is left without a manifest: redone next time
   commit();
+  commit_waiting(true);
 
+  const shard::PartRun run{info_later.get(), K};
   const std::map<uint64_t, shard::Counts> all = shard::committed_parts(a.out, run);
   if (slices > 1) shard::write_slice_record(a.out, run, slice, slices, records, written);
   const std::vector<std::string> problems = shard::check_parts(all, records, K);
