@@ -79,6 +79,22 @@ uint32_t first_past(const uint32_t* run_end, uint32_t u, uint32_t end, uint32_t 
   return u;
 }
 
+// The first index in [lo, hi) whose element `past` holds for (it holds for all after it), hi if
+// none: a bisection whose step is a conditional move, where std::partition_point's branch went
+// either way at random (some nine mispredictions a turn).
+template <class T, class Past>
+uint32_t first_where(const T* v, uint32_t lo, uint32_t hi, Past past) {
+  if (lo >= hi) return hi;
+  const T* base = v + lo;
+  size_t len = hi - lo;
+  while (len > 1) {
+    const size_t half = len / 2;
+    base = past(base[half - 1]) ? base : base + half;
+    len -= half;
+  }
+  return static_cast<uint32_t>(base - v) + (past(*base) ? 0 : 1);
+}
+
 }  // namespace
 
 // One sample's working state. Each thread keeps one and reuses its storage from sample to
@@ -462,17 +478,13 @@ bool Compiler::verify(const Rendered& r, Encoded& e, const Sample& s, Problem& p
       uint32_t run_start = 0, run_end = 0;
       size_t runs = 0;
       if (ordered)  // ends never decrease: the first token ending past c0, by bisection
-        first_tok = static_cast<uint32_t>(
-            std::partition_point(toks + first_tok, toks + ch.tok_end, [&](const Encoded::Tok& t) { return t.end <= c0; }) -
-            toks);
+        first_tok = first_where(toks, first_tok, ch.tok_end, [c0](const Encoded::Tok& x) { return x.end > c0; });
       uint32_t t = first_tok;
       if (ordered) {
         // Nearly always the turn's tokens are all labelled and each starts where the one
         // before ends: then they are the span, and the text from the first's start to the last's
         // end is the run (two loops without branches, where the loop below takes each token).
-        const uint32_t last = static_cast<uint32_t>(
-            std::partition_point(toks + first_tok, toks + ch.tok_end, [&](const Encoded::Tok& x) { return x.start < c1; }) -
-            toks);
+        const uint32_t last = first_where(toks, first_tok, ch.tok_end, [c1](const Encoded::Tok& x) { return x.start >= c1; });
         uint32_t broken = 0;
         for (uint32_t u = first_tok; u < last; ++u) broken |= static_cast<uint32_t>(labels[u] == kIgnoreIndex);
         for (uint32_t u = first_tok + 1; u < last; ++u) broken |= static_cast<uint32_t>(toks[u].start != toks[u - 1].end);

@@ -76,6 +76,13 @@ Fault by_sweep(size_t text_size, const Seg* segs, size_t n_segs, const Tok* toks
   for (size_t t = begin; t < end; ++t) {
     if (!labelled(t)) continue;
     const uint32_t a = std::min(static_cast<uint32_t>(toks[t].start), n), b = std::min(static_cast<uint32_t>(toks[t].end), n);
+    // The common case first, with few values live (the loop's others spilled to the stack):
+    // inside the trained segment the token before lay in, and touching the run (a run not
+    // begun has run_start 0, which a token at 0 begins).
+    if (a < b && a >= inside_start && b <= inside_end && a <= run_end) {
+      run_end = std::max(run_end, b);
+      continue;
+    }
     bool hits = false;
     if (a < b) {
       if (a >= inside_start && b <= inside_end) {
