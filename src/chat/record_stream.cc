@@ -1,6 +1,8 @@
 #include "chat/record_stream.h"
 
+#include <algorithm>
 #include <cstring>
+#include <memory>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -54,10 +56,24 @@ RecordStream::RecordStream(FILE* f, std::string name) : f_(f), name_(std::move(n
 
 bool RecordStream::fill() {
   if (eof_) return false;
-  const size_t old = buf_.size();
-  buf_.resize(old + kChunk);
-  const size_t n = std::fread(buf_.data() + old, 1, kChunk, f_);
-  buf_.resize(old + n);
+  // Room for a chunk: where it is short, the bytes before pos_ (consumed) are dropped first, so
+  // that only the part of a record being scanned moves; the buffer grows only for a record
+  // longer than a chunk. Nothing is zero-filled first.
+  if (cap_ - size_ < kChunk && pos_ > 0) {
+    std::memmove(data_.get(), data_.get() + pos_, size_ - pos_);
+    size_ -= pos_;
+    base_ += pos_;
+    pos_ = 0;
+  }
+  if (cap_ - size_ < kChunk) {
+    const size_t cap = std::max(2 * cap_, size_ + kChunk);
+    std::unique_ptr<char[]> grown(new char[cap]);
+    if (size_) std::memcpy(grown.get(), data_.get(), size_);
+    data_ = std::move(grown);
+    cap_ = cap;
+  }
+  const size_t n = std::fread(data_.get() + size_, 1, kChunk, f_);
+  size_ += n;
   if (n == 0) {
     if (std::ferror(f_)) throw Error(name_ + ": read error: " + std::strerror(errno));
     eof_ = true;
@@ -66,29 +82,21 @@ bool RecordStream::fill() {
   return true;
 }
 
-void RecordStream::compact() {
-  if (pos_ < kChunk) return;
-  buf_.erase(0, pos_);
-  base_ += pos_;
-  pos_ = 0;
-}
-
 void RecordStream::fail(const std::string& what, size_t at) const {
   uint64_t line = line_;
-  for (size_t i = pos_; i < at && i < buf_.size(); ++i) line += buf_[i] == '\n';
+  for (size_t i = pos_; i < at && i < size_; ++i) line += data_[i] == '\n';
   throw Error(name_ + ": " + what + " at byte " + std::to_string(abs(at)) + " (line " + std::to_string(line) + ")");
 }
 
 void RecordStream::advance_to(size_t i) {
-  line_ += count_newlines(buf_.data() + pos_, i - pos_);
+  line_ += count_newlines(data_.get() + pos_, i - pos_);
   pos_ = i;
 }
 
 bool RecordStream::skip_space() {
   for (;;) {
-    while (pos_ < buf_.size() && is_space(buf_[pos_])) advance_to(pos_ + 1);
-    if (pos_ < buf_.size()) return true;
-    compact();
+    while (pos_ < size_ && is_space(data_[pos_])) advance_to(pos_ + 1);
+    if (pos_ < size_) return true;
     if (!fill()) return false;
   }
 }
@@ -96,14 +104,14 @@ bool RecordStream::skip_space() {
 bool RecordStream::next(std::string_view& record, SourcePos& pos) {
   if (mode_ == Mode::unknown) {
     // Skip a UTF-8 byte order mark, then look at the first character.
-    while (buf_.size() < 3 && fill()) {
+    while (size_ < 3 && fill()) {
     }
-    if (buf_.compare(0, 3, "\xEF\xBB\xBF") == 0) pos_ = 3;
+    if (buf().substr(0, 3) == "\xEF\xBB\xBF") pos_ = 3;
     if (!skip_space()) {
       mode_ = Mode::done;
       return false;
     }
-    if (buf_[pos_] == '[') {
+    if (data_[pos_] == '[') {
       mode_ = Mode::array;
       advance_to(pos_ + 1);
     } else {
@@ -111,7 +119,6 @@ bool RecordStream::next(std::string_view& record, SourcePos& pos) {
     }
   }
   if (mode_ == Mode::done) return false;
-  compact();
   return mode_ == Mode::array ? next_array(record, pos) : next_line(record, pos);
 }
 
@@ -119,17 +126,17 @@ bool RecordStream::next_line(std::string_view& record, SourcePos& pos) {
   for (;;) {
     size_t nl;
     for (;;) {
-      nl = buf_.find('\n', pos_);
+      nl = buf().find('\n', pos_);
       if (nl != std::string::npos || !fill()) break;
     }
-    const size_t end = nl == std::string::npos ? buf_.size() : nl;
+    const size_t end = nl == std::string::npos ? size_ : nl;
     if (end == pos_ && nl == std::string::npos) {
       mode_ = Mode::done;
       return false;
     }
     size_t a = pos_, b = end;
-    while (a < b && is_space(buf_[a])) ++a;
-    while (b > a && is_space(buf_[b - 1])) --b;
+    while (a < b && is_space(data_[a])) ++a;
+    while (b > a && is_space(data_[b - 1])) --b;
     const uint64_t line = line_;
     if (nl == std::string::npos) {
       pos_ = end;
@@ -138,36 +145,45 @@ bool RecordStream::next_line(std::string_view& record, SourcePos& pos) {
       ++line_;
     }
     if (a == b) continue;  // blank line
-    record = std::string_view(buf_).substr(a, b - a);
+    record = buf().substr(a, b - a);
     pos = SourcePos{name_, line, abs(a), index_++};
     return true;
   }
 }
 
 bool RecordStream::next_array(std::string_view& record, SourcePos& pos) {
-  if (!skip_space()) fail("the JSON array is not closed (missing ']')", buf_.size());
-  if (buf_[pos_] == ']') {
+  if (!skip_space()) fail("the JSON array is not closed (missing ']')", size_);
+  if (data_[pos_] == ']') {
     advance_to(pos_ + 1);
     if (skip_space()) fail("unexpected text after the JSON array", pos_);
     mode_ = Mode::done;
     return false;
   }
   // Scan one element: nesting depth outside strings; it ends at a ',' or ']' at depth 0.
-  const size_t start = pos_;
+  size_t start = pos_;
   size_t i = pos_;
+  // More input; a fill may move the unread bytes to the buffer's front, and i and start with them.
+  auto more = [&] {
+    const uint64_t before = base_;
+    const bool got = fill();
+    const size_t moved = static_cast<size_t>(base_ - before);
+    i -= moved;
+    start -= moved;
+    return got;
+  };
   int depth = 0;
   bool in_string = false;
   for (;;) {
-    if (i >= buf_.size()) {
-      if (!fill()) fail(in_string ? "a string is not closed" : "the JSON array is not closed (missing ']')", i);
+    if (i >= size_) {
+      if (!more()) fail(in_string ? "a string is not closed" : "the JSON array is not closed (missing ']')", i);
       continue;
     }
     if (in_string) {
       // Jump to the string's next quote or backslash (which escapes one char).
-      i = find_quote_or_backslash(buf_.data(), i, buf_.size());
-      if (i == buf_.size()) continue;  // at the end of the buffer: fill and go on
-      if (buf_[i] == '\\') {
-        if (i + 1 >= buf_.size() && !fill()) fail("a string is not closed", i);
+      i = find_quote_or_backslash(data_.get(), i, size_);
+      if (i == size_) continue;  // at the end of the buffer: fill and go on
+      if (data_[i] == '\\') {
+        if (i + 1 >= size_ && !more()) fail("a string is not closed", i);
         i += 2;
         continue;
       }
@@ -175,7 +191,7 @@ bool RecordStream::next_array(std::string_view& record, SourcePos& pos) {
       ++i;
       continue;
     }
-    const char c = buf_[i];
+    const char c = data_[i];
     if (c == '"') {
       in_string = true;
     } else if (c == '{' || c == '[') {
@@ -189,13 +205,13 @@ bool RecordStream::next_array(std::string_view& record, SourcePos& pos) {
     ++i;
   }
   size_t b = i;
-  while (b > start && is_space(buf_[b - 1])) --b;
+  while (b > start && is_space(data_[b - 1])) --b;
   if (b == start) fail("empty element in the JSON array", start);
   const uint64_t line = line_;
-  record = std::string_view(buf_).substr(start, b - start);
+  record = buf().substr(start, b - start);
   pos = SourcePos{name_, line, abs(start), index_++};
   // Consume the separator; the closing ']' is left for the next call.
-  advance_to(buf_[i] == ',' ? i + 1 : i);
+  advance_to(data_[i] == ',' ? i + 1 : i);
   return true;
 }
 

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -29,8 +30,8 @@ class RecordStream {
 
  private:
   enum class Mode { unknown, array, lines, done };
-  bool fill();  // appends more input to buf_; false at EOF
-  void compact();
+  bool fill();  // appends more input (after dropping the bytes before pos_ when short of room); false at EOF
+  std::string_view buf() const { return {data_.get(), size_}; }
   [[noreturn]] void fail(const std::string& what, size_t at) const;
   uint64_t abs(size_t i) const { return base_ + i; }
   void advance_to(size_t i);  // moves pos_ to i, counting newlines
@@ -40,10 +41,11 @@ class RecordStream {
 
   FILE* f_;
   std::string name_;
-  std::string buf_;
-  size_t pos_ = 0;      // next unread byte in buf_
-  uint64_t base_ = 0;   // file offset of buf_[0]
-  uint64_t line_ = 1;   // line of buf_[pos_]
+  std::unique_ptr<char[]> data_;  // the input read, size_ bytes of cap_
+  size_t size_ = 0, cap_ = 0;
+  size_t pos_ = 0;      // next unread byte in data_
+  uint64_t base_ = 0;   // file offset of data_[0]
+  uint64_t line_ = 1;   // line of data_[pos_]
   uint64_t index_ = 0;  // records returned so far
   bool eof_ = false;
   Mode mode_ = Mode::unknown;

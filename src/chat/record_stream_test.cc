@@ -57,6 +57,32 @@ TEST(RecordStream, JsonLinesSkipBlankLinesAndKeepLineNumbers) {
   EXPECT_EQ(g.records[2], "{\"c\":3}");
 }
 
+// JSON Lines over several read chunks (the reader drops what it consumed to make room): each
+// line, its line number and byte offset come back as written, a line of 3 MiB too.
+TEST(RecordStream, JsonLinesAcrossReadChunks) {
+  std::mt19937 rng(4);
+  std::string text;
+  std::vector<std::string> want;
+  std::vector<size_t> offsets, lines;
+  size_t line = 1;
+  while (text.size() < (6u << 20)) {
+    for (size_t k = rng() % 3; k > 0; --k, ++line) text += rng() % 2 ? "\n" : "  \n";  // blank lines
+    const size_t len = rng() % 200 == 0 ? (3u << 20) : rng() % 3000;
+    const std::string r = "{\"v\": \"" + std::string(len, static_cast<char>('a' + rng() % 26)) + "\"}";
+    offsets.push_back(text.size());
+    lines.push_back(line++);
+    want.push_back(r);
+    text += r + (rng() % 5 == 0 ? "\r\n" : "\n");
+  }
+  const Got g = read_all(text);
+  ASSERT_EQ(g.records.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) {
+    ASSERT_EQ(g.records[i], want[i]) << i;
+    ASSERT_EQ(g.pos[i].byte_offset, offsets[i]) << i;
+    ASSERT_EQ(g.pos[i].line, lines[i]) << i;
+  }
+}
+
 TEST(RecordStream, EmptyInputsHaveNoRecords) {
   EXPECT_TRUE(read_all("").records.empty());
   EXPECT_TRUE(read_all("[]").records.empty());
