@@ -86,25 +86,44 @@ TEST(Coverage, ATokenAcrossTheBoundaryCoversBothSides) {
   EXPECT_FALSE(run(c, false));
 }
 
-// Random chunks with tokens in text order: the sweep finds what the byte marks find.
-TEST(Coverage, SweepAgreesWithBytesOnRandomOrderedChunks) {
-  std::mt19937 rng(7);
+// 20,000 random cases from make(below) (below(n): a random number under n) in text order: the
+// sweep finds what the byte marks find, and the cases reach both outcomes.
+template <class Make>
+void sweep_agrees_with_bytes(uint32_t seed, Make make) {
+  std::mt19937 rng(seed);
   auto below = [&](uint32_t n) { return static_cast<uint32_t>(rng() % n); };
   size_t faults = 0;
   for (int iter = 0; iter < 20000; ++iter) {
+    const Case c = make(below);
+    const Fault a = run(c, true), b = run(c, false);
+    faults += b.kind != Fault::none;
+    ASSERT_EQ(show(a), show(b)) << "iteration " << iter;
+  }
+  EXPECT_GT(faults, 1000u);
+  EXPECT_LT(faults, 19000u);
+}
+
+// Consecutive segments of len() bytes each, trained where trained() says; sets the text size.
+template <class Len, class Trained>
+void add_segments(Case& c, uint32_t n, Len len, Trained trained) {
+  uint32_t at = 0;
+  for (uint32_t s = 0; s < n; ++s) {
+    const uint32_t l = len();
+    c.segs.push_back({at, at + l, trained()});
+    at += l;
+  }
+  c.text = at;
+}
+
+// Short random chunks: empty segments and tokens, tokens sharing a range (byte fallback) or
+// reaching past the text, random labels.
+TEST(Coverage, SweepAgreesWithBytesOnRandomOrderedChunks) {
+  sweep_agrees_with_bytes(7, [](auto& below) {
     Case c;
-    uint32_t at = 0;
-    const uint32_t n_segs = 1 + below(6);
-    for (uint32_t s = 0; s < n_segs; ++s) {
-      const uint32_t len = below(5);  // empty segments too
-      c.segs.push_back({at, at + len, below(2) == 0});
-      at += len;
-    }
-    c.text = at;
-    // Tokens: starts and ends never decreasing, some empty, some sharing a range (byte
-    // fallback), some reaching past the text.
+    add_segments(c, 1 + below(6), [&] { return below(5); }, [&] { return below(2) == 0; });
+    // Tokens: starts and ends never decreasing.
     uint32_t start = 0;
-    while (start < at + 1 && c.toks.size() < 12) {
+    while (start < c.text + 1 && c.toks.size() < 12) {
       const uint32_t len = below(4);
       c.toks.push_back({start, start + len});
       if (below(5) == 0) c.toks.push_back({start, start + len});
@@ -114,44 +133,29 @@ TEST(Coverage, SweepAgreesWithBytesOnRandomOrderedChunks) {
       c.labelled.push_back(below(3) != 0);
       c.exempt.push_back(below(10) == 0);
     }
-    const Fault a = run(c, true), b = run(c, false);
-    faults += b.kind != Fault::none;
-    ASSERT_EQ(show(a), show(b)) << "iteration " << iter;
-  }
-  EXPECT_GT(faults, 1000u);  // the cases reach both outcomes
-  EXPECT_LT(faults, 19000u);
+    return c;
+  });
 }
 
-// Long trained segments holding many tokens, as running text has (the sweep takes such runs
-// eight tokens at a time): still what the byte marks find, with a fault planted anywhere.
+// Long trained segments holding many tokens, as running text has (the sweep takes a token
+// inside the last trained segment and touching the run on a short path of its own): labels as
+// the compiler gives them, then a few faults planted anywhere.
 TEST(Coverage, SweepAgreesWithBytesOnLongRuns) {
-  std::mt19937 rng(11);
-  auto below = [&](uint32_t n) { return static_cast<uint32_t>(rng() % n); };
-  size_t faults = 0;
-  for (int iter = 0; iter < 20000; ++iter) {
+  sweep_agrees_with_bytes(11, [](auto& below) {
     Case c;
-    uint32_t at = 0;
-    const uint32_t n_segs = 1 + below(4);
-    for (uint32_t s = 0; s < n_segs; ++s) {
-      const uint32_t len = below(4) == 0 ? below(3) : 8 + below(80);
-      c.segs.push_back({at, at + len, below(3) != 0});
-      at += len;
-    }
-    c.text = at;
-    uint32_t start = 0;
-    while (start < at) {
+    add_segments(c, 1 + below(4), [&] { return below(4) == 0 ? below(3) : 8 + below(80); }, [&] { return below(3) != 0; });
+    for (uint32_t start = 0; start < c.text;) {
       const uint32_t len = 1 + below(4);
       c.toks.push_back({start, start + len});
       start += len;
     }
-    // Labels as the compiler gives them (a token over trained text), then a few faults: a
-    // token's label flipped, an empty token, a gap or an overlap, a token past the text.
-    for (const Tok& t : c.toks) {
+    for (const Tok& t : c.toks) {  // labelled: over trained text
       bool trained = false;
       for (const Seg& g : c.segs) trained |= g.trained && g.start < t.end && t.start < g.end;
       c.labelled.push_back(trained);
       c.exempt.push_back(false);
     }
+    // Faults: a label flipped, an empty token, a gap or an overlap, a token past the text.
     for (uint32_t k = below(3); k > 0 && !c.toks.empty(); --k) {
       const size_t t = below(static_cast<uint32_t>(c.toks.size()));
       switch (below(5)) {
@@ -162,12 +166,8 @@ TEST(Coverage, SweepAgreesWithBytesOnLongRuns) {
         case 4: c.toks.back().end = c.toks.back().end + 3; break;
       }
     }
-    const Fault a = run(c, true), b = run(c, false);
-    faults += b.kind != Fault::none;
-    ASSERT_EQ(show(a), show(b)) << "iteration " << iter;
-  }
-  EXPECT_GT(faults, 1000u);
-  EXPECT_LT(faults, 19000u);
+    return c;
+  });
 }
 
 }  // namespace
