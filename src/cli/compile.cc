@@ -3,9 +3,11 @@
 
 #include <chrono>
 #include <cstdio>
+#include <deque>
 #include <filesystem>
 #include <future>
 #include <map>
+#include <memory>
 #include <vector>
 #include <string>
 
@@ -145,26 +147,32 @@ int run_parted(CompileArgs& a) {
   std::unique_ptr<shard::SampleWriter> w;
   uint64_t current = 0;
   std::vector<uint64_t> written;
-  // Parts written in full wait here for the input's hash, then are committed in order (their
-  // manifests written). A part still waiting when the run dies has no manifest, and is redone
-  // on resume, as any unfinished part. At most kWaiting wait (each holds open files).
-  constexpr size_t kWaiting = 8;
-  std::vector<std::pair<uint64_t, std::unique_ptr<shard::SampleWriter>>> waiting;
-  auto commit_waiting = [&](bool block) {
-    if (waiting.empty()) return;
-    if (!block && info_later.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return;
-    for (auto& [p, pw] : waiting) {
-      shard::RunInfo ri = info_later.get();
-      ri.part_json = shard::part_json(p, K);
-      pw->finish(ri);
-      written.push_back(p);
-    }
-    waiting.clear();
+  // A part written in full is committed on a thread of its own: its files closed and synced,
+  // then, once the input's hash is ready, its manifest written. The thread that hands samples
+  // on goes straight on to the next part. A part not committed when the run dies has no
+  // manifest, and is redone on resume, as any unfinished part. At most kCommitting parts are
+  // being committed at once (each holds its files' buffers until they are closed).
+  constexpr size_t kCommitting = 8;
+  std::deque<std::pair<uint64_t, std::future<void>>> committing;
+  auto committed_one = [&] {
+    auto [p, done_part] = std::move(committing.front());
+    committing.pop_front();
+    done_part.get();  // rethrows the part's I/O error
+    written.push_back(p);
   };
   auto commit = [&] {
     if (!w) return;
-    waiting.emplace_back(current, std::move(w));
-    commit_waiting(waiting.size() >= kWaiting);
+    if (committing.size() >= kCommitting) committed_one();
+    std::shared_ptr<shard::SampleWriter> part(std::move(w));
+    committing.emplace_back(current, std::async(std::launch::async, [part, p = current, K, info_later] {
+                              part->seal();
+                              shard::RunInfo ri = info_later.get();
+                              ri.part_json = shard::part_json(p, K);
+                              part->finish(ri);
+                            }));
+  };
+  auto commit_all = [&] {
+    while (!committing.empty()) committed_one();
   };
   int rc = 0;
   const uint64_t records = s.for_each(
@@ -183,10 +191,10 @@ int run_parted(CompileArgs& a) {
         return p % slices == slice && !done.count(p);
       });
   progress.done();
-  commit_waiting(true);
+  commit_all();
   if (rc) return rc;  // the unfinished part is left without a manifest: redone next time
   commit();
-  commit_waiting(true);
+  commit_all();
 
   const shard::PartRun run{info_later.get(), K};
   const std::map<uint64_t, shard::Counts> all = shard::committed_parts(a.out, run);

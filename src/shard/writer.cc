@@ -366,8 +366,9 @@ class ShardWriter : public SampleWriter {
     count(q);
     quarantine_file().write(q.to_json() + "\n");
   }
-  void finish(const RunInfo& info) override {
-    // The files are flushed and synced all at once (each sync waits on the disk), then renamed.
+  void seal() override {
+    if (sealed_) return;
+    // The files are flushed and synced all at once (each sync waits on the disk).
     std::vector<std::future<void>> closing;
     for (auto& f : files_) closing.push_back(std::async(std::launch::async, [&f] { f->close(true); }));
     std::exception_ptr error;
@@ -379,6 +380,10 @@ class ShardWriter : public SampleWriter {
       }
     }
     if (error) std::rethrow_exception(error);
+    sealed_ = true;
+  }
+  void finish(const RunInfo& info) override {
+    seal();  // then renamed
     cleanup_.wait();
     std::string files = "{";
     for (size_t i = 0; i < files_.size(); ++i) {
@@ -433,6 +438,7 @@ class ShardWriter : public SampleWriter {
 
   BackgroundRemoval cleanup_;  // deletes an earlier shard's data files (constructor)
   std::string dir_;
+  bool sealed_ = false;    // data files closed and synced
   bool finished_ = false;
   std::vector<std::unique_ptr<OutFile>> files_;
   uint64_t tokens_ = 0, images_ = 0, samples_ = 0;

@@ -43,6 +43,10 @@ class SampleWriter {
   virtual ~SampleWriter() = default;
   virtual void write(const Sample& s) = 0;
   virtual void quarantine(const QuarantineRecord& q) = 0;
+  // Closes the data files (flushed, and synced for a shard): what finish() does first, for a
+  // caller that commits later (a parted run's part waiting for the input's hash). Nothing
+  // more may be written; throws on I/O errors.
+  virtual void seal() {}
   // Writes what comes last (the shard manifest) and closes everything; throws on I/O errors.
   virtual void finish(const RunInfo& info) = 0;
   const Counts& counts() const { return counts_; }

@@ -71,6 +71,32 @@ TEST(ShardWriter, ManyBuffersReadBackInOrderWithTheManifestsHashes) {
   fs::remove_all(dir);
 }
 
+// seal() then finish() (a parted run's part, committed later) writes the same shard as
+// finish() alone; a sealed shard dropped without finish leaves no manifest and no files.
+TEST(ShardWriter, SealThenFinishIsFinish) {
+  const fs::path a = temp_dir("seal-a"), b = temp_dir("seal-b"), c = temp_dir("seal-c");
+  for (const fs::path& dir : {a, b, c}) {
+    auto w = make_shard_writer(dir.string(), false);
+    for (size_t i = 0; i < 1500; ++i) w->write(sample(i));
+    if (dir != a) w->seal();
+    if (dir != c) w->finish(RunInfo{"{}", "{}", "{}", "[]", ""});
+  }
+  size_t files = 0;
+  for (const auto& e : fs::directory_iterator(a)) {
+    const std::string name = e.path().filename().string();
+    std::ifstream fa(e.path(), std::ios::binary), fb(b / name, std::ios::binary);
+    std::stringstream sa, sb;
+    sa << fa.rdbuf();
+    sb << fb.rdbuf();
+    EXPECT_EQ(sa.str(), sb.str()) << name;
+    ++files;
+  }
+  EXPECT_GE(files, 8u);
+  EXPECT_EQ(ShardReader(b.string()).size(), 1500u);
+  EXPECT_TRUE(fs::is_empty(c)) << "a sealed shard that was never finished left files";
+  for (const fs::path& dir : {a, b, c}) fs::remove_all(dir);
+}
+
 // --overwrite: the earlier shard's data files are moved aside at the start and deleted while
 // the run goes on; the folder ends with the new shard only (no ".old" file, including one a
 // run killed while deleting left behind), and a run that fails leaves no manifest.
