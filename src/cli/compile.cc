@@ -162,13 +162,16 @@ int run_parted(CompileArgs& a) {
   };
   auto commit = [&] {
     if (!w) return;
-    if (committing.size() >= kCommitting) committed_one();
-    std::shared_ptr<shard::SampleWriter> part(std::move(w));
-    committing.emplace_back(current, std::async(std::launch::async, [part, p = current, K, info_later] {
+    while (!committing.empty() &&
+           (committing.size() >= kCommitting ||
+            committing.front().second.wait_for(std::chrono::seconds(0)) == std::future_status::ready))
+      committed_one();
+    committing.emplace_back(current, std::async(std::launch::async, [part = std::move(w), p = current, K, info_later]() mutable {
                               part->seal();
                               shard::RunInfo ri = info_later.get();
                               ri.part_json = shard::part_json(p, K);
                               part->finish(ri);
+                              part.reset();  // its memory goes now, not when the future is collected
                             }));
   };
   auto commit_all = [&] {

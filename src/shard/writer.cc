@@ -83,6 +83,10 @@ class OutFile {
       throw Error(path_ + ": write error: " + std::strerror(errno));
     }
     if (owned_) f_ = nullptr;
+    // The buffers go now, not with the object (a parted run's part may wait a while to be
+    // committed).
+    std::string().swap(buf_);
+    if (bg_) std::vector<std::string>().swap(bg_->spare);
     if (bad) throw Error(path_ + ": write error: " + std::strerror(errno));
   }
   uint64_t bytes() const { return bytes_; }
