@@ -7,6 +7,8 @@
 # same on every core (tokalign -j N, LLaVA in N processes, the reference on N threads).
 # With .device/guard/tokalign_prev present (an earlier build, same libraries), every tokalign
 # row is also run with it, next to the current one, so a change is measured in the same run.
+# Every tokalign row and every peer's has the host's stolen time over it (host_steal_s, from
+# /proc/stat): the device is a KVM guest whose speed moves with its neighbours.
 # Expects what compile_job.sh expects.
 set -u
 source "$(dirname "$0")/env.sh"
@@ -22,7 +24,11 @@ g = ".device/guard"
 cmd = [f"{g}/lib/ld-linux-x86-64.so.2", "--library-path", f"{g}/lib", os.environ["BIN"], "compile", "--data", data,
        "-t", os.environ["TOK"], "--template", "llava_v1", "--out", "/tmp/shard", "--overwrite", "-j", threads]
 import resource
+def steal():  # the host's stolen time over all of this machine's CPUs (/proc/stat), in seconds
+    f = open("/proc/stat").readline().split()
+    return int(f[8]) / os.sysconf("SC_CLK_TCK") if len(f) > 8 else 0.0
 r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+st0 = steal()
 t = time.perf_counter()
 p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 s = time.perf_counter() - t
@@ -30,7 +36,8 @@ r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
 # CPU time beside wall time: even -j 1 hashes and writes the shard on background threads.
 cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
 print(json.dumps({"what": f"{os.environ['LABEL']} compile -j {threads} (whole process)", "samples": n,
-                  "seconds": round(s, 3), "cpu_s": round(cpu, 3), "per_s": round(n / s, 1), "rc": p.returncode}))
+                  "seconds": round(s, 3), "cpu_s": round(cpu, 3), "per_s": round(n / s, 1), "rc": p.returncode,
+                  "host_steal_s": round(steal() - st0, 3)}))
 PY
 }
 tk() {  # THREADS: the current build, then the previous one if carried
@@ -38,23 +45,30 @@ tk() {  # THREADS: the current build, then the previous one if carried
   [ -x .device/guard/tokalign_prev ] && tk1 .device/guard/tokalign_prev "tokalign (previous build)" "$1"
   return 0
 }
-B="python3 bench/device/llava_preprocess_bench.py --llava .device/llava --tokenizer $TOK --data /tmp/mix.json --n $N"
+steal_s() { awk '/^cpu /{print $9}' /proc/stat; }
+# A peer's row, followed by a row of the host's stolen time during it (a noisy host shows
+# there: a KVM guest's /proc/stat counts the time the host ran something else).
+peer() {
+  local s0=$(steal_s)
+  python3 bench/device/llava_preprocess_bench.py --llava .device/llava --tokenizer $TOK --data /tmp/mix.json --n $N "$@" >> $R 2>> $OUT/percore.err
+  echo "{\"what\": \"host steal during the row above\", \"host_steal_s\": $(awk -v a=$s0 -v b=$(steal_s) -v hz=$(getconf CLK_TCK) 'BEGIN{printf "%.3f", (b - a) / hz}')}" >> $R
+}
 tk 1  # warms the tokenizer cache; every row is kept
 for r in 1 2 3; do
   tk 1
-  $B --hf-threads 1 >> $R 2>> $OUT/percore.err
+  peer --hf-threads 1
 done
 tk 1
 # LLaVA's one-process time moved from 61 to 88 s between runs of this job on one host:
 # LLAVA_RUNS of them, each followed by tokalign's, give a ratio per pair and a median.
 for r in $(seq ${LLAVA_RUNS:-3}); do
-  $B --llava-tokenizer slow --procs 1 >> $R 2>> $OUT/percore.err
+  peer --llava-tokenizer slow --procs 1
   tk 1
 done
 for r in 1 2 3; do
   tk $CORES
-  $B --hf-threads $CORES >> $R 2>> $OUT/percore.err
+  peer --hf-threads $CORES
 done
-$B --llava-tokenizer slow --procs $CORES >> $R 2>> $OUT/percore.err
+peer --llava-tokenizer slow --procs $CORES
 tk $CORES
 cat $R
