@@ -449,6 +449,11 @@ bool Compiler::verify(const Rendered& r, Encoded& e, const Sample& s, Problem& p
   }
 
   // Decoding each trained assistant turn gives back its text (and end-of-turn).
+  // The decoded text is the expected one, or that without a leading space (a decoder's Strip
+  // drops it), compared in place as the pieces come; false sends the caller to decode.
+  auto decodes_to = [&](std::span<const uint32_t> span, std::string_view want) {
+    return tok_.decodes_to(span, want) || (!want.empty() && want[0] == ' ' && tok_.decodes_to(span, want.substr(1)));
+  };
   for (size_t k = 0; k < e.n_chunks; ++k) {
     const Encoded::Chunk& ch = e.chunks()[k];
     // Tokens in text order (starts and ends never decreasing, as nearly always) let each
@@ -477,10 +482,10 @@ bool Compiler::verify(const Rendered& r, Encoded& e, const Sample& s, Problem& p
       // with more, each is appended to e.expected as the next begins.
       uint32_t run_start = 0, run_end = 0;
       size_t runs = 0;
-      if (ordered)  // ends never decrease: the first token ending past c0, by bisection
-        first_tok = first_where(toks, first_tok, ch.tok_end, [c0](const Encoded::Tok& x) { return x.end > c0; });
       uint32_t t = first_tok;
       if (ordered) {
+        // Ends never decrease: the first token ending past c0, by bisection.
+        t = first_tok = first_where(toks, first_tok, ch.tok_end, [c0](const Encoded::Tok& x) { return x.end > c0; });
         // Nearly always the turn's tokens are all labelled and each starts where the one
         // before ends: then they are the span, and the text from the first's start to the last's
         // end is the run (two loops without branches, where the loop below takes each token).
@@ -492,7 +497,7 @@ bool Compiler::verify(const Rendered& r, Encoded& e, const Sample& s, Problem& p
           const std::span<const uint32_t> span(reinterpret_cast<const uint32_t*>(ids + first_tok), last - first_tok);
           const uint32_t from = toks[first_tok].start, to = toks[last - 1].end;
           const std::string_view want = std::string_view(ch.text).substr(from, to - from);
-          if (tok_.decodes_to(span, want) || (!want.empty() && want[0] == ' ' && tok_.decodes_to(span, want.substr(1)))) {
+          if (decodes_to(span, want)) {
             a = b;
             continue;
           }
@@ -518,11 +523,8 @@ bool Compiler::verify(const Rendered& r, Encoded& e, const Sample& s, Problem& p
       }
       const std::string_view run = std::string_view(ch.text).substr(run_start, run_end - run_start);
       if (runs > 1) e.expected.append(run);
-      // The decoded text is the expected one, or that without a leading space (a decoder's
-      // Strip drops it): first compared in place as the pieces come, else decoded and compared.
-      const std::string_view want = runs > 1 ? std::string_view(e.expected) : run;
-      const bool space = !want.empty() && want[0] == ' ';
-      if (tok_.decodes_to(e.span_ids, want) || (space && tok_.decodes_to(e.span_ids, want.substr(1)))) {
+      // Compared in place first, else decoded and compared.
+      if (decodes_to(e.span_ids, runs > 1 ? std::string_view(e.expected) : run)) {
         a = b;
         continue;
       }
@@ -623,7 +625,6 @@ void Compiler::provenance(const Rendered& r, const Encoded& e, Sample& out) cons
 }
 
 bool Compiler::compile(const chat::Conversation& c, Sample& out, Problem& problem) const {
-  // The thread's copy, its storage reused from sample to sample (no allocation per message).
   // The conversation with its images placed: `c` itself unless placing changes it (then the
   // thread's copy, its storage reused from sample to sample), or turns are dropped below.
   thread_local chat::Conversation scratch;

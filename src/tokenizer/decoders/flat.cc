@@ -9,6 +9,17 @@
 
 namespace tokalign::tok {
 
+namespace {
+// Whether a[0, n) == b[0, n) for n <= 16, in one 16-byte compare: 16 bytes must be readable
+// from each.
+bool same_in_16(const char* a, const char* b, size_t n) {
+  const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a));
+  const __m128i y = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b));
+  const unsigned differ = ~static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, y))) & 0xFFFFu;
+  return (differ & ((1u << n) - 1)) == 0;
+}
+}  // namespace
+
 std::unique_ptr<FlatDecoder> FlatDecoder::compile(const Decoder* chain, const Source& source) {
   if (!chain) return nullptr;
   std::vector<const Decoder*> steps;
@@ -156,10 +167,7 @@ bool FlatDecoder::decodes_to(std::span<const uint32_t> ids, bool skip_special_to
     if (n > want.size() - at) return false;
     if (padded && n <= kPad && at + kPad <= want.size()) {
       // One 16-byte compare: text_ is padded, and want has 16 bytes from `at`.
-      const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s));
-      const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(want.data() + at));
-      const unsigned differ = ~static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(a, b))) & 0xFFFFu;
-      if (differ & ((1u << n) - 1)) return false;
+      if (!same_in_16(s, want.data() + at, n)) return false;
     } else if (std::memcmp(s, want.data() + at, n) != 0) {
       return false;
     }
@@ -185,10 +193,7 @@ bool FlatDecoder::decodes_to(std::span<const uint32_t> ids, bool skip_special_to
       continue;                                               // skipped, as walk skips it
     }
     if (strip == 0 && at + kPad <= want.size()) {
-      const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text + e.offset));
-      const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(want.data() + at));
-      const unsigned differ = ~static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(a, b))) & 0xFFFFu;
-      if (differ & ((1u << e.size) - 1)) return false;
+      if (!same_in_16(text + e.offset, want.data() + at, e.size)) return false;
       at += e.size;
     } else if (!match(text + e.offset, e.size, true)) {
       return false;
