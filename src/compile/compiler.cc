@@ -9,6 +9,7 @@
 
 #include "compile/coverage.h"
 #include "compile/token_checks.h"
+#include "compile/token_ranges.h"
 #include "unicode/categories.h"
 #include "unicode/utf8.h"
 #include "util/error.h"
@@ -305,13 +306,8 @@ void Compiler::encode(const Rendered& r, Encoded& e) const {
     std::memcpy(e.ids.data() + at, src, n * sizeof(uint32_t));
     std::memcpy(static_cast<void*>(e.toks.data() + at), off, n * sizeof(off[0]));
     std::memcpy(e.added.data() + at, mask, n);
-    uint32_t* run_end = e.run_end.data() + at;
-    for (size_t j = 0; j < n; ++j) run_end[j] = (mask[j] != 0) | (off[j].second <= off[j].first) ? UINT32_MAX : off[j].second;
-    // Whether token starts and ends never decrease (as nearly always).
-    uint32_t disorder = 0;
-    for (size_t j = 1; j < n; ++j)
-      disorder |= static_cast<uint32_t>(off[j - 1].first > off[j].first) | static_cast<uint32_t>(off[j - 1].second > off[j].second);
-    ch.ordered = !disorder;
+    // Each token's run end, and whether token starts and ends never decrease (as nearly always).
+    ch.ordered = run_ends(off, mask, n, e.run_end.data() + at);
     if (k + 1 == e.n_chunks) return;
     ImageSlot slot;
     slot.position = static_cast<uint32_t>(e.ids.size());
@@ -488,12 +484,11 @@ bool Compiler::verify(const Rendered& r, Encoded& e, const Sample& s, Problem& p
         t = first_tok = first_where(toks, first_tok, ch.tok_end, [c0](const Encoded::Tok& x) { return x.end > c0; });
         // Nearly always the turn's tokens are all labelled and each starts where the one
         // before ends: then they are the span, and the text from the first's start to the last's
-        // end is the run (two loops without branches, where the loop below takes each token).
+        // end is the run (two passes without branches, where the loop below takes each token).
         const uint32_t last = first_where(toks, first_tok, ch.tok_end, [c1](const Encoded::Tok& x) { return x.start >= c1; });
         uint32_t broken = 0;
         for (uint32_t u = first_tok; u < last; ++u) broken |= static_cast<uint32_t>(labels[u] == kIgnoreIndex);
-        for (uint32_t u = first_tok + 1; u < last; ++u) broken |= static_cast<uint32_t>(toks[u].start != toks[u - 1].end);
-        if (!broken && last > first_tok) {
+        if (!broken && last > first_tok && contiguous(&toks[first_tok].start, last - first_tok)) {
           const std::span<const uint32_t> span(reinterpret_cast<const uint32_t*>(ids + first_tok), last - first_tok);
           const uint32_t from = toks[first_tok].start, to = toks[last - 1].end;
           const std::string_view want = std::string_view(ch.text).substr(from, to - from);

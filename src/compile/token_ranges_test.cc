@@ -1,0 +1,82 @@
+// run_ends and contiguous against the plain loops they replace, on random token ranges: in
+// order, touching, with gaps, empty, decreasing, added tokens, values past 2^31 (the SSE2
+// compares are unsigned ones through a flipped top bit), and every length up to 40 (the
+// four-token steps and the tail).
+#include "compile/token_ranges.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <vector>
+
+namespace tokalign::compile {
+namespace {
+
+std::vector<TokenRange> random_ranges(std::mt19937& rng, size_t n) {
+  std::vector<TokenRange> r(n);
+  const uint32_t base = rng() % 4 == 0 ? 0x7FFFFFF0u + rng() % 32 : rng() % 100;  // about 2^31, or small
+  uint32_t at = base;
+  const int kind = static_cast<int>(rng() % 4);  // 0: contiguous, in order; others: faults now and then
+  for (size_t j = 0; j < n; ++j) {
+    uint32_t start = at, len = 1 + rng() % 5;
+    if (kind && rng() % 8 == 0) start += rng() % 3;                                      // a gap
+    if (kind && rng() % 8 == 0) len = 0;                                                 // empty
+    if (kind && rng() % 10 == 0) start = start > 2 ? start - 1 - rng() % 2 : start;      // backwards
+    if (kind == 3 && rng() % 10 == 0) len = static_cast<uint32_t>(-static_cast<int>(rng() % 3));  // end before start
+    r[j] = {start, start + len};
+    at = r[j].second;
+  }
+  return r;
+}
+
+TEST(TokenRanges, RunEndsAgreeWithThePlainLoops) {
+  std::mt19937 rng(17);
+  size_t disordered = 0;
+  for (int round = 0; round < 20000; ++round) {
+    const size_t n = rng() % 41;
+    const std::vector<TokenRange> r = random_ranges(rng, n);
+    std::vector<uint8_t> added(n);
+    for (auto& a : added) a = rng() % 9 == 0 ? static_cast<uint8_t>(1 + rng() % 255) : 0;
+    std::vector<uint32_t> want(n), got(n, 7);
+    uint32_t disorder = 0;
+    for (size_t j = 0; j < n; ++j) {
+      want[j] = (added[j] != 0) | (r[j].second <= r[j].first) ? UINT32_MAX : r[j].second;
+      if (j) disorder |= (r[j - 1].first > r[j].first) | (r[j - 1].second > r[j].second);
+    }
+    disordered += disorder;
+    ASSERT_EQ(run_ends(r.data(), added.data(), n, got.data()), !disorder) << "round " << round << ", " << n << " tokens";
+    ASSERT_EQ(got, want) << "round " << round;
+  }
+  EXPECT_GT(disordered, 2000u);  // both answers were exercised
+  EXPECT_LT(disordered, 18000u);
+}
+
+TEST(TokenRanges, ContiguousAgreesWithThePlainLoop) {
+  std::mt19937 rng(23);
+  size_t broken = 0;
+  for (int round = 0; round < 20000; ++round) {
+    const size_t n = rng() % 41;
+    const std::vector<TokenRange> r = random_ranges(rng, n);
+    bool want = true;
+    for (size_t j = 1; j < n; ++j) want &= r[j].first == r[j - 1].second;
+    broken += !want;
+    ASSERT_EQ(contiguous(&r.data()->first, n), want) << "round " << round << ", " << n << " tokens";
+  }
+  EXPECT_GT(broken, 2000u);
+  EXPECT_LT(broken, 18000u);
+}
+
+// A single break at each place of a long contiguous run is found (the steps and the tail).
+TEST(TokenRanges, ContiguousFindsABreakAnywhere) {
+  for (size_t n = 2; n < 24; ++n)
+    for (size_t at = 1; at < n; ++at) {
+      std::vector<TokenRange> r(n);
+      for (size_t j = 0; j < n; ++j) r[j] = {static_cast<uint32_t>(3 * j), static_cast<uint32_t>(3 * j + 3)};
+      ASSERT_TRUE(contiguous(&r.data()->first, n));
+      r[at].first += 1;
+      ASSERT_FALSE(contiguous(&r.data()->first, n)) << n << " tokens, break before " << at;
+    }
+}
+
+}  // namespace
+}  // namespace tokalign::compile
