@@ -70,7 +70,7 @@ Template hf_compile_template(const tok::Tokenizer& tokenizer, const ChatTemplate
 }
 
 bool render_hf_segments(const Template& t, const Conversation& c, Rendered& out, Problem& p) {
-  out.segments.clear();
+  out.clear();
   out.images = c.images;
   const std::vector<Message>& msgs = c.messages;
   const size_t n = msgs.size();
@@ -87,7 +87,7 @@ bool render_hf_segments(const Template& t, const Conversation& c, Rendered& out,
   Renderer r{*t.hf, msgs, {}};
   jinja::Rendered full;
   if (!r.run(n, false, full)) return problem(p, "template_refused", "messages", r.error);
-  const std::string& F = full.text;
+  const std::string& F = out.keep(std::move(full.text));  // the segments view it
 
   // Where each message starts in F.
   std::vector<size_t> start(n + 1, 0);
@@ -104,7 +104,7 @@ bool render_hf_segments(const Template& t, const Conversation& c, Rendered& out,
   }
 
   auto emit = [&](SegmentKind k, Role role, int32_t turn, Place place, size_t a, size_t b) {
-    if (b > a) out.segments.push_back(Segment{k, role, turn, place, F.substr(a, b - a)});
+    if (b > a) out.segments.push_back(Segment{k, role, turn, place, std::string_view(F).substr(a, b - a)});
   };
   // The end of a turn: through the last special token in [a, b).
   auto eot_end = [&](size_t a, size_t b) {

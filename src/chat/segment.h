@@ -4,7 +4,9 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "chat/conversation.h"
@@ -31,15 +33,35 @@ struct Segment {
   Role role;       // the message's role (system for prefix and system block)
   int32_t turn;    // index of the message in Conversation::messages; -1 outside any
   Place place;
-  std::string text;
+  // A view: into the conversation's messages, the template's strings, or Rendered::storage
+  // (no copy of every message's text into every sample's segments).
+  std::string_view text;
   // Special tokens are parsed in scaffolding and end-of-turn text, never in content.
   bool parse_special() const { return kind == SegmentKind::scaffolding || kind == SegmentKind::end_of_turn; }
 };
 
-// The rendered prompt: segments plus the images in placeholder order.
+// The rendered prompt: segments plus the images in placeholder order. Its segments view the
+// Conversation and the Template it was rendered from, which must outlive it (and stay
+// unchanged), and text made while rendering (a chat template's output), which it keeps.
 struct Rendered {
   std::vector<Segment> segments;
   std::vector<std::string> images;
+  // Text the segments view that lives nowhere else; a deque, so that keeping more moves none.
+  std::deque<std::string> storage;
+
+  Rendered() = default;
+  Rendered(Rendered&&) = default;
+  Rendered& operator=(Rendered&&) = default;
+  Rendered(const Rendered&) = delete;  // the copy's segments would view the original's storage
+  Rendered& operator=(const Rendered&) = delete;
+
+  const std::string& keep(std::string s) { return storage.emplace_back(std::move(s)); }
+  // Empties it for the next render.
+  void clear() {
+    segments.clear();
+    images.clear();
+    storage.clear();
+  }
   std::string text() const;
 };
 

@@ -213,14 +213,14 @@ Template Template::from_json(std::string_view json, const std::string& src) {
 
 void append_message_text(Rendered& out, const Template& t, SegmentKind k, Role r, int32_t turn, std::string_view text) {
   auto add = [&](SegmentKind kind, std::string_view piece) {
-    if (!piece.empty()) out.segments.push_back(Segment{kind, r, turn, Place::between, std::string(piece)});
+    if (!piece.empty()) out.segments.push_back(Segment{kind, r, turn, Place::between, piece});
   };
   const std::string_view tok = kImageToken;
   size_t from = 0;
   for (size_t at = text.find(tok); at != std::string_view::npos; at = text.find(tok, from)) {
     add(k, text.substr(from, at - from));
     add(SegmentKind::scaffolding, t.image_before);
-    out.segments.push_back(Segment{SegmentKind::image, r, turn, Place::between, std::string(tok)});
+    out.segments.push_back(Segment{SegmentKind::image, r, turn, Place::between, tok});
     add(SegmentKind::scaffolding, t.image_after);
     from = at + tok.size();
   }
@@ -283,10 +283,10 @@ struct Emitter {
   const Template& t;
   void add(SegmentKind k, Role r, int32_t turn, Place p, std::string_view text) {
     if (text.empty()) return;
-    out.segments.push_back(Segment{k, r, turn, p, std::string(text)});
+    out.segments.push_back(Segment{k, r, turn, p, text});
   }
   void content(SegmentKind k, Role r, int32_t turn, std::string_view text) { append_message_text(out, t, k, r, turn, text); }
-  void system_block(const std::string& sys) {
+  void system_block(std::string_view sys) {
     if (sys.empty() && !t.system_if_empty) return;
     for (const FormatPiece& p : t.system_format) {
       if (p.kind == FormatPiece::system) content(SegmentKind::system, Role::system, -1, sys);
@@ -304,11 +304,11 @@ bool problem(Problem& p, std::string reason, std::string field, std::string mess
 
 bool Template::render(const Conversation& c, Rendered& out, Problem& p) const {
   if (hf) return render_hf_segments(*this, c, out, p);
-  out.segments.clear();
+  out.clear();
   out.images = c.images;
   const auto& msgs = c.messages;
   size_t first = 0;
-  std::string sys = system.value_or("");
+  std::string_view sys = system ? std::string_view(*system) : std::string_view();
   if (!msgs.empty() && msgs[0].role == Role::system) {
     if (!system) return problem(p, "system_not_supported", "messages[0]", "template '" + name + "' has no system prompt");
     sys = msgs[0].content;
@@ -344,7 +344,7 @@ bool Template::render(const Conversation& c, Rendered& out, Problem& p) const {
   }
   Emitter e{out, *this};
   e.add(SegmentKind::scaffolding, Role::system, -1, Place::outside, prefix);
-  if (trim_content) sys = std::string(py_strip(sys));
+  if (trim_content) sys = py_strip(sys);
   if (!system_in_first_user) e.system_block(sys);
   bool first_user_done = false;
   for (size_t i = first; i < msgs.size(); ++i) {
@@ -355,10 +355,10 @@ bool Template::render(const Conversation& c, Rendered& out, Problem& p) const {
     if (is_user) first_user_done = true;
     std::string_view text = m.content;
     if (trim_content) text = py_strip(text);
-    std::string images_only;
     if (is_user && user_content_images_only) {
+      std::string images_only;
       for (size_t k = count_occurrences(m.content, kImageToken); k; --k) images_only += kImageToken;
-      text = images_only;
+      text = out.keep(std::move(images_only));
     }
     const SegmentKind kind = is_user ? SegmentKind::user : SegmentKind::assistant;
     Place place = Place::before;

@@ -211,11 +211,6 @@ Compiler::Compiler(const tok::Tokenizer& tokenizer, const chat::Template& tmpl, 
   for (const chat::Role r : opts_.roles) role_trained_[static_cast<int>(r)] = true;
 }
 
-bool Compiler::render(const chat::Conversation& c, Rendered& out, Problem& problem) const {
-  chat::Conversation scratch;
-  return wrapped_.render(chat::placed(c, scratch, opts_.placement), out, problem);
-}
-
 bool Compiler::segment_trained(const Segment& g, int32_t last_turn_of_role[3]) const {
   if (g.kind == SegmentKind::image) return false;
   if (opts_.train_on_prompt) return true;
@@ -675,7 +670,7 @@ bool Compiler::compile(const chat::Conversation& c, Sample& out, Problem& proble
     }
     if (opts_.keep_segments)
       for (const Segment& g : r.segments)
-        out.segments.push_back({chat::segment_kind_name(g.kind), g.text, chat::role_name(g.role), g.turn});
+        out.segments.push_back({chat::segment_kind_name(g.kind), std::string(g.text), chat::role_name(g.role), g.turn});
     out.special_strings = e.special_strings;
     // The sample takes the vectors (and leaves its emptied storage for the next encode).
     out.input_ids.swap(e.ids);

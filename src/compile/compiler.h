@@ -92,10 +92,6 @@ class Compiler {
   // holds the ids and labels, for debugging views.
   bool compile(const chat::Conversation& c, Sample& out, chat::Problem& problem) const;
 
-  // The rendered segments of a conversation as compile() sees them (after image placement),
-  // for debugging views and tests. False with `problem` set as compile() would.
-  bool render(const chat::Conversation& c, chat::Rendered& out, chat::Problem& problem) const;
-
   const Options& options() const { return opts_; }
 
  private:
