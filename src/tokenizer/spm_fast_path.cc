@@ -199,8 +199,9 @@ template <class Table>
 void SpmFastPath::encode_words(std::string_view p, size_t shift, size_t from, Table& hot, std::vector<uint32_t>& ids,
                                Offsets& offs) const {
   const bool prepend = prepends(p, shift);
-  // About one token per 3.5 bytes of running text; more is grown as needed.
-  const size_t expect = p.size() / 2 + Table::kRoom;
+  // Room for one token per 4 bytes (running text has one per 4.4 bytes; what Tails adds is
+  // zero-filled first, so more than that costs every piece); more is grown as needed.
+  const size_t expect = p.size() / 4 + Table::kRoom;
   Tails out(ids, offs, expect);
 
   // Each word's tokens, with byte ranges in the word's input: from the per-thread table of
