@@ -298,11 +298,13 @@ void Compiler::encode(const Rendered& r, Encoded& e) const {
     // Ids, ranges and the added mask are copied whole (Tok is laid out as the offsets are);
     // the loop below, over plain arrays, vectorizes.
     static_assert(sizeof(Encoded::Tok) == sizeof(off[0]));
-    std::memcpy(e.ids.data() + at, src, n * sizeof(uint32_t));
-    std::memcpy(static_cast<void*>(e.toks.data() + at), off, n * sizeof(off[0]));
-    std::memcpy(e.added.data() + at, mask, n);
-    // Each token's run end, and whether token starts and ends never decrease (as nearly always).
-    ch.ordered = run_ends(off, mask, n, e.run_end.data() + at);
+    if (n != 0) {  // (an empty chunk's vectors may have no storage: memcpy wants a pointer)
+      std::memcpy(e.ids.data() + at, src, n * sizeof(uint32_t));
+      std::memcpy(static_cast<void*>(e.toks.data() + at), off, n * sizeof(off[0]));
+      std::memcpy(e.added.data() + at, mask, n);
+      // Each token's run end, and whether token starts and ends never decrease (as nearly always).
+      ch.ordered = run_ends(off, mask, n, e.run_end.data() + at);
+    }
     if (k + 1 == e.n_chunks) return;
     ImageSlot slot;
     slot.position = static_cast<uint32_t>(e.ids.size());

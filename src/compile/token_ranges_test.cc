@@ -60,7 +60,7 @@ TEST(TokenRanges, ContiguousAgreesWithThePlainLoop) {
     bool want = true;
     for (size_t j = 1; j < n; ++j) want &= r[j].first == r[j - 1].second;
     broken += !want;
-    ASSERT_EQ(contiguous(&r.data()->first, n), want) << "round " << round << ", " << n << " tokens";
+    ASSERT_EQ(contiguous(reinterpret_cast<const uint32_t*>(r.data()), n), want) << "round " << round << ", " << n << " tokens";
   }
   EXPECT_GT(broken, 2000u);
   EXPECT_LT(broken, 18000u);
@@ -72,9 +72,9 @@ TEST(TokenRanges, ContiguousFindsABreakAnywhere) {
     for (size_t at = 1; at < n; ++at) {
       std::vector<TokenRange> r(n);
       for (size_t j = 0; j < n; ++j) r[j] = {static_cast<uint32_t>(3 * j), static_cast<uint32_t>(3 * j + 3)};
-      ASSERT_TRUE(contiguous(&r.data()->first, n));
+      ASSERT_TRUE(contiguous(reinterpret_cast<const uint32_t*>(r.data()), n));
       r[at].first += 1;
-      ASSERT_FALSE(contiguous(&r.data()->first, n)) << n << " tokens, break before " << at;
+      ASSERT_FALSE(contiguous(reinterpret_cast<const uint32_t*>(r.data()), n)) << n << " tokens, break before " << at;
     }
 }
 
