@@ -209,7 +209,9 @@ void SpmFastPath::encode_words(std::string_view p, size_t shift, size_t from, Ta
   // through the model (out of line, so that the table's hits stay in this loop).
   const char* const text = p.data();
   using Probe = typename Table::Probe;
-  auto miss = [&](std::string_view in, bool first, uint32_t at, const Probe& probe) __attribute__((noinline)) {
+  // `keep`: the word goes into the table, probed again here (the loop's probe is not kept
+  // alive across this call, so its fields stay in registers on a hit).
+  auto miss = [&](std::string_view in, bool first, uint32_t at, bool keep) __attribute__((noinline)) {
     thread_local std::vector<uint32_t> word_ids;
     thread_local Offsets word_offs;
     word_ids.clear();
@@ -220,7 +222,8 @@ void SpmFastPath::encode_words(std::string_view p, size_t shift, size_t from, Ta
     std::memcpy(out.ids(), word_ids.data(), n * sizeof(uint32_t));
     std::memcpy(static_cast<void*>(out.ranges()), word_offs.data(), n * sizeof(word_offs[0]));
     out.advance(n);
-    if (!probe.slot || n > Table::kMaxTokens) return;
+    if (!keep || n > Table::kMaxTokens) return;
+    const Probe probe = hot.probe(in, first, at - shift + 16 <= p.size());
     uint8_t start[Table::kMaxTokens], end[Table::kMaxTokens];
     for (size_t k = 0; k < n; ++k) {
       start[k] = static_cast<uint8_t>(word_offs[k].first - at);
@@ -232,9 +235,9 @@ void SpmFastPath::encode_words(std::string_view p, size_t shift, size_t from, Ta
     const uint32_t at = static_cast<uint32_t>(shift + a);
     const std::string_view in(text + a, b - a);
     const bool first = a == 0 && prepend;
-    if (in.size() > Table::kMaxLen) return miss(in, first, at, Probe{});
+    if (in.size() > Table::kMaxLen) return miss(in, first, at, false);
     const Probe probe = hot.probe(in, first, a + 16 <= p.size());
-    if (!probe.hit()) return miss(in, first, at, probe);
+    if (!probe.hit()) return miss(in, first, at, true);
     const typename Table::Entry& h = *probe.slot;
     const size_t n = h.count();
     out.room(Table::kRoom);
