@@ -431,7 +431,7 @@ bool Compiler::verify(const Rendered& r, Encoded& e, const Sample& s, Problem& p
     const coverage::Fault f = coverage::check(
         ch.text.size(), ch.segs.data(), ch.segs.size(), e.toks.data(), ch.tok_begin, ch.tok_end, ch.ordered,
         [&](size_t t) { return labels[t] != kIgnoreIndex; }, [&](size_t t) { return trained_everywhere(ids[t]); },
-        e.coverage);
+        e.coverage, coverage::LabelArray{labels, kIgnoreIndex});
     if (f.kind == coverage::Fault::untrained_text_labelled)
       return fail(p, check::untrained_text_labelled, "labels[" + std::to_string(f.at) + "]",
                   "a token over untrained text carries a label");

@@ -20,6 +20,10 @@
 #include <cstdint>
 #include <vector>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace tokalign::compile::coverage {
 
 struct Fault {
@@ -65,15 +69,61 @@ Fault by_bytes(size_t text_size, const Seg* segs, size_t n_segs, const Tok* toks
   return {};
 }
 
+// The labels as an array, when the caller has one: labelled(t) is labels[t] != ignore. The
+// sweep then takes four tokens a step where it can (SSE2): four unlabelled ones, or four
+// labelled ones each inside the trained segment the token before lay in and touching the run.
+struct LabelArray {
+  const int32_t* labels = nullptr;
+  int32_t ignore = 0;
+};
+
 template <class Seg, class Tok, class Labelled, class Exempt>
 Fault by_sweep(size_t text_size, const Seg* segs, size_t n_segs, const Tok* toks, size_t begin, size_t end,
-               const Labelled& labelled, const Exempt& exempt, Scratch& x) {
+               const Labelled& labelled, const Exempt& exempt, Scratch& x, LabelArray array = {}) {
   const uint32_t n = static_cast<uint32_t>(text_size);
   x.runs.clear();
   uint32_t run_start = 0, run_end = 0;  // the run being merged (empty while run_end == 0)
   size_t si = 0;                        // the first segment ending after the token's start
   uint32_t inside_start = 1, inside_end = 0;  // the trained segment the last token lay inside
+#if defined(__SSE2__)
+  static_assert(sizeof(Tok) == 8, "a token is its start and end, 32 bits each");
+  const __m128i bias = _mm_set1_epi32(INT32_MIN);  // unsigned compares as signed ones
+  auto above = [&](__m128i x, __m128i y) { return _mm_cmpgt_epi32(_mm_xor_si128(x, bias), _mm_xor_si128(y, bias)); };
+#endif
   for (size_t t = begin; t < end; ++t) {
+#if defined(__SSE2__)
+    while (array.labels && t + 4 <= end) {
+      const __m128i none = _mm_cmpeq_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(array.labels + t)),
+                                           _mm_set1_epi32(array.ignore));
+      const int unlabelled = _mm_movemask_ps(_mm_castsi128_ps(none));
+      if (unlabelled == 0xF) {
+        t += 4;
+        continue;
+      }
+      if (unlabelled != 0) break;
+      const __m128 lo = _mm_loadu_ps(reinterpret_cast<const float*>(toks + t));
+      const __m128 hi = _mm_loadu_ps(reinterpret_cast<const float*>(toks + t + 2));
+      const __m128i a = _mm_castps_si128(_mm_shuffle_ps(lo, hi, _MM_SHUFFLE(2, 0, 2, 0)));
+      const __m128i b = _mm_castps_si128(_mm_shuffle_ps(lo, hi, _MM_SHUFFLE(3, 1, 3, 1)));
+      // The token before's end (0 for the first), and each token's "end before it": the run's
+      // end for the first, the token before's for the others. Ends must not decrease inside
+      // the step, so that the last is the run's new end and the token before's end is at most
+      // the run's (a gap against it is a gap or a token the one-at-a-time path decides).
+      const __m128i prev_end = _mm_slli_si128(b, 4);
+      const __m128i before = _mm_or_si128(prev_end, _mm_cvtsi32_si128(static_cast<int>(run_end)));
+      const uint32_t limit = std::min(inside_end, n);  // (clipped to the text, as each token is)
+      const __m128i bad = _mm_or_si128(
+          _mm_or_si128(_mm_xor_si128(above(b, a), _mm_set1_epi32(-1)),           // empty
+                       above(_mm_set1_epi32(static_cast<int>(inside_start)), a)),  // starts before the segment
+          _mm_or_si128(_mm_or_si128(above(b, _mm_set1_epi32(static_cast<int>(limit))),  // ends after it
+                                    above(prev_end, b)),                                // an end decreases
+                       above(a, before)));                                              // leaves a gap
+      if (_mm_movemask_epi8(bad) != 0) break;
+      run_end = std::max(run_end, static_cast<uint32_t>(_mm_cvtsi128_si32(_mm_shuffle_epi32(b, _MM_SHUFFLE(3, 3, 3, 3)))));
+      t += 4;
+    }
+    if (t >= end) break;
+#endif
     if (!labelled(t)) continue;
     const uint32_t a = std::min(static_cast<uint32_t>(toks[t].start), n), b = std::min(static_cast<uint32_t>(toks[t].end), n);
     // The common case first, with few values live (the loop's others spilled to the stack):
@@ -126,8 +176,8 @@ Fault by_sweep(size_t text_size, const Seg* segs, size_t n_segs, const Tok* toks
 
 template <class Seg, class Tok, class Labelled, class Exempt>
 Fault check(size_t text_size, const Seg* segs, size_t n_segs, const Tok* toks, size_t begin, size_t end,
-            bool tokens_ordered, const Labelled& labelled, const Exempt& exempt, Scratch& x) {
-  return tokens_ordered ? by_sweep(text_size, segs, n_segs, toks, begin, end, labelled, exempt, x)
+            bool tokens_ordered, const Labelled& labelled, const Exempt& exempt, Scratch& x, LabelArray array = {}) {
+  return tokens_ordered ? by_sweep(text_size, segs, n_segs, toks, begin, end, labelled, exempt, x, array)
                         : by_bytes(text_size, segs, n_segs, toks, begin, end, labelled, exempt, x);
 }
 

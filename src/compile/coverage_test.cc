@@ -23,11 +23,16 @@ struct Case {
   std::vector<bool> labelled, exempt;
 };
 
-Fault run(const Case& c, bool sweep) {
+// by_bytes (sweep false), or by_sweep with the labels as a lambda only or also as an array
+// (its four-token steps).
+Fault run(const Case& c, bool sweep, bool array = false) {
   Scratch x;
   auto labelled = [&](size_t t) { return static_cast<bool>(c.labelled[t]); };
   auto exempt = [&](size_t t) { return static_cast<bool>(c.exempt[t]); };
-  return sweep ? by_sweep(c.text, c.segs.data(), c.segs.size(), c.toks.data(), 0, c.toks.size(), labelled, exempt, x)
+  std::vector<int32_t> labels(c.labelled.size());
+  for (size_t t = 0; t < labels.size(); ++t) labels[t] = c.labelled[t] ? static_cast<int32_t>(t) : -100;
+  const LabelArray with = array ? LabelArray{labels.data(), -100} : LabelArray{};
+  return sweep ? by_sweep(c.text, c.segs.data(), c.segs.size(), c.toks.data(), 0, c.toks.size(), labelled, exempt, x, with)
                : by_bytes(c.text, c.segs.data(), c.segs.size(), c.toks.data(), 0, c.toks.size(), labelled, exempt, x);
 }
 
@@ -87,7 +92,8 @@ TEST(Coverage, ATokenAcrossTheBoundaryCoversBothSides) {
 }
 
 // 20,000 random cases from make(below) (below(n): a random number under n) in text order: the
-// sweep finds what the byte marks find, and the cases reach both outcomes.
+// sweep finds what the byte marks find, with and without its four-token steps, and the cases
+// reach both outcomes.
 template <class Make>
 void sweep_agrees_with_bytes(uint32_t seed, Make make) {
   std::mt19937 rng(seed);
@@ -95,9 +101,10 @@ void sweep_agrees_with_bytes(uint32_t seed, Make make) {
   size_t faults = 0;
   for (int iter = 0; iter < 20000; ++iter) {
     const Case c = make(below);
-    const Fault a = run(c, true), b = run(c, false);
+    const Fault a = run(c, true), b = run(c, false), steps = run(c, true, true);
     faults += b.kind != Fault::none;
     ASSERT_EQ(show(a), show(b)) << "iteration " << iter;
+    ASSERT_EQ(show(steps), show(b)) << "iteration " << iter << ", four-token steps";
   }
   EXPECT_GT(faults, 1000u);
   EXPECT_LT(faults, 19000u);
