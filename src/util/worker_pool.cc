@@ -16,7 +16,7 @@ size_t resolve_threads(size_t threads) {
 WorkerPool& WorkerPool::shared(size_t threads) {
   static std::mutex mu;
   static pid_t owner = 0;
-  static auto* pools = new std::map<size_t, WorkerPool*>;  // leaked on purpose: see the header
+  static std::map<size_t, WorkerPool*>* pools = nullptr;  // leaked on purpose: see the header
   std::lock_guard<std::mutex> lock(mu);
   if (owner != getpid()) {  // first use, or a child after fork(): the old pools have no threads here
     pools = new std::map<size_t, WorkerPool*>;
