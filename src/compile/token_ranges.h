@@ -51,7 +51,7 @@ inline bool run_ends(const TokenRange* r, const uint8_t* added, size_t n, uint32
   disorder = _mm_movemask_epi8(order) != 0;
 #endif
   for (; j < n; ++j) {
-    run_end[j] = (added[j] != 0) | (r[j].second <= r[j].first) ? UINT32_MAX : r[j].second;
+    run_end[j] = ((added[j] != 0) | (r[j].second <= r[j].first)) ? UINT32_MAX : r[j].second;
     if (j > 0) disorder |= (r[j - 1].first > r[j].first) | (r[j - 1].second > r[j].second);
   }
   return !disorder;

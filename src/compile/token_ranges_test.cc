@@ -54,7 +54,7 @@ TEST(TokenRanges, RunEndsAgreeWithThePlainLoops) {
     std::vector<uint32_t> want(n), got(n, 7);
     bool disorder = false;
     for (size_t j = 0; j < n; ++j) {
-      want[j] = (added[j] != 0) | (r[j].second <= r[j].first) ? UINT32_MAX : r[j].second;
+      want[j] = ((added[j] != 0) | (r[j].second <= r[j].first)) ? UINT32_MAX : r[j].second;
       if (j) disorder |= (r[j - 1].first > r[j].first) | (r[j - 1].second > r[j].second);
     }
     EXPECT_EQ(run_ends(r.data(), added.data(), n, got.data()), !disorder) << n << " tokens";
