@@ -264,15 +264,27 @@ const Conversation& placed(const Conversation& c, Conversation& scratch, ImagePl
 void place_images(Conversation& c, ImagePlacement placement) {
   if (placement == ImagePlacement::keep) return;
   const std::string tok = kImageToken;
+  thread_local std::string moved;
   for (Message& m : c.messages) {
     if (count_occurrences(m.content, tok) != 1) continue;  // several stay in place (LLaVA would merge them)
     // LLaVA-NeXT's preprocess_multimodal leaves a message that starts with <image> as it is.
     if (placement == ImagePlacement::llava_next && m.content.compare(0, tok.size(), tok) == 0) continue;
-    // LLaVA preprocess_multimodal: remove, strip, prepend "<image>\n", strip.
-    std::string s = m.content;
-    s.erase(s.find(tok), tok.size());
-    std::string moved = tok + "\n" + std::string(py_strip(s));
-    m.content = std::string(py_strip(moved));
+    // LLaVA preprocess_multimodal: remove, strip, prepend "<image>\n", strip. That is the text
+    // around the placeholder stripped as one string, after "<image>\n" ("<image>" alone when
+    // nothing is left), put together once from views (no string per step).
+    const std::string_view all = m.content;
+    const size_t at = all.find(tok);
+    std::string_view before = unicode::py_lstrip(all.substr(0, at)), after = all.substr(at + tok.size());
+    if (before.empty()) after = unicode::py_lstrip(after);
+    after = unicode::py_rstrip(after);
+    if (after.empty()) before = unicode::py_rstrip(before);
+    moved.assign(tok);
+    if (!before.empty() || !after.empty()) {
+      moved += '\n';
+      moved += before;
+      moved += after;
+    }
+    m.content.assign(moved);
   }
 }
 

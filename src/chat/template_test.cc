@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "util/error.h"
 
 namespace tokalign::chat {
@@ -132,6 +134,35 @@ TEST(Template, ImagePlacementFollowsLlava) {
   place_images(k, ImagePlacement::keep);
   EXPECT_EQ(k.messages[0].content, "x <image>");
   EXPECT_EQ(py_strip("\t\n\v\f\r \xE2\x80\x83x y\xE3\x80\x80"), "x y");
+}
+
+// place_images against LLaVA's preprocess_multimodal steps done literally (remove the
+// placeholder, strip, prepend "<image>\n", strip), on random texts around one <image>: ASCII
+// and Unicode whitespace (U+001C, U+00A0, U+3000, CR LF) on both sides, words, nothing.
+TEST(Template, ImagePlacementIsLlavasStepsOnRandomTexts) {
+  const std::vector<std::string> bits = {" ", "\n", "\t", "\r\n", "\x1c", "\xC2\xA0", "\xE3\x80\x80", "a", "word", "<imag", "\xC3\xA9"};
+  std::mt19937 rng(5);
+  auto text = [&] {
+    std::string t;
+    for (size_t k = rng() % 6; k > 0; --k) t += bits[rng() % bits.size()];
+    return t;
+  };
+  size_t moved = 0;
+  for (int round = 0; round < 5000; ++round) {
+    const std::string content = text() + kImageToken + text();
+    std::string s = content;  // LLaVA's steps
+    s.erase(s.find(kImageToken), std::string(kImageToken).size());
+    const std::string want(py_strip(std::string(kImageToken) + "\n" + std::string(py_strip(s))));
+    for (const ImagePlacement placement : {ImagePlacement::llava, ImagePlacement::llava_next}) {
+      Conversation c;
+      c.messages = {{Role::user, content}};
+      place_images(c, placement);
+      const bool next_keeps = placement == ImagePlacement::llava_next && content.rfind(kImageToken, 0) == 0;
+      ASSERT_EQ(c.messages[0].content, next_keeps ? content : want) << "round " << round << ": \"" << content << "\"";
+      moved += c.messages[0].content != content;
+    }
+  }
+  EXPECT_GT(moved, 2000u);
 }
 
 // placed() hands back the conversation itself exactly when place_images would change no
