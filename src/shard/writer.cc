@@ -236,7 +236,7 @@ class JsonlWriter : public SampleWriter {
   JsonlWriter(const std::string& path, const std::string& qpath)
       : out_(path == "-" ? "<stdout>" : path, path == "-"), q_(qpath) {}
   void write(const Sample& s) override {
-    count(s);
+    count(s, s.trained_tokens());
     line_.clear();
     line_ += "{\"id\":";
     append_json_string(line_, s.id);
@@ -331,7 +331,8 @@ class ShardWriter : public SampleWriter {
     std::remove(tmp("manifest.json").c_str());
   }
   void write(const Sample& s) override {
-    count(s);
+    const uint64_t trained = s.trained_tokens();
+    count(s, trained);
     SampleRecord r{};
     r.token_offset = tokens_;
     r.length = static_cast<uint32_t>(s.input_ids.size());
@@ -340,7 +341,7 @@ class ShardWriter : public SampleWriter {
     r.image_start = static_cast<uint32_t>(images_);
     r.image_count = static_cast<uint32_t>(s.images.size());
     r.flags = s.flags;
-    r.trained = static_cast<uint32_t>(s.trained_tokens());
+    r.trained = static_cast<uint32_t>(trained);
     // LLaVA's modality_lengths: the length the model sees (images counted as their expansion
     // where a vision policy gave it), negative for a sample without images.
     const int64_t len = static_cast<int64_t>(s.length_with_images());
@@ -473,11 +474,11 @@ std::string QuarantineRecord::to_json() const {
   return s;
 }
 
-void SampleWriter::count(const Sample& s) {
+void SampleWriter::count(const Sample& s, uint64_t trained) {
   ++counts_.in;
   ++counts_.out;
   counts_.tokens += s.input_ids.size();
-  counts_.trained_tokens += s.trained_tokens();
+  counts_.trained_tokens += trained;
   counts_.images += s.images.size();
   counts_.boundary_merge += (s.flags & kBoundaryMerge) != 0;
   counts_.truncated += (s.flags & kTruncated) != 0;

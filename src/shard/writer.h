@@ -52,7 +52,8 @@ class SampleWriter {
   const Counts& counts() const { return counts_; }
 
  protected:
-  void count(const Sample& s);
+  // `trained`: the sample's trained tokens (the shard writer counts them once for both uses).
+  void count(const Sample& s, uint64_t trained);
   void count(const QuarantineRecord& q);
   Counts counts_;
 };
