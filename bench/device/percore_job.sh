@@ -9,6 +9,7 @@
 # row is also run with it, next to the current one, so a change is measured in the same run.
 # Every tokalign row and every peer's has the host's stolen time over it (host_steal_s, from
 # /proc/stat): the device is a KVM guest whose speed moves with its neighbours.
+# PAIRS_ONLY=1: only the one-process LLaVA runs, each followed by tokalign's (see below).
 # Expects what compile_job.sh expects.
 set -u
 source "$(dirname "$0")/env.sh"
@@ -54,6 +55,17 @@ peer() {
   echo "{\"what\": \"host steal during the row above\", \"host_steal_s\": $(awk -v a=$s0 -v b=$(steal_s) -v hz=$(getconf CLK_TCK) 'BEGIN{printf "%.3f", (b - a) / hz}')}" >> $R
 }
 tk 1  # warms the tokenizer cache; every row is kept
+if [ -n "${PAIRS_ONLY:-}" ]; then
+  # Only LLaVA's one process against -j 1: LLAVA_RUNS runs (default 4), each followed by two
+  # tokalign runs of each build (more pairs in the same device time).
+  for r in $(seq ${LLAVA_RUNS:-4}); do
+    peer --llava-tokenizer slow --procs 1
+    tk 1
+    tk 1
+  done
+  cat $R
+  exit 0
+fi
 for r in 1 2 3; do
   tk 1
   peer --hf-threads 1

@@ -8,6 +8,7 @@
 #                               binaries through this loader, bench/device/env.sh)
 #   .device/tok/vicuna          LLaVA-1.5's tokenizer as it ships (tokenizer.model only)
 #   .device/bench/pride.txt     the text gen_llava_mix.py draws words from
+#   .device/spin                bench/device/spin.c, static (machine_job.sh)
 #   .device/llava/              LLaVA's sources (llava/{conversation,mm_utils,constants}.py and
 #                               llava/train/train.py), from a git checkout given as LLAVA_GIT
 # usage: bash bench/device/prepare.sh [PREV]   (LLAVA_GIT=/path/to/LLaVA/.git, optional)
@@ -39,6 +40,8 @@ if [ -n "${LLAVA_GIT:-}" ]; then
     git --git-dir="$LLAVA_GIT" show "HEAD:$f" > "$D/llava/$f"
   done
 fi
+# The machine's own ceiling (machine_job.sh): a static binary, the device may have no compiler.
+gcc -O2 -static -o $D/spin bench/device/spin.c || echo "prepare: could not build $D/spin (machine_job.sh needs it)" >&2
 [ -f $D/llava/llava/train/train.py ] || echo "prepare: no $D/llava yet (LLAVA_GIT=... bash $0): percore/compile jobs need it" >&2
 # The loader runs the binary: check it does here.
 $D/guard/lib/ld-linux-x86-64.so.2 --library-path $D/guard/lib $D/guard/tokalign --help > /dev/null
