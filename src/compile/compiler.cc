@@ -296,7 +296,7 @@ void Compiler::encode(const Rendered& r, Encoded& e) const {
     const std::pair<uint32_t, uint32_t>* off = en.offsets.data() + skip;
     const uint8_t* mask = en.special_mask.data() + skip;
     // Ids, ranges and the added mask are copied whole (Tok is laid out as the offsets are);
-    // the loop below, over plain arrays, vectorizes.
+    // run ends and order come from one pass over the ranges (token_ranges.h).
     static_assert(sizeof(Encoded::Tok) == sizeof(off[0]));
     if (n != 0) {  // (an empty chunk's vectors may have no storage: memcpy wants a pointer)
       std::memcpy(e.ids.data() + at, src, n * sizeof(uint32_t));
