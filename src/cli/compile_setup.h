@@ -39,7 +39,7 @@ struct CompileSetup {
   std::string image_placement = "llava";
   bool im_start_end = false;
   bool slow = false;
-  size_t threads = 0;  // --threads: 0 = every core; the output is the same for any count
+  size_t threads = 0;  // --threads: 0 = compile::auto_workers(); the output is the same for any count
 
   // Registers --data, --tokenizer, --template, --template-file and the label options.
   void add_to(CLI::App& app);

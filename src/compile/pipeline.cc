@@ -1,5 +1,6 @@
 #include "compile/pipeline.h"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <ctime>
@@ -52,10 +53,15 @@ void timed_wait(std::condition_variable& cv, std::unique_lock<std::mutex>& lock,
 
 }  // namespace
 
+size_t auto_workers(size_t cores) {
+  cores = std::max<size_t>(cores, 1);
+  return cores >= 8 ? cores - cores / 4 : cores;
+}
+
 uint64_t run_pipeline(chat::RecordStream& records, chat::InputFormat format, const Compiler& compiler,
                       const PipelineOptions& options, const std::function<bool(PipelineItem&)>& sink) {
   uint64_t total = 0;  // records read (the reader's count)
-  const size_t threads = resolve_threads(options.threads);
+  const size_t threads = options.threads ? options.threads : auto_workers(resolve_threads(0));
   if (threads <= 1) {
     chat::ConversationReader reader(format);
     std::string_view text;

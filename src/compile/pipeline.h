@@ -35,7 +35,7 @@ struct PipelineStats {
 };
 
 struct PipelineOptions {
-  size_t threads = 1;       // 0: every core; 1: on the calling thread, no other thread
+  size_t threads = 1;       // 0: auto_workers(); 1: on the calling thread, no other thread
   size_t batch = 64;        // records per unit of work
   size_t in_flight = 0;     // batches read ahead of the sink at most (0: 4 per thread)
   // Records (by 0-based input index) to compile; the others are read past without parsing
@@ -43,6 +43,13 @@ struct PipelineOptions {
   std::function<bool(uint64_t index)> wanted;
   PipelineStats* stats = nullptr;  // filled when given (on one thread: each stage's wall time on it, no waits)
 };
+
+// The workers a pipeline runs when asked for 0 on a machine of `cores` cores: every core up to
+// 7; from 8 on, three quarters of them. The reader, the thread that hands samples on and the
+// shard's writers and hash need cores of their own as the workers' throughput grows: on the
+// 16-core device, 100k samples took 0.289 s on 12 workers, 0.299 s on 14 and 0.319 s on 16
+// (medians of 5 interleaved runs; docs/BENCHMARKS.md, tenth session).
+size_t auto_workers(size_t cores);
 
 // Reads every record of `records` (the reader thread), parses and compiles it (worker
 // threads, each with its own ConversationReader) and calls `sink` on the calling thread for

@@ -104,5 +104,17 @@ TEST(Pipeline, WantedRecordsOnlyAndTheSinkStops) {
   }
 }
 
+// -j 0: every core on small machines, three quarters of them from 8 cores on (the reader, the
+// sink and the writers take the rest).
+TEST(Pipeline, AutoWorkersLeaveCoresToTheReaderAndWriters) {
+  EXPECT_EQ(auto_workers(0), 1u);
+  EXPECT_EQ(auto_workers(1), 1u);
+  EXPECT_EQ(auto_workers(2), 2u);
+  EXPECT_EQ(auto_workers(7), 7u);
+  EXPECT_EQ(auto_workers(8), 6u);
+  EXPECT_EQ(auto_workers(16), 12u);
+  EXPECT_EQ(auto_workers(64), 48u);
+}
+
 }  // namespace
 }  // namespace tokalign::compile
