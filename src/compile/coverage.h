@@ -20,9 +20,7 @@
 #include <cstdint>
 #include <vector>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
+#include "compile/token_ranges.h"
 
 namespace tokalign::compile::coverage {
 
@@ -87,8 +85,6 @@ Fault by_sweep(size_t text_size, const Seg* segs, size_t n_segs, const Tok* toks
   uint32_t inside_start = 1, inside_end = 0;  // the trained segment the last token lay inside
 #if defined(__SSE2__)
   static_assert(sizeof(Tok) == 8, "a token is its start and end, 32 bits each");
-  const __m128i bias = _mm_set1_epi32(INT32_MIN);  // unsigned compares as signed ones
-  auto above = [&](__m128i x, __m128i y) { return _mm_cmpgt_epi32(_mm_xor_si128(x, bias), _mm_xor_si128(y, bias)); };
 #endif
   for (size_t t = begin; t < end; ++t) {
 #if defined(__SSE2__)
@@ -101,10 +97,8 @@ Fault by_sweep(size_t text_size, const Seg* segs, size_t n_segs, const Tok* toks
         continue;
       }
       if (unlabelled != 0) break;
-      const __m128 lo = _mm_loadu_ps(reinterpret_cast<const float*>(toks + t));
-      const __m128 hi = _mm_loadu_ps(reinterpret_cast<const float*>(toks + t + 2));
-      const __m128i a = _mm_castps_si128(_mm_shuffle_ps(lo, hi, _MM_SHUFFLE(2, 0, 2, 0)));
-      const __m128i b = _mm_castps_si128(_mm_shuffle_ps(lo, hi, _MM_SHUFFLE(3, 1, 3, 1)));
+      __m128i a, b;  // four starts, four ends
+      split_pairs(toks + t, a, b);
       // The token before's end (0 for the first), and each token's "end before it": the run's
       // end for the first, the token before's for the others. Ends must not decrease inside
       // the step, so that the last is the run's new end and the token before's end is at most
@@ -113,11 +107,11 @@ Fault by_sweep(size_t text_size, const Seg* segs, size_t n_segs, const Tok* toks
       const __m128i before = _mm_or_si128(prev_end, _mm_cvtsi32_si128(static_cast<int>(run_end)));
       const uint32_t limit = std::min(inside_end, n);  // (clipped to the text, as each token is)
       const __m128i bad = _mm_or_si128(
-          _mm_or_si128(_mm_xor_si128(above(b, a), _mm_set1_epi32(-1)),           // empty
-                       above(_mm_set1_epi32(static_cast<int>(inside_start)), a)),  // starts before the segment
-          _mm_or_si128(_mm_or_si128(above(b, _mm_set1_epi32(static_cast<int>(limit))),  // ends after it
-                                    above(prev_end, b)),                                // an end decreases
-                       above(a, before)));                                              // leaves a gap
+          _mm_or_si128(_mm_xor_si128(above_u32(b, a), _mm_set1_epi32(-1)),           // empty
+                       above_u32(_mm_set1_epi32(static_cast<int>(inside_start)), a)),  // starts before the segment
+          _mm_or_si128(_mm_or_si128(above_u32(b, _mm_set1_epi32(static_cast<int>(limit))),  // ends after it
+                                    above_u32(prev_end, b)),                                // an end decreases
+                       above_u32(a, before)));                                              // leaves a gap
       if (_mm_movemask_epi8(bad) != 0) break;
       run_end = std::max(run_end, static_cast<uint32_t>(_mm_cvtsi128_si32(_mm_shuffle_epi32(b, _MM_SHUFFLE(3, 3, 3, 3)))));
       t += 4;

@@ -1,7 +1,8 @@
 // Passes over a chunk's token ranges ([start, end) byte pairs, laid out as Encoding::offsets)
 // that the compiler makes for every token: four tokens a step in SSE2 registers, where the
 // plain loops over the pairs did not vectorize (some 12 instructions a token for encode's two,
-// 8 for verify's). token_ranges_test.cc holds them to the plain loops on random ranges.
+// 8 for verify's), and the two SSE2 steps they share with the coverage sweep (coverage.h).
+// token_ranges_test.cc holds them to the plain loops on random ranges.
 #pragma once
 
 #include <cstddef>
@@ -18,6 +19,22 @@ namespace tokalign::compile {
 using TokenRange = std::pair<uint32_t, uint32_t>;
 static_assert(sizeof(TokenRange) == 8);
 
+#if defined(__SSE2__)
+// Eight 32-bit words from `w` (four (start, end) pairs) as their even and odd words, one per
+// lane: four starts and four ends when w is at a token's start.
+inline void split_pairs(const void* w, __m128i& even, __m128i& odd) {
+  const __m128 a = _mm_loadu_ps(static_cast<const float*>(w));
+  const __m128 b = _mm_loadu_ps(static_cast<const float*>(w) + 4);
+  even = _mm_castps_si128(_mm_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0)));
+  odd = _mm_castps_si128(_mm_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1)));
+}
+// x > y, lane by lane, as unsigned 32-bit numbers (signed compares with the top bit flipped).
+inline __m128i above_u32(__m128i x, __m128i y) {
+  const __m128i bias = _mm_set1_epi32(INT32_MIN);
+  return _mm_cmpgt_epi32(_mm_xor_si128(x, bias), _mm_xor_si128(y, bias));
+}
+#endif
+
 // For n tokens (`added[j]` non-zero: put there by the post-processor): run_end[j] is
 // UINT32_MAX for an added or empty token, else the token's end. Returns whether starts and ends
 // never decrease from one token to the next.
@@ -30,10 +47,8 @@ inline bool run_ends(const TokenRange* r, const uint8_t* added, size_t n, uint32
   __m128i prev_s = bias, prev_e = bias;  // the unsigned minimum: the first token has nothing before it
   __m128i order = zero;
   for (; j + 4 <= n; j += 4) {
-    const __m128 a = _mm_loadu_ps(reinterpret_cast<const float*>(r + j));
-    const __m128 b = _mm_loadu_ps(reinterpret_cast<const float*>(r + j + 2));
-    const __m128i s = _mm_castps_si128(_mm_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0)));  // four starts
-    const __m128i e = _mm_castps_si128(_mm_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1)));  // four ends
+    __m128i s, e;  // four starts, four ends
+    split_pairs(r + j, s, e);
     int32_t m4;
     std::memcpy(&m4, added + j, 4);
     const __m128i m = _mm_unpacklo_epi16(_mm_unpacklo_epi8(_mm_cvtsi32_si128(m4), zero), zero);
@@ -67,10 +82,8 @@ inline bool contiguous(const uint32_t* w, size_t n) {
 #if defined(__SSE2__)
   __m128i same = _mm_set1_epi32(-1);
   for (; k + 4 <= pairs; k += 4) {
-    const __m128 a = _mm_loadu_ps(reinterpret_cast<const float*>(w + 2 * k + 1));
-    const __m128 b = _mm_loadu_ps(reinterpret_cast<const float*>(w + 2 * k + 5));
-    const __m128i ends = _mm_castps_si128(_mm_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0)));
-    const __m128i starts = _mm_castps_si128(_mm_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1)));
+    __m128i ends, starts;  // token k's end beside token k + 1's start, four times
+    split_pairs(w + 2 * k + 1, ends, starts);
     same = _mm_and_si128(same, _mm_cmpeq_epi32(ends, starts));
   }
   broken = _mm_movemask_epi8(same) != 0xFFFF;
