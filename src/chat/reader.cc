@@ -142,15 +142,27 @@ bool ConversationReader::read(std::string_view record, const SourcePos& pos, Con
     dom::object obj;
     if (doc.get(obj) != simdjson::SUCCESS) bad("bad_record", "", "expected a JSON object");
 
-    dom::element idv;
-    if (obj["id"].get(idv) == simdjson::SUCCESS) {
+    // The fields this reader looks at, in one pass over the record's keys (a lookup by name
+    // scans them each time). Of duplicate keys the last counts, as in Python's json.load,
+    // which LLaVA's train.py and HF's loaders read datasets with.
+    dom::element idv, convs, msgs, image, images;
+    bool has_id = false, has_convs = false, has_msgs = false, has_image = false, has_images = false;
+    for (const dom::key_value_pair f : obj) {
+      auto take = [&](bool& has, dom::element& e) {
+        e = f.value;
+        has = true;
+      };
+      if (f.key == "id") take(has_id, idv);
+      else if (f.key == "conversations") take(has_convs, convs);
+      else if (f.key == "messages") take(has_msgs, msgs);
+      else if (f.key == "image") take(has_image, image);
+      else if (f.key == "images") take(has_images, images);
+    }
+    if (has_id) {
       if (idv.is_string()) out.id = need_string(idv, "id");
       else if (idv.is_number()) out.id = simdjson::minify(idv);
     }
 
-    dom::element convs, msgs;
-    const bool has_convs = obj["conversations"].get(convs) == simdjson::SUCCESS;
-    const bool has_msgs = obj["messages"].get(msgs) == simdjson::SUCCESS;
     bool llava = format_ == InputFormat::llava;
     if (format_ == InputFormat::auto_detect) {
       if (!has_convs && !has_msgs) bad("bad_record", "", "no \"conversations\" or \"messages\" list");
@@ -163,24 +175,34 @@ bool ConversationReader::read(std::string_view record, const SourcePos& pos, Con
     if ((llava ? convs : msgs).get(list) != simdjson::SUCCESS)
       bad("bad_field", list_name, std::string("expected a list \"") + list_name + "\"");
 
-    dom::element img;
-    if (obj["image"].get(img) == simdjson::SUCCESS) add_image_list(img, "image", out.images);
-    if (obj["images"].get(img) == simdjson::SUCCESS) add_image_list(img, "images", out.images);
+    if (has_image) add_image_list(image, "image", out.images);
+    if (has_images) add_image_list(images, "images", out.images);
 
     std::vector<std::string> part_images;
-    const char* role_key = llava ? "from" : "role";
-    const char* text_key = llava ? "value" : "content";
+    const std::string_view role_key = llava ? "from" : "role";
+    const std::string_view text_key = llava ? "value" : "content";
     for (dom::element m : list) {
       const size_t i = n_messages;
-      auto field = [&](const char* key) {  // "conversations[3].value"
+      auto field = [&](std::string_view key) {  // "conversations[3].value"
         std::string f = std::string(list_name) + "[" + std::to_string(i) + "]";
-        if (key) f.append(".").append(key);
+        if (!key.empty()) f.append(".").append(key);
         return f;
       };
       dom::object mo;
-      if (m.get(mo) != simdjson::SUCCESS) bad("bad_field", field(nullptr), "expected a message object");
+      if (m.get(mo) != simdjson::SUCCESS) bad("bad_field", field({}), "expected a message object");
+      dom::element rv, c;
+      bool has_role = false, has_text = false;
+      for (const dom::key_value_pair f : mo) {
+        if (f.key == role_key) {
+          rv = f.value;
+          has_role = true;
+        } else if (f.key == text_key) {
+          c = f.value;
+          has_text = true;
+        }
+      }
       std::string_view rs;
-      if (mo[role_key].get(rs) != simdjson::SUCCESS) bad("bad_field", field(role_key), "expected a string");
+      if (!has_role || rv.get(rs) != simdjson::SUCCESS) bad("bad_field", field(role_key), "expected a string");
       auto role = role_from(rs);
       if (!role)
         bad("unknown_role", field(role_key),
@@ -188,8 +210,7 @@ bool ConversationReader::read(std::string_view record, const SourcePos& pos, Con
       if (n_messages == out.messages.size()) out.messages.emplace_back();
       Message& msg = out.messages[n_messages];
       msg.role = *role;
-      dom::element c;
-      if (mo[text_key].get(c) != simdjson::SUCCESS) bad("bad_field", field(text_key), "missing");
+      if (!has_text) bad("bad_field", field(text_key), "missing");
       dom::array parts;
       std::string_view text;
       if (c.get(parts) == simdjson::SUCCESS) msg.content = content_parts(parts, field(text_key), part_images);

@@ -80,6 +80,26 @@ TEST(Reader, ProblemsHaveReasonAndField) {
   }
 }
 
+// Of duplicate keys the last counts, in a record and in a message (Python's json.load keeps
+// the last; json.loads('{"a": 1, "a": 2}') == {'a': 2}). Missing fields are named.
+TEST(Reader, DuplicateKeysTakeTheLastAsPythonDoes) {
+  Conversation c;
+  Problem p;
+  ASSERT_TRUE(read(R"({"id": "a", "image": "x.jpg", "id": "b", "conversations": [{"from": "robot", "value": "v1",
+                      "from": "human", "value": "<image>\nHi"}], "image": "y.jpg"})", c, p))
+      << p.reason << " " << p.field;
+  EXPECT_EQ(c.id, "b");
+  EXPECT_EQ(c.images, std::vector<std::string>{"y.jpg"});
+  ASSERT_EQ(c.messages.size(), 1u);
+  EXPECT_EQ(c.messages[0].role, Role::user);
+  EXPECT_EQ(c.messages[0].content, "<image>\nHi");
+  EXPECT_FALSE(read(R"({"conversations": [{"value": "x"}]})", c, p));
+  EXPECT_EQ(p.field, "conversations[0].from");
+  EXPECT_FALSE(read(R"({"messages": [{"role": "user"}]})", c, p));
+  EXPECT_EQ(p.field, "messages[0].content");
+  EXPECT_EQ(p.reason, "bad_field");
+}
+
 TEST(Reader, ForcedFormatAndNames) {
   Conversation c;
   Problem p;

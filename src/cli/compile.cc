@@ -22,6 +22,7 @@
 #include "util/file.h"
 #include "util/json_write.h"
 #include "util/sha256.h"
+#include "util/thread_cpu.h"
 
 namespace tokalign::cli {
 
@@ -65,6 +66,13 @@ shard::RunInfo run_info(const CompileSetup& s) {
   const std::string data_hash = s.data == "-" ? std::string() : sha256_file(s.data, &bytes);
   info.sources_json = "[{\"path\": " + json_quoted(s.data) + ", \"sha256\": " + (data_hash.empty() ? "null" : "\"" + data_hash + "\"") +
                       ", \"bytes\": " + std::to_string(bytes) + "}]";
+  return info;
+}
+
+// run_info on a thread of its own: its CPU time counts as the input's hash (TOKALIGN_PIPELINE_STATS).
+shard::RunInfo run_info_noted(const CompileSetup& s) {
+  shard::RunInfo info = run_info(s);
+  note_thread_cpu("input hash");
   return info;
 }
 
@@ -137,7 +145,7 @@ int run_parted(CompileArgs& a) {
   // the input, run beside the compile. Only a resumed run (committed parts already there)
   // waits for it first, to check that those parts belong to this run.
   const uint64_t K = a.part_size ? a.part_size : kDefaultPartSize;
-  const std::shared_future<shard::RunInfo> info_later = std::async(std::launch::async, [&s] { return run_info(s); }).share();
+  const std::shared_future<shard::RunInfo> info_later = std::async(std::launch::async, [&s] { return run_info_noted(s); }).share();
   std::map<uint64_t, shard::Counts> done;
   if (!shard::part_folders(a.out).empty()) done = shard::committed_parts(a.out, shard::PartRun{info_later.get(), K});
   shard::remove_unfinished_parts(a.out, slice, slices);
@@ -253,7 +261,7 @@ int run(CompileArgs& a) {
   Progress progress = compile_progress(s, a.debug < 0);
   // The manifest hashes the input (and tokenizer files): a second pass over the input, run
   // beside the compile rather than after it.
-  std::future<shard::RunInfo> info_later = std::async(std::launch::async, [&s] { return run_info(s); });
+  std::future<shard::RunInfo> info_later = std::async(std::launch::async, [&s] { return run_info_noted(s); });
   const Clock::time_point t_records = Clock::now();
   s.for_each([&](const CompileSetup::Record& r) {
     progress.tick(r.pos.byte_offset, !r.ok);
@@ -276,6 +284,11 @@ int run(CompileArgs& a) {
                  "tokalign compile: setup %.3f s (tokenizer, template, output folder), records %.3f s, finish %.3f s "
                  "(the input's hash, the shard's files closed and synced, its manifest)\n",
                  secs(t_start, t_records), secs(t_records, t_finish), secs(t_finish, Clock::now()));
+    std::string others;
+    for (const ThreadCpu& t : noted_thread_cpu())
+      others += (others.empty() ? "" : ", ") + t.role + " " + std::to_string(t.seconds).substr(0, 5) + " s (" +
+                std::to_string(t.threads) + (t.threads == 1 ? " thread)" : " threads)");
+    if (!others.empty()) std::fprintf(stderr, "tokalign compile: CPU of the other threads: %s\n", others.c_str());
   }
 
   const shard::Counts& c = w->counts();

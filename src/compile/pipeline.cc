@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
-#include <ctime>
 #include <deque>
 #include <exception>
 #include <map>
@@ -13,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "util/thread_cpu.h"
 #include "util/worker_pool.h"
 
 namespace tokalign::compile {
@@ -34,12 +34,6 @@ void compile_one(chat::ConversationReader& reader, const Compiler& compiler, std
   item.sample.clear();
   item.problem = chat::Problem{};
   item.ok = reader.read(text, pos, item.conv, item.problem) && compiler.compile(item.conv, item.sample, item.problem);
-}
-
-double thread_cpu_seconds() {
-  timespec t{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
 }
 
 // Waits on `cv` until `ready`, adding the time it took to `waited`.

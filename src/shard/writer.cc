@@ -21,6 +21,7 @@
 #include "util/file.h"
 #include "util/json_write.h"
 #include "util/sha256.h"
+#include "util/thread_cpu.h"
 
 namespace tokalign::shard {
 
@@ -44,6 +45,7 @@ class OutFile {
       bg_->thread = std::thread([this] {
         pthread_setname_np(pthread_self(), "tokalign-write");
         background_loop();
+        note_thread_cpu("shard file writers");
       });
     }
   }

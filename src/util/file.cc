@@ -8,6 +8,7 @@
 #include <pthread.h>
 
 #include "util/error.h"
+#include "util/thread_cpu.h"
 
 namespace tokalign {
 
@@ -37,6 +38,7 @@ BackgroundRemoval::BackgroundRemoval(std::vector<std::filesystem::path> paths) {
     pthread_setname_np(pthread_self(), "tokalign-clean");
     std::error_code ignored;
     for (const std::filesystem::path& p : paths) std::filesystem::remove_all(p, ignored);
+    note_thread_cpu("removing the old output");
   });
 }
 

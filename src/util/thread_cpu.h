@@ -1,0 +1,27 @@
+// CPU time by thread role, for TOKALIGN_PIPELINE_STATS=1: each kind of thread a run starts
+// (workers, shard file writers, the input's hash, ...) adds its CPU time as it ends, and the
+// compile command prints the totals. Where a stage's CPU goes is what decides whether it
+// bounds a run on many cores.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace tokalign {
+
+// CPU time of the calling thread so far, in seconds.
+double thread_cpu_seconds();
+
+// Adds the calling thread's CPU time so far to `role`'s total (call as the thread ends).
+void note_thread_cpu(const char* role);
+
+// The totals so far, by role in the order first noted: (role, seconds, threads).
+struct ThreadCpu {
+  std::string role;
+  double seconds = 0;
+  size_t threads = 0;
+};
+std::vector<ThreadCpu> noted_thread_cpu();
+
+}  // namespace tokalign
