@@ -9,7 +9,8 @@
 # row is also run with it, next to the current one, so a change is measured in the same run.
 # Every tokalign row and every peer's has the host's stolen time over it (host_steal_s, from
 # /proc/stat): the device is a KVM guest whose speed moves with its neighbours.
-# PAIRS_ONLY=1: only the one-process LLaVA runs, each followed by tokalign's (see below).
+# PAIRS_ONLY=1: only the one-process LLaVA runs, each followed by TK_AFTER tokalign runs
+# (default 2) of each build (see below), with a summary.
 # Expects what compile_job.sh expects.
 set -u
 source "$(dirname "$0")/env.sh"
@@ -60,10 +61,31 @@ if [ -n "${PAIRS_ONLY:-}" ]; then
   # tokalign runs of each build (more pairs in the same device time).
   for r in $(seq ${LLAVA_RUNS:-4}); do
     peer --llava-tokenizer slow --procs 1
-    tk 1
-    tk 1
+    for k in $(seq ${TK_AFTER:-2}); do tk 1; done
   done
   cat $R
+  # Per core: LLaVA's median against tokalign's median and mean (the device's -j 1 times are
+  # bimodal from run to run; a 75-second LLaVA run averages over the host's moods, a
+  # one-second tokalign run does not), and each LLaVA run against the mean of the runs after it.
+  python3 - $R <<'PY'
+import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+llava, after, cur = [], [], None
+for r in rows[1:]:  # the first tokalign row warmed the tokenizer cache
+    w = r.get("what", "")
+    if "preprocess" in w or "LLaVA" in w or "llava" in w:
+        if "seconds" in r:
+            llava.append(r["seconds"]); cur = []; after.append(cur)
+    elif w.startswith("tokalign compile -j 1") and cur is not None:
+        cur.append(r["seconds"])
+tk = [s for a in after for s in a]
+if llava and tk:
+    lm, tm, ta = statistics.median(llava), statistics.median(tk), statistics.mean(tk)
+    print(f"LLaVA one process: median {lm:.2f} s ({len(llava)} runs); tokalign -j 1: median {tm:.3f} s, mean {ta:.3f} s ({len(tk)} runs)")
+    print(f"per core: {lm / tm:.1f}x by the medians, {lm / ta:.1f}x LLaVA's median over tokalign's mean")
+    print("each LLaVA run over the mean of the tokalign runs after it: " +
+          ", ".join(f"{l / statistics.mean(a):.1f}x" for l, a in zip(llava, after) if a))
+PY
   exit 0
 fi
 for r in 1 2 3; do
