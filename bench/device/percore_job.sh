@@ -47,6 +47,15 @@ tk() {  # THREADS: the current build, then the previous one if carried
   [ -x .device/guard/tokalign_prev ] && tk1 .device/guard/tokalign_prev "tokalign (previous build)" "$1"
   return 0
 }
+# The compile loop alone, in-process (bench/compile_engine.cc; its first pass, word tables
+# cold, as in a fresh process): the like-for-like row for LLaVA's, whose time is its loop over
+# samples already in memory (no JSON loading, no tokenizer loading, nothing written).
+engine() {
+  [ -x .device/guard/compile_engine ] || return 0
+  local g=.device/guard
+  $g/lib/ld-linux-x86-64.so.2 --library-path $g/lib $g/compile_engine $TOK /tmp/mix.json llava_v1 1 2>/dev/null |
+    awk -v n=$N 'NR == 2 {printf "{\"what\": \"tokalign compile loop, in-process, first pass\", \"samples\": %d, \"seconds\": %s}\n", n, $1}' >> $R
+}
 steal_s() { awk '/^cpu /{print $9}' /proc/stat; }
 # A peer's row, followed by a row of the host's stolen time during it (a noisy host shows
 # there: a KVM guest's /proc/stat counts the time the host ran something else).
@@ -61,7 +70,7 @@ if [ -n "${PAIRS_ONLY:-}" ]; then
   # tokalign runs of each build (more pairs in the same device time).
   for r in $(seq ${LLAVA_RUNS:-4}); do
     peer --llava-tokenizer slow --procs 1
-    for k in $(seq ${TK_AFTER:-2}); do tk 1; done
+    for k in $(seq ${TK_AFTER:-2}); do tk 1; engine; done
   done
   cat $R
   # Per core: LLaVA's median against tokalign's median and mean (the device's -j 1 times are
@@ -70,7 +79,7 @@ if [ -n "${PAIRS_ONLY:-}" ]; then
   python3 - $R <<'PY'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
-llava, after, cur = [], [], None
+llava, after, loops, cur = [], [], [], None
 for r in rows[1:]:  # the first tokalign row warmed the tokenizer cache
     w = r.get("what", "")
     if "preprocess" in w or "LLaVA" in w or "llava" in w:
@@ -78,11 +87,16 @@ for r in rows[1:]:  # the first tokalign row warmed the tokenizer cache
             llava.append(r["seconds"]); cur = []; after.append(cur)
     elif w.startswith("tokalign compile -j 1") and cur is not None:
         cur.append(r["seconds"])
+    elif w.startswith("tokalign compile loop") and cur is not None:
+        loops.append(r["seconds"])
 tk = [s for a in after for s in a]
 if llava and tk:
     lm, tm, ta = statistics.median(llava), statistics.median(tk), statistics.mean(tk)
     print(f"LLaVA one process: median {lm:.2f} s ({len(llava)} runs); tokalign -j 1: median {tm:.3f} s, mean {ta:.3f} s ({len(tk)} runs)")
     print(f"per core: {lm / tm:.1f}x by the medians, {lm / ta:.1f}x LLaVA's median over tokalign's mean")
+    if loops:
+        print(f"compile loop alone (in-process, first pass): median {statistics.median(loops):.3f} s ({len(loops)} runs): "
+              f"{lm / statistics.median(loops):.1f}x LLaVA's loop")
     print("each LLaVA run over the mean of the tokalign runs after it: " +
           ", ".join(f"{l / statistics.mean(a):.1f}x" for l, a in zip(llava, after) if a))
 PY

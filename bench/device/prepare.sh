@@ -3,6 +3,7 @@
 # compile_job.sh, scale_job.sh and ceiling_job.sh, from this checkout and ../shared:
 #   .device/guard/tokalign      build/tokalign (build it first: make build)
 #   .device/guard/tokalign_prev PREV, when given: an earlier build measured beside it
+#   .device/guard/compile_engine build/bench/compile_engine, when built
 #   .device/guard/lib/          the Debian libraries both link against, and their loader (the
 #                               device's Python image has other versions; the jobs run the
 #                               binaries through this loader, bench/device/env.sh)
@@ -19,6 +20,8 @@ D=.device
 [ -x build/tokalign ] || { echo "prepare: build/tokalign is missing (make build)" >&2; exit 1; }
 mkdir -p $D/guard/lib $D/tok $D/bench
 cp build/tokalign $D/guard/tokalign
+# The compile loop alone (bench/compile_engine.cc), for percore_job.sh's like-for-like row.
+if [ -x build/bench/compile_engine ]; then cp build/bench/compile_engine $D/guard/compile_engine; else rm -f $D/guard/compile_engine; fi
 if [ $# -ge 1 ]; then cp "$1" $D/guard/tokalign_prev; else rm -f $D/guard/tokalign_prev; fi
 # Every shared library the binary resolves, and the loader (ldd's "=> path" and its own line).
 ldd build/tokalign | awk '/=> \//{print $3} /ld-linux/{print $1}' | while read -r lib; do
