@@ -285,9 +285,12 @@ int run(CompileArgs& a) {
                  "(the input's hash, the shard's files closed and synced, its manifest)\n",
                  secs(t_start, t_records), secs(t_records, t_finish), secs(t_finish, Clock::now()));
     std::string others;
-    for (const ThreadCpu& t : noted_thread_cpu())
-      others += (others.empty() ? "" : ", ") + t.role + " " + std::to_string(t.seconds).substr(0, 5) + " s (" +
-                std::to_string(t.threads) + (t.threads == 1 ? " thread)" : " threads)");
+    for (const ThreadCpu& t : noted_thread_cpu()) {
+      char one[160];
+      std::snprintf(one, sizeof one, "%s%s %.3f s (%zu thread%s)", others.empty() ? "" : ", ", t.role.c_str(), t.seconds,
+                    t.threads, t.threads == 1 ? "" : "s");
+      others += one;
+    }
     if (!others.empty()) std::fprintf(stderr, "tokalign compile: CPU of the other threads: %s\n", others.c_str());
   }
 
