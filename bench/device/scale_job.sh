@@ -21,14 +21,19 @@ out = os.environ.get("SHARD_OUT", "/tmp/shard")
 cmd = os.environ["TOKALIGN"].split() + ["compile", "--data", data, "-t", os.environ["TOK"], "--template", "llava_v1",
                                         "--out", out, "--overwrite", "-j", str(threads)] + extra
 t = time.perf_counter()
-p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+# With the pipeline's stats: where each stage's and each kind of thread's CPU went (the
+# 2M runs, one shard against parts: whether the shard file writers are what limits them).
+p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                     env=dict(os.environ, TOKALIGN_PIPELINE_STATS="1"))
 _, err = p.communicate()
 s = time.perf_counter() - t
 ru = resource.getrusage(resource.RUSAGE_CHILDREN)  # this python process has one child: the compile
 print(json.dumps({"data": data, "out": out, "threads": threads, "samples": n, "extra": extra, "seconds": round(s, 3),
                   "per_s": round(n / s, 1), "rss_kb": ru.ru_maxrss, "rc": p.returncode,
                   "user_s": round(ru.ru_utime, 3), "sys_s": round(ru.ru_stime, 3),
-                  "summary": err.strip().splitlines()[-1] if err.strip() else ""}), flush=True)
+                  "summary": err.strip().splitlines()[-1] if err.strip() else "",
+                  "stats": [l for l in err.splitlines() if "pipeline on" in l or "other threads" in l or "setup " in l]}),
+      flush=True)
 PY
 }
 run /tmp/m100k.jsonl 16 100000  # warm the tokenizer cache

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <deque>
 #include <filesystem>
 #include <future>
@@ -74,6 +75,19 @@ shard::RunInfo run_info_noted(const CompileSetup& s) {
   shard::RunInfo info = run_info(s);
   note_thread_cpu("input hash");
   return info;
+}
+
+// With TOKALIGN_PIPELINE_STATS: the CPU time of the threads beside the pipeline, by role
+// (util/thread_cpu.h), once they have ended.
+void print_thread_cpu() {
+  std::string others;
+  for (const ThreadCpu& t : noted_thread_cpu()) {
+    char one[160];
+    std::snprintf(one, sizeof one, "%s%s %.3f s (%zu thread%s)", others.empty() ? "" : ", ", t.role.c_str(), t.seconds,
+                  t.threads, t.threads == 1 ? "" : "s");
+    others += one;
+  }
+  if (!others.empty()) std::fprintf(stderr, "tokalign compile: CPU of the other threads: %s\n", others.c_str());
 }
 
 // A record of the pipeline that did not compile, as the quarantine keeps it.
@@ -208,6 +222,7 @@ int run_parted(CompileArgs& a) {
   commit_all();
 
   const shard::PartRun run{info_later.get(), K};
+  if (std::getenv("TOKALIGN_PIPELINE_STATS")) print_thread_cpu();
   const std::map<uint64_t, shard::Counts> all = shard::committed_parts(a.out, run);
   if (slices > 1) shard::write_slice_record(a.out, run, slice, slices, records, written);
   const std::vector<std::string> problems = shard::check_parts(all, records, K);
@@ -284,14 +299,7 @@ int run(CompileArgs& a) {
                  "tokalign compile: setup %.3f s (tokenizer, template, output folder), records %.3f s, finish %.3f s "
                  "(the input's hash, the shard's files closed and synced, its manifest)\n",
                  secs(t_start, t_records), secs(t_records, t_finish), secs(t_finish, Clock::now()));
-    std::string others;
-    for (const ThreadCpu& t : noted_thread_cpu()) {
-      char one[160];
-      std::snprintf(one, sizeof one, "%s%s %.3f s (%zu thread%s)", others.empty() ? "" : ", ", t.role.c_str(), t.seconds,
-                    t.threads, t.threads == 1 ? "" : "s");
-      others += one;
-    }
-    if (!others.empty()) std::fprintf(stderr, "tokalign compile: CPU of the other threads: %s\n", others.c_str());
+    print_thread_cpu();
   }
 
   const shard::Counts& c = w->counts();
