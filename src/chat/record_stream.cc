@@ -192,6 +192,19 @@ bool RecordStream::next_array(std::string_view& record, SourcePos& pos) {
   };
   int depth = 0;
   bool in_string = false;
+  // A char outside strings: nesting for brackets; true where the element ends (a comma at
+  // depth 0, or the array's own ']').
+  auto ends_at = [&](char c) {
+    if (c == '{' || c == '[') {
+      ++depth;
+    } else if (c == '}' || c == ']') {
+      if (depth == 0) return true;
+      --depth;
+    } else if (c == ',') {
+      return depth == 0;
+    }
+    return false;
+  };
   for (;;) {
     if (i >= size_) {
       if (!more()) fail(in_string ? "a string is not closed" : "the JSON array is not closed (missing ']')", i);
@@ -223,20 +236,8 @@ bool RecordStream::next_array(std::string_view& record, SourcePos& pos) {
       const size_t block = i;
       for (; m != 0; m &= m - 1) {
         i = block + static_cast<size_t>(__builtin_ctz(m));
-        const char c = data_[i];
-        if (c == '"') break;
-        if (c == '{' || c == '[') {
-          ++depth;
-        } else if (c == '}' || c == ']') {
-          if (depth == 0) {  // the array's own ']'
-            ended = true;
-            break;
-          }
-          --depth;
-        } else if (depth == 0) {  // a comma
-          ended = true;
-          break;
-        }
+        if (data_[i] == '"') break;
+        if ((ended = ends_at(data_[i]))) break;
       }
       if (ended) break;
       if (m == 0) {
@@ -247,17 +248,8 @@ bool RecordStream::next_array(std::string_view& record, SourcePos& pos) {
       ++i;
       continue;
     }
-    const char c = data_[i];
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      ++depth;
-    } else if (c == '}' || c == ']') {
-      if (depth == 0) break;  // the array's own ']'
-      --depth;
-    } else if (c == ',' && depth == 0) {
-      break;
-    }
+    if (data_[i] == '"') in_string = true;
+    else if (ends_at(data_[i])) break;
     ++i;
   }
   size_t b = i;
