@@ -401,7 +401,7 @@ void Compiler::encode(const Rendered& r, Encoded& e) const {
   }
 }
 
-bool Compiler::verify(const Rendered& r, Encoded& e, Sample& s, Problem& p) const {
+bool Compiler::verify(const Rendered& r, Encoded& e, const Sample& s, Problem& p) const {
   // The per-token checks (compile/token_checks.h); failures are reported in the order of the
   // checks (an id out of range before a labelled image token).
   const size_t n = s.input_ids.size();
@@ -422,7 +422,6 @@ bool Compiler::verify(const Rendered& r, Encoded& e, Sample& s, Problem& p) cons
   if (bad_label != kNone)
     return fail(p, check::image_label, "labels[" + std::to_string(bad_label) + "]", "an image token carries a label");
   if (trained == 0) return fail(p, check::zero_trained, "labels", "no token is trained");
-  s.trained = static_cast<int64_t>(trained);
 
   // Per chunk: every character of trained text is covered by a trained token, and every
   // trained token (other than the ones trained everywhere) covers trained text. Offsets are

@@ -78,18 +78,12 @@ struct Sample {
     labels.clear();
     images.clear();
     flags = dropped_turns = boundary_merges = 0;
-    trained = -1;
     segments.clear();
     provenance.clear();
     special_strings.clear();
     reference_ids.clear();
   }
-  // Labels that are not kIgnoreIndex, as the compiler's checks counted them (-1: not counted;
-  // trained_tokens() counts then). Saves the writer a pass over the labels, on the one thread
-  // that hands samples on in order.
-  int64_t trained = -1;
   uint64_t trained_tokens() const {
-    if (trained >= 0) return static_cast<uint64_t>(trained);
     uint64_t n = 0;
     for (int32_t l : labels) n += l != kIgnoreIndex;
     return n;
