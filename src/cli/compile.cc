@@ -4,7 +4,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <deque>
 #include <filesystem>
 #include <future>
 #include <map>
@@ -17,6 +16,7 @@
 #include "cli/io.h"
 #include "cli/progress.h"
 #include "report/inspect_view.h"
+#include "shard/part_commits.h"
 #include "shard/parts.h"
 #include "shard/writer.h"
 #include "util/error.h"
@@ -168,38 +168,21 @@ int run_parted(CompileArgs& a) {
   Progress progress = compile_progress(s, true);
   std::unique_ptr<shard::SampleWriter> w;
   uint64_t current = 0;
-  std::vector<uint64_t> written;
-  // A part written in full is committed on a thread of its own: its files closed and synced,
-  // then, once the input's hash is ready, its manifest written. The thread that hands samples
-  // on goes straight on to the next part. A part not committed when the run dies has no
-  // manifest, and is redone on resume, as any unfinished part. At most kCommitting parts are
-  // being committed at once (each holds its files' buffers until they are closed).
-  constexpr size_t kCommitting = 8;
-  std::deque<std::pair<uint64_t, std::future<void>>> committing;
-  auto committed_one = [&] {
-    auto [p, done_part] = std::move(committing.front());
-    committing.pop_front();
-    done_part.get();  // rethrows the part's I/O error
-    written.push_back(p);
-  };
+  // A part written in full is committed in the background (shard/part_commits.h): its files
+  // closed and synced, then, once the input's hash is ready, its manifest written. The thread
+  // that hands samples on goes straight on to the next part. A part not committed when the
+  // run dies has no manifest, and is redone on resume, as any unfinished part.
+  shard::PartCommits commits(info_later, [K](uint64_t p, shard::SampleWriter& part, const shard::RunInfo& info) {
+    shard::RunInfo ri = info;
+    ri.part_json = shard::part_json(p, K);
+    part.finish(ri);
+  });
   auto commit = [&] {
-    if (!w) return;
-    while (!committing.empty() &&
-           (committing.size() >= kCommitting ||
-            committing.front().second.wait_for(std::chrono::seconds(0)) == std::future_status::ready))
-      committed_one();
-    committing.emplace_back(current, std::async(std::launch::async, [part = std::move(w), p = current, K, info_later]() mutable {
-                              part->seal();
-                              shard::RunInfo ri = info_later.get();
-                              ri.part_json = shard::part_json(p, K);
-                              part->finish(ri);
-                              part.reset();  // its memory goes now, not when the future is collected
-                            }));
-  };
-  auto commit_all = [&] {
-    while (!committing.empty()) committed_one();
+    if (w) commits.add(current, std::move(w));
   };
   int rc = 0;
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point t_records = Clock::now();
   const uint64_t records = s.for_each(
       [&](const CompileSetup::Record& r) {
         progress.tick(r.pos.byte_offset, !r.ok);
@@ -216,13 +199,21 @@ int run_parted(CompileArgs& a) {
         return p % slices == slice && !done.count(p);
       });
   progress.done();
-  commit_all();
-  if (rc) return rc;  // the unfinished part is left without a manifest: redone next time
+  if (rc) {
+    commits.wait();
+    return rc;  // the unfinished part is left without a manifest: redone next time
+  }
+  const Clock::time_point t_finish = Clock::now();
   commit();
-  commit_all();
+  const std::vector<uint64_t> written = commits.wait();
 
   const shard::PartRun run{info_later.get(), K};
-  if (std::getenv("TOKALIGN_PIPELINE_STATS")) print_thread_cpu();
+  if (std::getenv("TOKALIGN_PIPELINE_STATS")) {
+    auto secs = [](Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); };
+    std::fprintf(stderr, "tokalign compile: records %.3f s, finish %.3f s (the last parts' files closed and synced, their manifests)\n",
+                 secs(t_records, t_finish), secs(t_finish, Clock::now()));
+    print_thread_cpu();
+  }
   const std::map<uint64_t, shard::Counts> all = shard::committed_parts(a.out, run);
   if (slices > 1) shard::write_slice_record(a.out, run, slice, slices, records, written);
   const std::vector<std::string> problems = shard::check_parts(all, records, K);
