@@ -268,6 +268,14 @@ class CompactHotWords {
     s.n = static_cast<uint8_t>(n);
     w0.n = static_cast<uint8_t>((w0.n & 0x7F) | (&s == &w0 ? 0x80 : 0));  // the other way goes next
   }
+  // Fills the probed slot with a copy of another table's entry for the same word.
+  static void store_entry(const Probe& p, const CompactHotWord& e) {
+    CompactHotWord& s = *p.slot;
+    CompactHotWord& w0 = p.set->way[0];
+    s = e;
+    s.n = static_cast<uint8_t>(e.n & 0x7F);
+    w0.n = static_cast<uint8_t>((w0.n & 0x7F) | (&s == &w0 ? 0x80 : 0));
+  }
 
  private:
   // 32,768 sets of two: 2 MiB. Against 1 MiB: 30,000 LLaVA-mix samples missed 83k times a

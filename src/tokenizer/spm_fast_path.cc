@@ -6,6 +6,7 @@
 #include <cstring>
 #include <emmintrin.h>
 #include <string>
+#include <type_traits>
 
 #include "tokenizer/hot_words.h"
 #include "tokenizer/pattern.h"
@@ -58,6 +59,7 @@ struct SpmFastPath::ThreadState {
   std::unique_ptr<CompactHotWords> compact;
   std::unique_ptr<HotWords> wide;
   RecentPieces recent;
+  bool joined = false;  // counted in shared_'s threads
 };
 
 std::unique_ptr<SpmFastPath> SpmFastPath::detect(const Normalizer* normalizer, const PreTokenizer* pre_tokenizer,
@@ -94,7 +96,8 @@ SpmFastPath::SpmFastPath(const BpeModel& m, Prepend prepend)
       prepend_(prepend),
       // The compact word table holds ids in 16 bits (TOKALIGN_WIDE_WORD_TABLE: the other, for tests).
       compact_(m.vocab_size() <= 65536 && !std::getenv("TOKALIGN_WIDE_WORD_TABLE")),
-      uid_(new_uid()) {}
+      uid_(new_uid()),
+      shared_(compact_ ? std::make_unique<SharedCompactWords>() : nullptr) {}
 
 bool SpmFastPath::prepends(std::string_view p, size_t shift) const {
   // Metaspace (HF pre_tokenizers/metaspace.rs) prepends to a piece that does not start with
@@ -138,6 +141,18 @@ class Tails {
   uint32_t* ids() const { return id_ + n_; }
   Range* ranges() const { return range_ + n_; }
   void advance(size_t k) { n_ += k; }
+  // A word's tokens from a word table's entry (hot_words.h): its ids, and its ranges at `at`.
+  // The entry writes kRoom ids and ranges for every token it can hold and a few more (those
+  // past its count are overwritten or cut off later): a fixed count, where a loop of count
+  // iterations was a branch predicted wrong.
+  template <size_t kRoom, class Entry>
+  [[gnu::always_inline]] void put(const Entry& h, uint32_t at) {
+    const size_t n = h.count();
+    room(kRoom);
+    h.copy_ids(ids());
+    h.copy_ranges(at, ranges());
+    advance(n);
+  }
 
  private:
   [[gnu::noinline]] void grow(size_t k) {
@@ -179,6 +194,10 @@ void SpmFastPath::encode(std::string_view p, size_t shift, std::vector<uint32_t>
   auto words = [&](size_t from) {
     if (compact_) {
       if (!state.compact) state.compact = std::make_unique<CompactHotWords>();
+      if (!state.joined) {
+        state.joined = true;
+        shared_->join();
+      }
       encode_words(p, shift, from, *state.compact, ids, offs);
     } else {
       if (!state.wide) state.wide = std::make_unique<HotWords>();
@@ -211,7 +230,23 @@ void SpmFastPath::encode_words(std::string_view p, size_t shift, size_t from, Ta
   using Probe = typename Table::Probe;
   // `keep`: the word goes into the table, probed again here (the loop's probe is not kept
   // alive across this call, so its fields stay in registers on a hit).
+  // With other threads encoding through this path, a word this thread's table lacks may be
+  // in the table they share (shared_words.h); a word encoded here goes there too.
+  constexpr bool kShares = std::is_same_v<Table, CompactHotWords>;
   auto miss = [&](std::string_view in, bool first, uint32_t at, bool keep) __attribute__((noinline)) {
+    const bool share = kShares && keep && shared_->in_use();
+    Probe probe{};
+    if constexpr (kShares) {
+      if (share) {
+        probe = hot.probe(in, first, at - shift + 16 <= p.size());
+        CompactHotWord e;
+        if (shared_->find(probe.k0, probe.k1, e)) {
+          Table::store_entry(probe, e);
+          out.template put<Table::kRoom>(e, at);
+          return;
+        }
+      }
+    }
     thread_local std::vector<uint32_t> word_ids;
     thread_local Offsets word_offs;
     word_ids.clear();
@@ -223,13 +258,17 @@ void SpmFastPath::encode_words(std::string_view p, size_t shift, size_t from, Ta
     std::memcpy(static_cast<void*>(out.ranges()), word_offs.data(), n * sizeof(word_offs[0]));
     out.advance(n);
     if (!keep || n > Table::kMaxTokens) return;
-    const Probe probe = hot.probe(in, first, at - shift + 16 <= p.size());
+    if (!share) probe = hot.probe(in, first, at - shift + 16 <= p.size());
     uint8_t start[Table::kMaxTokens], end[Table::kMaxTokens];
     for (size_t k = 0; k < n; ++k) {
       start[k] = static_cast<uint8_t>(word_offs[k].first - at);
       end[k] = static_cast<uint8_t>(word_offs[k].second - at);
     }
     Table::store(probe, n, word_ids.data(), start, end);
+    if constexpr (kShares) {
+      // (store keeps no word with an id past 16 bits: the slot then holds another word)
+      if (share && probe.slot->k0 == probe.k0 && probe.slot->k1 == probe.k1) shared_->add(*probe.slot);
+    }
   };
   auto word = [&](size_t a, size_t b) __attribute__((always_inline)) {
     const uint32_t at = static_cast<uint32_t>(shift + a);
@@ -238,15 +277,7 @@ void SpmFastPath::encode_words(std::string_view p, size_t shift, size_t from, Ta
     if (in.size() > Table::kMaxLen) return miss(in, first, at, false);
     const Probe probe = hot.probe(in, first, a + 16 <= p.size());
     if (!probe.hit()) return miss(in, first, at, true);
-    const typename Table::Entry& h = *probe.slot;
-    const size_t n = h.count();
-    out.room(Table::kRoom);
-    h.copy_ids(out.ids());  // kRoom ids: there is room
-    // Ranges for every token an entry can hold and a few more (those past n are overwritten
-    // or cut off later): a fixed count, where a loop of n iterations was a branch predicted
-    // wrong.
-    h.copy_ranges(at, out.ranges());
-    out.advance(n);
+    out.template put<Table::kRoom>(*probe.slot, at);
   };
 
   // The words, each encoded as its end is found: the piece is cut before each space whose

@@ -28,6 +28,7 @@
 #include "tokenizer/models/bpe.h"
 #include "tokenizer/normalizers/normalizer.h"
 #include "tokenizer/pre_tokenizers/pre_tokenizer.h"
+#include "tokenizer/shared_words.h"
 
 namespace tokalign::tok {
 
@@ -86,6 +87,8 @@ class SpmFastPath {
   Prepend prepend_;
   bool compact_;  // the vocabulary's ids fit CompactHotWords
   uint64_t uid_;  // identifies this path's per-thread state (ThreadState)
+  // The short words any thread has encoded, for the others (shared_words.h); with compact_.
+  std::unique_ptr<SharedCompactWords> shared_;
 };
 
 }  // namespace tokalign::tok

@@ -1,0 +1,46 @@
+#!/bin/bash
+# On the device machine: 30,000 samples (the per-core set) on every core, where each worker
+# sees 1/16 of the samples and starts with its word table empty: this build against the
+# previous one (.device/guard/tokalign_prev, from prepare.sh PREV), interleaved, ROUNDS rounds
+# (default 6) of -j 16, -j 12 and -j 1, output in /dev/shm, with each run's stats lines
+# (TOKALIGN_PIPELINE_STATS: the workers' CPU). Results: $OUT/threads.txt and a summary.
+set -u
+source "$(dirname "$0")/env.sh"
+G=.device/guard
+L="$G/lib/ld-linux-x86-64.so.2 --library-path $G/lib"
+python3 bench/gen_llava_mix.py --n 30000 --seed 1 --text .device/bench/pride.txt > /dev/shm/mix.json
+R=$OUT/threads.txt
+builds=(tokalign)
+[ -x $G/tokalign_prev ] && builds+=(tokalign_prev)
+one() {  # BUILD THREADS
+  rm -rf /dev/shm/shard
+  local s=$EPOCHREALTIME
+  TOKALIGN_PIPELINE_STATS=1 $L $G/$1 compile --data /dev/shm/mix.json -t $TOK --template llava_v1 --out /dev/shm/shard \
+    -j $2 2> /tmp/threads_err.txt > /dev/null
+  echo "== $1 j=$2 wall $(awk -v a=$s -v b=$EPOCHREALTIME 'BEGIN{printf "%.3f", b-a}')" >> $R
+  grep -E "pipeline on|setup" /tmp/threads_err.txt | sed 's/^/  /' >> $R
+}
+one tokalign 16  # the tokenizer cache (not kept)
+: > $R
+for r in $(seq ${ROUNDS:-6}); do
+  for j in 16 12 1; do
+    for b in "${builds[@]}"; do one $b $j; done
+  done
+done
+rm -rf /dev/shm/shard
+python3 - $R <<'PY'
+import re, statistics, sys
+rows, cur = {}, None
+for line in open(sys.argv[1]):
+    m = re.match(r"== (\S+) j=(\d+) wall (\S+)", line)
+    if m:
+        cur = (m.group(1), int(m.group(2)))
+        rows.setdefault(cur, {"wall": [], "workers": []})["wall"].append(float(m.group(3)))
+        continue
+    m = re.search(r"workers ([\d.]+) s CPU", line) or re.search(r"parsing and compiling ([\d.]+) s", line)
+    if m and cur:
+        rows[cur]["workers"].append(float(m.group(1)))
+for (b, j), v in sorted(rows.items(), key=lambda kv: (-kv[0][1], kv[0][0])):
+    print(f"{b:14} -j {j:2}: wall median {statistics.median(v['wall']):.3f} s ({len(v['wall'])} runs), "
+          f"workers' CPU median {statistics.median(v['workers']):.3f} s")
+PY
