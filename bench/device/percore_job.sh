@@ -10,7 +10,8 @@
 # Every tokalign row and every peer's has the host's stolen time over it (host_steal_s, from
 # /proc/stat): the device is a KVM guest whose speed moves with its neighbours.
 # PAIRS_ONLY=1: only the one-process LLaVA runs, each followed by TK_AFTER tokalign runs
-# (default 2) of each build (see below), with a summary.
+# (default 2) of each build (see below), with a summary. ALLCORES_ONLY=1: the same on every
+# core (LLaVA in one process per core; tokalign -j CORES and -j 12).
 # Expects what compile_job.sh expects.
 set -u
 source "$(dirname "$0")/env.sh"
@@ -99,6 +100,28 @@ if llava and tk:
               f"{lm / statistics.median(loops):.1f}x LLaVA's loop")
     print("each LLaVA run over the mean of the tokalign runs after it: " +
           ", ".join(f"{l / statistics.mean(a):.1f}x" for l, a in zip(llava, after) if a))
+PY
+  exit 0
+fi
+if [ -n "${ALLCORES_ONLY:-}" ]; then
+  # Only every core: LLaVA's preprocess_v1 in one process per core, LLAVA_RUNS times (default
+  # 2), each followed by TK_AFTER (default 3) tokalign runs at -j CORES and at -j 12; a summary.
+  for r in $(seq ${LLAVA_RUNS:-2}); do
+    peer --llava-tokenizer slow --procs $CORES
+    for k in $(seq ${TK_AFTER:-3}); do tk $CORES; tk 12; done
+  done
+  cat $R
+  python3 - $R $CORES <<'PY'
+import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1])][1:]  # the first tokalign row warmed the tokenizer cache
+cores = sys.argv[2]
+llava = [r["seconds"] for r in rows if "llava-preprocess" in r.get("what", "") and "seconds" in r]
+for j in (cores, "12"):
+    tk = [r["seconds"] for r in rows if r.get("what", "") == f"tokalign compile -j {j} (whole process)"]
+    if llava and tk:
+        lm, tm = statistics.median(llava), statistics.median(tk)
+        print(f"LLaVA {cores} processes: median {lm:.2f} s ({len(llava)} runs); tokalign -j {j}: median {tm:.3f} s "
+              f"({len(tk)} runs): {lm / tm:.1f}x")
 PY
   exit 0
 fi

@@ -1,14 +1,15 @@
 #!/bin/bash
-# On the device machine: 30,000 samples (the per-core set) on every core, where each worker
-# sees 1/16 of the samples and starts with its word table empty: this build against the
-# previous one (.device/guard/tokalign_prev, from prepare.sh PREV), interleaved, ROUNDS rounds
-# (default 6) of -j 16, -j 12 and -j 1, output in /dev/shm, with each run's stats lines
-# (TOKALIGN_PIPELINE_STATS: the workers' CPU). Results: $OUT/threads.txt and a summary.
+# On the device machine: N samples (default 30,000, the per-core set) on every core, where
+# each worker sees 1/16 of the samples and starts with its word table empty: this build
+# against the previous one (.device/guard/tokalign_prev, from prepare.sh PREV), interleaved,
+# ROUNDS rounds (default 6) of each thread count in JS (default "16 12 1"), output in
+# /dev/shm, with each run's stats lines (TOKALIGN_PIPELINE_STATS: the workers' CPU).
+# Results: $OUT/threads.txt and a summary.
 set -u
 source "$(dirname "$0")/env.sh"
 G=.device/guard
 L="$G/lib/ld-linux-x86-64.so.2 --library-path $G/lib"
-python3 bench/gen_llava_mix.py --n 30000 --seed 1 --text .device/bench/pride.txt > /dev/shm/mix.json
+python3 bench/gen_llava_mix.py --n ${N:-30000} --seed 1 --text .device/bench/pride.txt > /dev/shm/mix.json
 R=$OUT/threads.txt
 builds=(tokalign)
 [ -x $G/tokalign_prev ] && builds+=(tokalign_prev)
@@ -23,7 +24,7 @@ one() {  # BUILD THREADS
 one tokalign 16  # the tokenizer cache (not kept)
 : > $R
 for r in $(seq ${ROUNDS:-6}); do
-  for j in 16 12 1; do
+  for j in ${JS:-16 12 1}; do
     for b in "${builds[@]}"; do one $b $j; done
   done
 done
