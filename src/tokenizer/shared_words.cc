@@ -5,9 +5,14 @@
 
 namespace tokalign::tok {
 
-SharedCompactWords::SharedCompactWords()
-    : state_(kSlots), entries_(static_cast<CompactHotWord*>(std::malloc(kSlots * sizeof(CompactHotWord)))) {
+void SharedCompactWords::join() {
+  if (threads_.fetch_add(1, std::memory_order_relaxed) != 1) return;
+  // The second thread: makes the table, then publishes it. (A third joining meanwhile sees
+  // in_use() false and encodes alone until then.)
+  entries_.reset(static_cast<CompactHotWord*>(std::malloc(kSlots * sizeof(CompactHotWord))));
   if (!entries_) throw std::bad_alloc();
+  state_ = std::vector<std::atomic<uint8_t>>(kSlots);
+  ready_.store(true, std::memory_order_release);
 }
 
 bool SharedCompactWords::find(uint64_t k0, uint64_t k1, CompactHotWord& out) const {
@@ -47,6 +52,7 @@ void SharedCompactWords::add(const CompactHotWord& e) {
 }
 
 size_t SharedCompactWords::words() const {
+  if (!in_use()) return 0;
   size_t n = 0;
   for (const auto& s : state_) n += s.load(std::memory_order_acquire) == kReady;
   return n;

@@ -29,17 +29,19 @@ namespace tokalign::tok {
 
 class SharedCompactWords {
  public:
-  // 262,144 slots of 32 bytes: 8 MiB of address space, whose pages are touched only where a
-  // word is written (LLaVA-mix text has some 28,000 distinct short words in 30,000 samples).
+  // 262,144 slots of 32 bytes: 8 MiB of address space, made when a second thread joins, whose
+  // pages are touched only where a word is written (LLaVA-mix text has some 28,000 distinct
+  // short words in 30,000 samples), and 256 KiB of slot states.
   static constexpr unsigned kLogSlots = 18;
   static constexpr size_t kProbes = 8;
 
-  SharedCompactWords();
+  // Counts a thread that encodes through the owner. The table is for two threads or more: the
+  // second thread to join makes it (one thread alone never pays for it).
+  void join();
+  // The table is there (for this thread to see: an acquire load of what the maker published).
+  bool in_use() const { return ready_.load(std::memory_order_acquire); }
 
-  // Counts a thread that encodes through the owner; the table is for two threads or more.
-  void join() { threads_.fetch_add(1, std::memory_order_relaxed); }
-  bool in_use() const { return threads_.load(std::memory_order_relaxed) > 1; }
-
+  // Only once in_use():
   // The entry of the word CompactHotWords keys as (k0, k1) (its length and flags in k1's top
   // byte), copied to `out`; false when it is not here (or is being written).
   bool find(uint64_t k0, uint64_t k1, CompactHotWord& out) const;
@@ -59,6 +61,7 @@ class SharedCompactWords {
     void operator()(void* p) const { std::free(p); }
   };
   std::atomic<size_t> threads_{0};
+  std::atomic<bool> ready_{false};  // state_ and entries_ are made
   std::vector<std::atomic<uint8_t>> state_;
   std::unique_ptr<CompactHotWord, Free> entries_;  // malloc'd, not cleared: read only when ready
 };

@@ -38,6 +38,7 @@ TEST(SharedWords, FindsWhatWasAddedAndNothingElse) {
   EXPECT_FALSE(t.in_use());
   t.join();
   EXPECT_FALSE(t.in_use()) << "one thread has no one to share with";
+  EXPECT_EQ(t.words(), 0u);
   t.join();
   EXPECT_TRUE(t.in_use());
   CompactHotWord e = entry_for(42);
@@ -62,6 +63,10 @@ TEST(SharedWords, ThreadsAddingAndFindingAtOnceSeeWholeEntries) {
   std::vector<std::thread> threads;
   for (int th = 0; th < kThreads; ++th)
     threads.emplace_back([&, th] {
+      // Each thread joins as an encoding thread does; the second to join makes the table,
+      // and the others start once it is published.
+      t.join();
+      while (!t.in_use()) std::this_thread::yield();
       for (uint64_t i = 0; i < kKeys; ++i) {
         const uint64_t key = (i % 2 == 0) ? i : i * kThreads + static_cast<uint64_t>(th);
         const CompactHotWord want = entry_for(key);
@@ -95,6 +100,8 @@ TEST(SharedWords, ThreadsAddingAndFindingAtOnceSeeWholeEntries) {
 
 TEST(SharedWords, AFullTableKeepsWhatItHas) {
   SharedCompactWords t;
+  t.join();
+  t.join();
   const uint64_t n = uint64_t{3} << SharedCompactWords::kLogSlots >> 1;  // 1.5x the slots
   for (uint64_t key = 0; key < n; ++key) t.add(entry_for(key));
   const size_t kept = t.words();
