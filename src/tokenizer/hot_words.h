@@ -233,8 +233,7 @@ class CompactHotWords {
     Probe p;
     HotWords::load_key(w, readable16, p.k0, p.k1);
     p.k1 |= static_cast<uint64_t>(w.size() | flags << 5) << 56;
-    const uint64_t h = (p.k0 ^ (p.k1 * 0xC2B2AE3D27D4EB4Full)) * 0x9E3779B97F4A7C15ull;
-    Set* set = &table_[static_cast<size_t>(h >> (64 - kLogSets))];
+    Set* set = &table_[static_cast<size_t>(key_hash(p.k0, p.k1) >> (64 - kLogSets))];
     p.set = set;
     CompactHotWord* w0 = &set->way[0];
     CompactHotWord* w1 = &set->way[1];
@@ -252,6 +251,8 @@ class CompactHotWords {
     }
     return p;
   }
+  // A word's key (as a probe has it) hashed: a table takes its top bits (see HotWords::probe).
+  static uint64_t key_hash(uint64_t k0, uint64_t k1) { return (k0 ^ (k1 * 0xC2B2AE3D27D4EB4Full)) * 0x9E3779B97F4A7C15ull; }
   // Fills the probed slot: n <= kMaxTokens tokens with ranges in the word; a word with an id
   // of 65,536 or more is not kept.
   static void store(const Probe& p, size_t n, const uint32_t* ids, const uint8_t* start, const uint8_t* end) {

@@ -55,7 +55,7 @@ class SharedCompactWords {
   static constexpr size_t kSlots = size_t{1} << kLogSlots;
   enum : uint8_t { kEmpty = 0, kWriting = 1, kReady = 2 };
   static size_t slot_of(uint64_t k0, uint64_t k1) {
-    return static_cast<size_t>(((k0 ^ (k1 * 0xC2B2AE3D27D4EB4Full)) * 0x9E3779B97F4A7C15ull) >> (64 - kLogSlots));
+    return static_cast<size_t>(CompactHotWords::key_hash(k0, k1) >> (64 - kLogSlots));
   }
   struct Free {
     void operator()(void* p) const { std::free(p); }
