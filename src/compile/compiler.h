@@ -93,6 +93,10 @@ class Compiler {
   bool compile(const chat::Conversation& c, Sample& out, chat::Problem& problem) const;
 
   const Options& options() const { return opts_; }
+  // Builds now what the first compile would otherwise build on first use and every other
+  // thread then wait for (the tokenizer's flat decoder, some 20M instructions for a 32,000-id
+  // vocabulary): a pipeline runs it beside its start.
+  void warm_up() const { (void)tok_.decodes_flat(); }
 
  private:
   struct Encoded;

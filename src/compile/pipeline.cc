@@ -56,6 +56,19 @@ uint64_t run_pipeline(chat::RecordStream& records, chat::InputFormat format, con
                       const PipelineOptions& options, const std::function<bool(PipelineItem&)>& sink) {
   uint64_t total = 0;  // records read (the reader's count)
   const size_t threads = options.threads ? options.threads : auto_workers(resolve_threads(0));
+  // The compiler's lazily built tables, made beside the start (the first record's reading and
+  // encoding) rather than by the first worker to need them while the others wait.
+  // An error there is left to the compile that meets it (a throwing call_once is tried again).
+  std::thread warm_up([&compiler] {
+    try {
+      compiler.warm_up();
+    } catch (...) {
+    }
+  });
+  struct Join {
+    std::thread& t;
+    ~Join() { t.join(); }
+  } join_warm_up{warm_up};
   if (threads <= 1) {
     chat::ConversationReader reader(format);
     std::string_view text;
