@@ -77,6 +77,9 @@ shard::RunInfo run_info_noted(const CompileSetup& s) {
   return info;
 }
 
+using Clock = std::chrono::steady_clock;
+double secs(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
+
 // With TOKALIGN_PIPELINE_STATS: the CPU time of the threads beside the pipeline, by role
 // (util/thread_cpu.h), once they have ended.
 void print_thread_cpu() {
@@ -181,7 +184,6 @@ int run_parted(CompileArgs& a) {
     if (w) commits.add(current, std::move(w));
   };
   int rc = 0;
-  using Clock = std::chrono::steady_clock;
   const Clock::time_point t_records = Clock::now();
   const uint64_t records = s.for_each(
       [&](const CompileSetup::Record& r) {
@@ -209,7 +211,6 @@ int run_parted(CompileArgs& a) {
 
   const shard::PartRun run{info_later.get(), K};
   if (std::getenv("TOKALIGN_PIPELINE_STATS")) {
-    auto secs = [](Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); };
     std::fprintf(stderr, "tokalign compile: records %.3f s, finish %.3f s (the last parts' files closed and synced, their manifests)\n",
                  secs(t_records, t_finish), secs(t_finish, Clock::now()));
     print_thread_cpu();
@@ -246,7 +247,6 @@ int run(CompileArgs& a) {
     return 2;
   };
   CompileSetup& s = a.setup;
-  using Clock = std::chrono::steady_clock;
   const Clock::time_point t_start = Clock::now();
   if (a.out.empty() && !s.slow) return usage("--out is required");
   if (int rc = s.prepare("compile", a.with_segments, a.debug >= 0)) return rc;
@@ -285,7 +285,6 @@ int run(CompileArgs& a) {
   if (rc) return rc;
   w->finish(info);
   if (std::getenv("TOKALIGN_PIPELINE_STATS")) {
-    auto secs = [](Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); };
     std::fprintf(stderr,
                  "tokalign compile: setup %.3f s (tokenizer, template, output folder), records %.3f s, finish %.3f s "
                  "(the input's hash, the shard's files closed and synced, its manifest)\n",

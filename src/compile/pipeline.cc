@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <pthread.h>
+#include <future>
 #include <thread>
 #include <vector>
 
@@ -57,18 +58,10 @@ uint64_t run_pipeline(chat::RecordStream& records, chat::InputFormat format, con
   uint64_t total = 0;  // records read (the reader's count)
   const size_t threads = options.threads ? options.threads : auto_workers(resolve_threads(0));
   // The compiler's lazily built tables, made beside the start (the first record's reading and
-  // encoding) rather than by the first worker to need them while the others wait.
-  // An error there is left to the compile that meets it (a throwing call_once is tried again).
-  std::thread warm_up([&compiler] {
-    try {
-      compiler.warm_up();
-    } catch (...) {
-    }
-  });
-  struct Join {
-    std::thread& t;
-    ~Join() { t.join(); }
-  } join_warm_up{warm_up};
+  // encoding) rather than by the first worker to need them while the others wait. The future
+  // waits for it when this returns; an error there stays in it, for the compile that meets it
+  // to raise (a call_once that threw is tried again).
+  const std::future<void> warm_up = std::async(std::launch::async, [&compiler] { compiler.warm_up(); });
   if (threads <= 1) {
     chat::ConversationReader reader(format);
     std::string_view text;

@@ -229,22 +229,21 @@ void SpmFastPath::encode_words(std::string_view p, size_t shift, size_t from, Ta
   const char* const text = p.data();
   using Probe = typename Table::Probe;
   // `keep`: the word goes into the table, probed again here (the loop's probe is not kept
-  // alive across this call, so its fields stay in registers on a hit).
+  // alive across this call, so its fields stay in registers on a hit); the table is not
+  // touched between that probe and the store (encode_word goes through the model's caches).
   // With other threads encoding through this path, a word this thread's table lacks may be
   // in the table they share (shared_words.h); a word encoded here goes there too.
   constexpr bool kShares = std::is_same_v<Table, CompactHotWords>;
   auto miss = [&](std::string_view in, bool first, uint32_t at, bool keep) __attribute__((noinline)) {
-    const bool share = kShares && keep && shared_->in_use();
     Probe probe{};
+    if (keep) probe = hot.probe(in, first, at - shift + 16 <= p.size());
+    const bool share = kShares && keep && shared_->in_use();
     if constexpr (kShares) {
-      if (share) {
-        probe = hot.probe(in, first, at - shift + 16 <= p.size());
-        CompactHotWord e;
-        if (shared_->find(probe.k0, probe.k1, e)) {
-          Table::store_entry(probe, e);
-          out.template put<Table::kRoom>(e, at);
-          return;
-        }
+      CompactHotWord e;
+      if (share && shared_->find(probe.k0, probe.k1, e)) {
+        Table::store_entry(probe, e);
+        out.template put<Table::kRoom>(e, at);
+        return;
       }
     }
     thread_local std::vector<uint32_t> word_ids;
@@ -258,7 +257,6 @@ void SpmFastPath::encode_words(std::string_view p, size_t shift, size_t from, Ta
     std::memcpy(static_cast<void*>(out.ranges()), word_offs.data(), n * sizeof(word_offs[0]));
     out.advance(n);
     if (!keep || n > Table::kMaxTokens) return;
-    if (!share) probe = hot.probe(in, first, at - shift + 16 <= p.size());
     uint8_t start[Table::kMaxTokens], end[Table::kMaxTokens];
     for (size_t k = 0; k < n; ++k) {
       start[k] = static_cast<uint8_t>(word_offs[k].first - at);
