@@ -11,7 +11,10 @@
 # /proc/stat): the device is a KVM guest whose speed moves with its neighbours.
 # PAIRS_ONLY=1: only the one-process LLaVA runs, each followed by TK_AFTER tokalign runs
 # (default 2) of each build (see below), with a summary. ALLCORES_ONLY=1: the same on every
-# core (LLaVA in one process per core; tokalign -j CORES and -j 12).
+# core (LLaVA in one process per core; tokalign -j CORES and -j 12), with the output written to
+# each folder of SHARDS (default /tmp/shard, the disk; /dev/shm/shard is memory): at N=665000,
+# the mixture's size, LLaVA's processes take minutes and tokalign's output is 2 GB.
+# Each tokalign run's previous output is deleted before it, outside its time.
 # Expects what compile_job.sh expects.
 set -u
 source "$(dirname "$0")/env.sh"
@@ -19,13 +22,15 @@ N=${N:-30000}
 CORES=$(nproc)
 R=$OUT/percore.jsonl
 python3 bench/gen_llava_mix.py --n $N --seed 1 --text .device/bench/pride.txt > /tmp/mix.json
-tk1() {  # BINARY LABEL THREADS
-  BIN="$1" LABEL="$2" python3 - /tmp/mix.json $N $3 >> $R <<'PY'
+tk1() {  # BINARY LABEL THREADS [OUTPUT_FOLDER]
+  rm -rf "${4:-/tmp/shard}"
+  BIN="$1" LABEL="$2" SHARD="${4:-/tmp/shard}" python3 - /tmp/mix.json $N $3 >> $R <<'PY'
 import json, os, subprocess, sys, time
 data, n, threads = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 g = ".device/guard"
+out = os.environ["SHARD"]
 cmd = [f"{g}/lib/ld-linux-x86-64.so.2", "--library-path", f"{g}/lib", os.environ["BIN"], "compile", "--data", data,
-       "-t", os.environ["TOK"], "--template", "llava_v1", "--out", "/tmp/shard", "--overwrite", "-j", threads]
+       "-t", os.environ["TOK"], "--template", "llava_v1", "--out", out, "--overwrite", "-j", threads]
 import resource
 def steal():  # the host's stolen time over all of this machine's CPUs (/proc/stat), in seconds
     f = open("/proc/stat").readline().split()
@@ -38,14 +43,15 @@ s = time.perf_counter() - t
 r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
 # CPU time beside wall time: even -j 1 hashes and writes the shard on background threads.
 cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
-print(json.dumps({"what": f"{os.environ['LABEL']} compile -j {threads} (whole process)", "samples": n,
+where = "" if out == "/tmp/shard" else f" to {out}"
+print(json.dumps({"what": f"{os.environ['LABEL']} compile -j {threads} (whole process){where}", "samples": n,
                   "seconds": round(s, 3), "cpu_s": round(cpu, 3), "per_s": round(n / s, 1), "rc": p.returncode,
                   "host_steal_s": round(steal() - st0, 3)}))
 PY
 }
-tk() {  # THREADS: the current build, then the previous one if carried
-  tk1 .device/guard/tokalign tokalign "$1"
-  [ -x .device/guard/tokalign_prev ] && tk1 .device/guard/tokalign_prev "tokalign (previous build)" "$1"
+tk() {  # THREADS [OUTPUT_FOLDER]: the current build, then the previous one if carried
+  tk1 .device/guard/tokalign tokalign "$1" "${2:-}"
+  [ -x .device/guard/tokalign_prev ] && tk1 .device/guard/tokalign_prev "tokalign (previous build)" "$1" "${2:-}"
   return 0
 }
 # The compile loop alone, in-process (bench/compile_engine.cc; its first pass, word tables
@@ -105,10 +111,13 @@ PY
 fi
 if [ -n "${ALLCORES_ONLY:-}" ]; then
   # Only every core: LLaVA's preprocess_v1 in one process per core, LLAVA_RUNS times (default
-  # 2), each followed by TK_AFTER (default 3) tokalign runs at -j CORES and at -j 12; a summary.
+  # 2), each followed by TK_AFTER (default 3) rounds of tokalign runs at -j CORES and at -j 12
+  # into each folder of SHARDS; a summary.
   for r in $(seq ${LLAVA_RUNS:-2}); do
     peer --llava-tokenizer slow --procs $CORES
-    for k in $(seq ${TK_AFTER:-3}); do tk $CORES; tk 12; done
+    for k in $(seq ${TK_AFTER:-3}); do
+      for d in ${SHARDS:-/tmp/shard}; do tk $CORES $d; tk 12 $d; done
+    done
   done
   cat $R
   python3 - $R $CORES <<'PY'
@@ -116,11 +125,12 @@ import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])][1:]  # the first tokalign row warmed the tokenizer cache
 cores = sys.argv[2]
 llava = [r["seconds"] for r in rows if "llava-preprocess" in r.get("what", "") and "seconds" in r]
-for j in (cores, "12"):
-    tk = [r["seconds"] for r in rows if r.get("what", "") == f"tokalign compile -j {j} (whole process)"]
+kinds = sorted({r["what"] for r in rows if r.get("what", "").startswith("tokalign")})
+for k in kinds:
+    tk = [r["seconds"] for r in rows if r["what"] == k]
     if llava and tk:
         lm, tm = statistics.median(llava), statistics.median(tk)
-        print(f"LLaVA {cores} processes: median {lm:.2f} s ({len(llava)} runs); tokalign -j {j}: median {tm:.3f} s "
+        print(f"LLaVA {cores} processes: median {lm:.2f} s ({len(llava)} runs); {k}: median {tm:.3f} s "
               f"({len(tk)} runs): {lm / tm:.1f}x")
 PY
   exit 0
