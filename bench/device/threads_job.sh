@@ -19,7 +19,7 @@ one() {  # BUILD THREADS
   TOKALIGN_PIPELINE_STATS=1 $L $G/$1 compile --data /dev/shm/mix.json -t $TOK --template llava_v1 --out /dev/shm/shard \
     -j $2 2> /tmp/threads_err.txt > /dev/null
   echo "== $1 j=$2 wall $(awk -v a=$s -v b=$EPOCHREALTIME 'BEGIN{printf "%.3f", b-a}')" >> $R
-  grep -E "pipeline on|setup" /tmp/threads_err.txt | sed 's/^/  /' >> $R
+  grep -E "pipeline on|setup|other threads" /tmp/threads_err.txt | sed 's/^/  /' >> $R
 }
 one tokalign 16  # the tokenizer cache (not kept)
 : > $R
