@@ -13,7 +13,6 @@
 namespace tokalign::chat {
 
 namespace {
-constexpr size_t kChunk = 1 << 20;
 bool is_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 
 // The first '"' or '\\' in p[i, n), else n: one pass, 16 bytes a step (two memchr calls
@@ -71,27 +70,31 @@ size_t find_quote_or_backslash(const char* p, size_t i, size_t n) {
 }
 }  // namespace
 
-RecordStream::RecordStream(FILE* f, std::string name) : f_(f), name_(std::move(name)) {}
+RecordStream::RecordStream(FILE* f, std::string name, Options options)
+    : f_(f), name_(std::move(name)), options_(options) {
+  options_.chunk = std::max<size_t>(options_.chunk, 1);
+}
 
 bool RecordStream::fill() {
   if (eof_) return false;
   // Room for a chunk: where it is short, the bytes before pos_ (consumed) are dropped first, so
   // that only the part of a record being scanned moves; the buffer grows only for a record
   // longer than a chunk. Nothing is zero-filled first.
-  if (cap_ - size_ < kChunk && pos_ > 0) {
+  const size_t chunk = options_.chunk;
+  if (cap_ - size_ < chunk && pos_ > 0) {
     std::memmove(data_.get(), data_.get() + pos_, size_ - pos_);
     size_ -= pos_;
     base_ += pos_;
     pos_ = 0;
   }
-  if (cap_ - size_ < kChunk) {
-    const size_t cap = std::max(2 * cap_, size_ + kChunk);
+  if (cap_ - size_ < chunk) {
+    const size_t cap = std::max(2 * cap_, size_ + chunk);
     std::unique_ptr<char[]> grown(new char[cap]);
     if (size_) std::memcpy(grown.get(), data_.get(), size_);
     data_ = std::move(grown);
     cap_ = cap;
   }
-  const size_t n = std::fread(data_.get() + size_, 1, kChunk, f_);
+  const size_t n = std::fread(data_.get() + size_, 1, chunk, f_);
   size_ += n;
   if (n == 0) {
     if (std::ferror(f_)) throw Error(name_ + ": read error: " + std::strerror(errno));
@@ -105,6 +108,13 @@ void RecordStream::fail(const std::string& what, size_t at) const {
   uint64_t line = line_;
   for (size_t i = pos_; i < at && i < size_; ++i) line += data_[i] == '\n';
   throw Error(name_ + ": " + what + " at byte " + std::to_string(abs(at)) + " (line " + std::to_string(line) + ")");
+}
+
+void RecordStream::set_pos(SourcePos& pos, uint64_t line, uint64_t offset) {
+  if (pos.file != name_) pos.file = name_;  // (a long name is not copied anew for every record)
+  pos.line = line;
+  pos.byte_offset = offset;
+  pos.index = index_++;
 }
 
 void RecordStream::advance_to(size_t i) {
@@ -165,8 +175,169 @@ bool RecordStream::next_line(std::string_view& record, SourcePos& pos) {
     }
     if (a == b) continue;  // blank line
     record = buf().substr(a, b - a);
-    pos = SourcePos{name_, line, abs(a), index_++};
+    set_pos(pos, line, abs(a));
     return true;
+  }
+}
+
+// The scan of one array element: where it started, the next byte to look at, and the state
+// at that byte.
+struct RecordStream::ScanState {
+  size_t start = 0, i = 0;
+  int depth = 0;           // nesting outside strings
+  bool in_string = false;
+  bool escaped = false;    // data_[i] is escaped (by a backslash in a string just before it)
+  bool bytewise = false;   // scan_blocks met what only the bytewise scan decides: start over with it
+};
+
+bool RecordStream::more(ScanState& st) {
+  const uint64_t before = base_;
+  const bool got = fill();
+  const size_t moved = static_cast<size_t>(base_ - before);
+  st.i -= moved;
+  st.start -= moved;
+  return got;
+}
+
+// 64 bytes a step, as bit masks (bit k: the byte at i + k), where the bytewise scan jumped
+// from string to string with a branch at each (some 3.3 instructions a byte; this thread
+// feeds all the workers): quotes, backslashes, and brackets and commas; which bytes are in
+// strings is the prefix XOR of the unescaped quotes (the opening quote in, the closing one
+// out), carried from block to block. Returns false with st at the first byte of fewer than 64
+// left at the end of the input (the bytewise scan goes on from there).
+bool RecordStream::scan_blocks(ScanState& st) {
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), comma = _mm_set1_epi8(',');
+  const __m128i open = _mm_set1_epi8('{'), close = _mm_set1_epi8('}'), lower = _mm_set1_epi8(0x20);
+  for (;;) {
+    if (st.i + 64 > size_) {
+      if (more(st)) continue;
+      return false;
+    }
+    const char* p = data_.get() + st.i;
+    uint64_t quotes = 0, backslashes = 0, structural = 0;
+    for (int k = 0; k < 4; ++k) {
+      const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
+      const __m128i y = _mm_or_si128(x, lower);  // '[' and ']' become '{' and '}'
+      const __m128i s = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(y, open), _mm_cmpeq_epi8(y, close)), _mm_cmpeq_epi8(x, comma));
+      quotes |= static_cast<uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, quote)))) << (16 * k);
+      backslashes |= static_cast<uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, backslash)))) << (16 * k);
+      structural |= static_cast<uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(s))) << (16 * k);
+    }
+    // Escaped bytes, taking every backslash to be in a string (checked below): each escapes
+    // the byte after it, and an escaped backslash nothing. Backslashes are rare: one at a time.
+    uint64_t escaped = st.escaped ? 1 : 0;
+    st.escaped = false;
+    for (uint64_t b = backslashes & ~escaped; b != 0;) {
+      const unsigned k = static_cast<unsigned>(__builtin_ctzll(b));
+      if (k == 63) {
+        st.escaped = true;  // the next block's first byte
+        break;
+      }
+      escaped |= uint64_t{2} << k;
+      b &= ~(uint64_t{3} << k);
+    }
+    uint64_t in = quotes & ~escaped;
+    in ^= in << 1;
+    in ^= in << 2;
+    in ^= in << 4;
+    in ^= in << 8;
+    in ^= in << 16;
+    in ^= in << 32;
+    if (st.in_string) in = ~in;
+    // A backslash outside strings is not JSON, and the masks above assumed otherwise: what it
+    // does to the boundaries is the bytewise scan's to say, from the element's start. (Up to
+    // the first such backslash the masks agree with the bytewise scan, so it is seen here.)
+    if (backslashes & ~in) {
+      st.bytewise = true;
+      return true;
+    }
+    // Brackets and commas outside strings, in order: the element ends at a comma or a closing
+    // bracket at depth 0.
+    for (uint64_t m = structural & ~in; m != 0; m &= m - 1) {
+      const unsigned k = static_cast<unsigned>(__builtin_ctzll(m));
+      const char c = p[k];
+      if (c == '{' || c == '[') {
+        ++st.depth;
+      } else if (c == ',' ? st.depth == 0 : st.depth-- == 0) {  // a comma at depth 0, or the array's ']'
+        st.i += k;
+        return true;
+      }
+    }
+    st.in_string = (in >> 63) != 0;
+    st.i += 64;
+  }
+#else
+  (void)st;
+  return false;
+#endif
+}
+
+// Byte by byte from st (string to string), to the element's end; throws at the input's end.
+void RecordStream::scan_bytes(ScanState& st) {
+  size_t& i = st.i;
+  // A char outside strings: nesting for brackets; true where the element ends (a comma at
+  // depth 0, or the array's own ']').
+  auto ends_at = [&](char c) {
+    if (c == '{' || c == '[') {
+      ++st.depth;
+    } else if (c == '}' || c == ']') {
+      if (st.depth == 0) return true;
+      --st.depth;
+    } else if (c == ',') {
+      return st.depth == 0;
+    }
+    return false;
+  };
+  for (;;) {
+    if (i >= size_) {
+      // (an escaped byte's place is past the input: the error names its backslash)
+      if (!more(st))
+        fail(st.in_string ? "a string is not closed" : "the JSON array is not closed (missing ']')", st.escaped ? i - 1 : i);
+      continue;
+    }
+    if (st.escaped) {
+      st.escaped = false;
+      ++i;
+      continue;
+    }
+    if (st.in_string) {
+      // Jump to the string's next quote or backslash (which escapes one char).
+      i = find_quote_or_backslash(data_.get(), i, size_);
+      if (i == size_) continue;  // at the end of the buffer: fill and go on
+      if (data_[i] == '\\') st.escaped = true;
+      else st.in_string = false;
+      ++i;
+      continue;
+    }
+    // Between strings: the next quote, bracket or comma 16 bytes at a time (the rest, spaces,
+    // colons, numbers and literals, changes nothing here), where one byte a step cost some ten
+    // instructions a byte on the short stretches between a record's many strings.
+    if (i + 16 <= size_) {
+      unsigned m = structural_mask(data_.get() + i);
+      if (m == 0) {
+        i += 16;
+        continue;
+      }
+      const size_t block = i;
+      bool ended = false;
+      for (; m != 0; m &= m - 1) {
+        i = block + static_cast<size_t>(__builtin_ctz(m));
+        if (data_[i] == '"') break;
+        if ((ended = ends_at(data_[i]))) break;
+      }
+      if (ended) return;
+      if (m == 0) {
+        i = block + 16;
+        continue;
+      }
+      st.in_string = true;  // at the quote
+      ++i;
+      continue;
+    }
+    if (data_[i] == '"') st.in_string = true;
+    else if (ends_at(data_[i])) return;
+    ++i;
   }
 }
 
@@ -179,85 +350,23 @@ bool RecordStream::next_array(std::string_view& record, SourcePos& pos) {
     return false;
   }
   // Scan one element: nesting depth outside strings; it ends at a ',' or ']' at depth 0.
-  size_t start = pos_;
-  size_t i = pos_;
-  // More input; a fill may move the unread bytes to the buffer's front, and i and start with them.
-  auto more = [&] {
-    const uint64_t before = base_;
-    const bool got = fill();
-    const size_t moved = static_cast<size_t>(base_ - before);
-    i -= moved;
-    start -= moved;
-    return got;
-  };
-  int depth = 0;
-  bool in_string = false;
-  // A char outside strings: nesting for brackets; true where the element ends (a comma at
-  // depth 0, or the array's own ']').
-  auto ends_at = [&](char c) {
-    if (c == '{' || c == '[') {
-      ++depth;
-    } else if (c == '}' || c == ']') {
-      if (depth == 0) return true;
-      --depth;
-    } else if (c == ',') {
-      return depth == 0;
-    }
-    return false;
-  };
-  for (;;) {
-    if (i >= size_) {
-      if (!more()) fail(in_string ? "a string is not closed" : "the JSON array is not closed (missing ']')", i);
-      continue;
-    }
-    if (in_string) {
-      // Jump to the string's next quote or backslash (which escapes one char).
-      i = find_quote_or_backslash(data_.get(), i, size_);
-      if (i == size_) continue;  // at the end of the buffer: fill and go on
-      if (data_[i] == '\\') {
-        if (i + 1 >= size_ && !more()) fail("a string is not closed", i);
-        i += 2;
-        continue;
-      }
-      in_string = false;
-      ++i;
-      continue;
-    }
-    // Between strings: the next quote, bracket or comma 16 bytes at a time (the rest, spaces,
-    // colons, numbers and literals, changes nothing here), where one byte a step cost some ten
-    // instructions a byte on the short stretches between a record's many strings.
-    bool ended = false;
-    if (i + 16 <= size_) {
-      unsigned m = structural_mask(data_.get() + i);
-      if (m == 0) {
-        i += 16;
-        continue;
-      }
-      const size_t block = i;
-      for (; m != 0; m &= m - 1) {
-        i = block + static_cast<size_t>(__builtin_ctz(m));
-        if (data_[i] == '"') break;
-        if ((ended = ends_at(data_[i]))) break;
-      }
-      if (ended) break;
-      if (m == 0) {
-        i = block + 16;
-        continue;
-      }
-      in_string = true;  // at the quote
-      ++i;
-      continue;
-    }
-    if (data_[i] == '"') in_string = true;
-    else if (ends_at(data_[i])) break;
-    ++i;
+  ScanState st;
+  st.start = st.i = pos_;
+  if (options_.bytewise || !scan_blocks(st)) {
+    scan_bytes(st);
+  } else if (st.bytewise) {
+    const size_t start = st.start;
+    st = ScanState{};
+    st.start = st.i = start;
+    scan_bytes(st);
   }
+  const size_t start = st.start, i = st.i;
   size_t b = i;
   while (b > start && is_space(data_[b - 1])) --b;
   if (b == start) fail("empty element in the JSON array", start);
   const uint64_t line = line_;
   record = buf().substr(start, b - start);
-  pos = SourcePos{name_, line, abs(start), index_++};
+  set_pos(pos, line, abs(start));
   // Consume the separator; the closing ']' is left for the next call.
   advance_to(data_[i] == ',' ? i + 1 : i);
   return true;

@@ -3,7 +3,8 @@
 //
 // simdjson parses one document in memory; a 10 GB LLaVA array must not be one document, so
 // this scanner finds the top-level array's element boundaries (strings, escapes and nesting
-// tracked byte by byte) and hands each element to simdjson on its own.
+// tracked) and hands each element to simdjson on its own. It runs on one thread ahead of all
+// the compile workers, so it reads 64 bytes a step as bit masks (record_stream.cc).
 #pragma once
 
 #include <cstdint>
@@ -18,8 +19,15 @@ namespace tokalign::chat {
 
 class RecordStream {
  public:
+  struct Options {
+    size_t chunk = size_t{1} << 20;  // bytes a read asks for
+    // Array elements found one byte at a time, never 64 at a time (the block scanner's
+    // reference, for tests and the fuzzer comparing the two).
+    bool bytewise = false;
+  };
   // Reads `f` (not owned); `name` names it in errors and source positions.
-  RecordStream(FILE* f, std::string name);
+  RecordStream(FILE* f, std::string name) : RecordStream(f, std::move(name), Options{}) {}
+  RecordStream(FILE* f, std::string name, Options options);
 
   // The next record's text and position; false at the end. Throws tokalign::Error when the
   // file's structure is broken beyond one record (an unterminated array or string, text
@@ -35,12 +43,18 @@ class RecordStream {
   [[noreturn]] void fail(const std::string& what, size_t at) const;
   uint64_t abs(size_t i) const { return base_ + i; }
   void advance_to(size_t i);  // moves pos_ to i, counting newlines
+  void set_pos(SourcePos& pos, uint64_t line, uint64_t offset);  // the next record's
   bool skip_space();          // skips whitespace (filling as needed); false at EOF
   bool next_array(std::string_view& record, SourcePos& pos);
+  struct ScanState;
+  bool more(ScanState& st);  // fills, keeping st's indexes on the same bytes; false at EOF
+  bool scan_blocks(ScanState& st);  // true: the element's end is found, or st.bytewise is set
+  void scan_bytes(ScanState& st);
   bool next_line(std::string_view& record, SourcePos& pos);
 
   FILE* f_;
   std::string name_;
+  Options options_;
   std::unique_ptr<char[]> data_;  // the input read, size_ bytes of cap_
   size_t size_ = 0, cap_ = 0;
   size_t pos_ = 0;      // next unread byte in data_

@@ -24,6 +24,8 @@ struct Batch {
   uint64_t seq = 0;
   std::string data;                                // the records' texts, back to back
   std::vector<std::pair<size_t, size_t>> texts;    // (offset, size) in data
+  // One per record in texts; kept (with their file names' storage) when the batch is reused,
+  // so that reading allocates nothing per record.
   std::vector<chat::SourcePos> positions;
   std::string_view text(size_t i) const { return std::string_view(data).substr(texts[i].first, texts[i].second); }
   std::vector<PipelineItem> items;  // filled by a worker
@@ -166,15 +168,16 @@ uint64_t run_pipeline(chat::RecordStream& records, chat::InputFormat format, con
         }
         b->data.clear();
         b->texts.clear();
-        b->positions.clear();
         return true;
       };
       while (records.next(text, pos)) {
         ++total;
         if (options.wanted && !options.wanted(pos.index)) continue;
+        const size_t k = b->texts.size();
         b->texts.emplace_back(b->data.size(), text.size());
         b->data.append(text);
-        b->positions.push_back(pos);
+        if (k < b->positions.size()) b->positions[k] = pos;
+        else b->positions.push_back(pos);
         if (b->texts.size() == batch_size && !push()) return;
       }
       if (!b->texts.empty() && !push()) return;

@@ -1,0 +1,53 @@
+// libFuzzer target: arbitrary bytes as a dataset file -> RecordStream, its 64-byte block scan
+// against its bytewise scan (RecordStream::Options::bytewise), each reading the bytes in
+// chunks of a size taken from the input's first byte (1 to 256, then a megabyte), so that
+// read boundaries fall anywhere in a block.
+// Invariants: no crash, hang or sanitizer report; errors are tokalign::Error only; both scans
+// give the same records with the same lines, byte offsets and indexes, and the same error.
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#include "chat/record_stream.h"
+#include "util/error.h"
+
+using namespace tokalign;
+
+namespace {
+
+std::string scan(std::string_view bytes, chat::RecordStream::Options options) {
+  std::string log;
+  FILE* f = bytes.empty() ? std::tmpfile() : fmemopen(const_cast<char*>(bytes.data()), bytes.size(), "rb");
+  if (!f) std::abort();
+  try {
+    chat::RecordStream rs(f, "fuzz.json", options);
+    std::string_view r;
+    chat::SourcePos p;
+    while (rs.next(r, p)) {
+      log += std::to_string(p.line) + ":" + std::to_string(p.byte_offset) + ":" + std::to_string(p.index) + "[";
+      log.append(r);
+      log += "]\n";
+    }
+  } catch (const Error& e) {
+    log += std::string("error: ") + e.what();
+  }
+  std::fclose(f);
+  return log;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size == 0) return 0;
+  const size_t chunk = data[0] == 0xFF ? size_t{1} << 20 : size_t{data[0]} + 1;
+  const std::string_view text(reinterpret_cast<const char*>(data) + 1, size - 1);
+  const std::string blocks = scan(text, {chunk, false});
+  const std::string bytewise = scan(text, {chunk, true});
+  if (blocks != bytewise) {
+    std::fprintf(stderr, "block scan:\n%s\nbytewise scan:\n%s\n", blocks.c_str(), bytewise.c_str());
+    std::abort();
+  }
+  return 0;
+}
