@@ -29,6 +29,7 @@ struct SourcePos {
   std::string describe() const;
 };
 
+// (copy_reusing, below, copies each field: a new field goes there too.)
 struct Conversation {
   std::string id;  // the record's "id" (a number is kept as its JSON text), else "#<index>"
   std::vector<Message> messages;
@@ -41,5 +42,10 @@ inline constexpr const char* kImageToken = "<image>";
 
 // Number of non-overlapping occurrences of `needle` in `s`.
 size_t count_occurrences(const std::string& s, const std::string& needle);
+
+// to = from, the storage of to's strings (id, messages, image paths) reused, and what it drops
+// kept by the calling thread for its next copy (util/reuse.h): for a thread's scratch copy of
+// each conversation it changes.
+void copy_reusing(const Conversation& from, Conversation& to);
 
 }  // namespace tokalign::chat

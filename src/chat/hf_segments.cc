@@ -71,7 +71,7 @@ Template hf_compile_template(const tok::Tokenizer& tokenizer, const ChatTemplate
 
 bool render_hf_segments(const Template& t, const Conversation& c, Rendered& out, Problem& p) {
   out.clear();
-  out.images = c.images;
+  assign_reusing(out.images, c.images, out.spare_images);
   const std::vector<Message>& msgs = c.messages;
   const size_t n = msgs.size();
   if (n == 0) return problem(p, "no_messages", "messages", "no messages");

@@ -2,7 +2,10 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
+
 #include "util/error.h"
+#include "util/reuse.h"
 
 namespace tokalign::chat {
 
@@ -24,6 +27,20 @@ std::string SourcePos::describe() const {
   return s;
 }
 
+void copy_reusing(const Conversation& from, Conversation& to) {
+  thread_local std::vector<Message> spare_messages;
+  thread_local std::vector<std::string> spare_images;
+  to.id.assign(from.id);
+  to.pos = from.pos;
+  shrink_to(to.messages, std::min(to.messages.size(), from.messages.size()), spare_messages);
+  for (size_t i = 0; i < from.messages.size(); ++i) {
+    if (i == to.messages.size()) grow_one(to.messages, spare_messages);
+    to.messages[i].role = from.messages[i].role;
+    to.messages[i].content.assign(from.messages[i].content);
+  }
+  assign_reusing(to.images, from.images, spare_images);
+}
+
 size_t count_occurrences(const std::string& s, const std::string& needle) {
   if (needle.empty()) return 0;
   size_t n = 0;
@@ -40,6 +57,9 @@ InputFormat parse_input_format(const std::string& name) {
 
 struct ConversationReader::Impl {
   dom::parser parser;
+  // What records with fewer messages or images than the one before dropped (util/reuse.h).
+  std::vector<Message> spare_messages;
+  std::vector<std::string> spare_images;
 };
 
 ConversationReader::ConversationReader(InputFormat format) : impl_(new Impl), format_(format) {}
@@ -69,10 +89,11 @@ std::string_view need_string(dom::element e, const std::string& field) {
   return s;
 }
 
-void add_image_list(dom::element e, const std::string& field, std::vector<std::string>& out) {
+void add_image_list(dom::element e, const std::string& field, std::vector<std::string>& out,
+                    std::vector<std::string>& spare) {
   if (e.is_null()) return;
   if (e.is_string()) {
-    out.emplace_back(need_string(e, field));
+    grow_one(out, spare).assign(need_string(e, field));
     return;
   }
   dom::array a;
@@ -81,14 +102,14 @@ void add_image_list(dom::element e, const std::string& field, std::vector<std::s
   for (dom::element x : a) {
     const std::string f = field + "[" + std::to_string(i++) + "]";
     if (x.is_string()) {
-      out.emplace_back(need_string(x, f));
+      grow_one(out, spare).assign(need_string(x, f));
       continue;
     }
     // LLaMA-Factory and HF datasets sometimes hold {"path": ...}.
     dom::object o;
     std::string_view p;
     if (x.get(o) == simdjson::SUCCESS && (o["path"].get(p) == simdjson::SUCCESS || o["url"].get(p) == simdjson::SUCCESS)) {
-      out.emplace_back(p);
+      grow_one(out, spare).assign(p);
       continue;
     }
     bad("bad_field", f, "expected an image path (a string)");
@@ -131,7 +152,7 @@ bool ConversationReader::read(std::string_view record, const SourcePos& pos, Con
   // The conversation's storage (message strings, image paths) is reused from record to record;
   // field names for problems are built only when there is one.
   out.id.assign(1, '#').append(std::to_string(pos.index));
-  out.images.clear();
+  shrink_to(out.images, 0, impl_->spare_images);
   out.pos = pos;
   size_t n_messages = 0;
   try {
@@ -175,8 +196,8 @@ bool ConversationReader::read(std::string_view record, const SourcePos& pos, Con
     if ((llava ? convs : msgs).get(list) != simdjson::SUCCESS)
       bad("bad_field", list_name, std::string("expected a list \"") + list_name + "\"");
 
-    if (has_image) add_image_list(image, "image", out.images);
-    if (has_images) add_image_list(images, "images", out.images);
+    if (has_image) add_image_list(image, "image", out.images, impl_->spare_images);
+    if (has_images) add_image_list(images, "images", out.images, impl_->spare_images);
 
     std::vector<std::string> part_images;
     const std::string_view role_key = llava ? "from" : "role";
@@ -207,7 +228,7 @@ bool ConversationReader::read(std::string_view record, const SourcePos& pos, Con
       if (!role)
         bad("unknown_role", field(role_key),
             "unknown role '" + std::string(rs) + "' (known: human/user, gpt/assistant, system)");
-      if (n_messages == out.messages.size()) out.messages.emplace_back();
+      if (n_messages == out.messages.size()) grow_one(out.messages, impl_->spare_messages);
       Message& msg = out.messages[n_messages];
       msg.role = *role;
       if (!has_text) bad("bad_field", field(text_key), "missing");
@@ -219,7 +240,7 @@ bool ConversationReader::read(std::string_view record, const SourcePos& pos, Con
       else bad("bad_field", field(text_key), "expected a string");
       ++n_messages;
     }
-    out.messages.resize(n_messages);
+    shrink_to(out.messages, n_messages, impl_->spare_messages);
     if (!part_images.empty()) {
       if (!out.images.empty())
         bad("ambiguous_images", "images", "images are named both in content parts and in the record's image list");
@@ -227,7 +248,7 @@ bool ConversationReader::read(std::string_view record, const SourcePos& pos, Con
     }
     return true;
   } catch (Bad& b) {
-    out.messages.resize(n_messages);
+    shrink_to(out.messages, n_messages, impl_->spare_messages);
     problem = std::move(b.p);
     return false;
   }

@@ -257,7 +257,9 @@ TEST(RecordStream, BlockScanEqualsBytewiseScanOnAnyText) {
       ASSERT_EQ(scan_log(text, {chunk, true}), bytewise) << "seed " << seed << " chunk " << chunk << " (bytewise)";
     }
     errors += bytewise.find("error: ") != std::string::npos;
-    if (clean) ASSERT_EQ(bytewise.find("error: "), std::string::npos) << text;
+    if (clean) {
+      ASSERT_EQ(bytewise.find("error: "), std::string::npos) << text;
+    }
     for (size_t at = bytewise.find(":data.json["); at != std::string::npos; at = bytewise.find(":data.json[", at + 1)) ++records;
     with_backslash += text.find('\\') != std::string::npos;
   }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "chat/conversation.h"
+#include "util/reuse.h"
 
 namespace tokalign::chat {
 
@@ -48,6 +49,7 @@ struct Rendered {
   std::vector<std::string> images;
   // Text the segments view that lives nowhere else; a deque, so that keeping more moves none.
   std::deque<std::string> storage;
+  std::vector<std::string> spare_images;  // image paths dropped by clear(), their storage kept (util/reuse.h)
 
   Rendered() = default;
   Rendered(Rendered&&) = default;
@@ -59,7 +61,7 @@ struct Rendered {
   // Empties it for the next render.
   void clear() {
     segments.clear();
-    images.clear();
+    shrink_to(images, 0, spare_images);
     storage.clear();
   }
   std::string text() const;

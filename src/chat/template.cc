@@ -254,7 +254,7 @@ const Conversation& placed(const Conversation& c, Conversation& scratch, ImagePl
   const std::string tok = kImageToken;
   for (const Message& m : c.messages)
     if (!stays(m.content, tok, placement)) {
-      scratch = c;
+      copy_reusing(c, scratch);
       place_images(scratch, placement);
       return scratch;
     }
@@ -317,7 +317,7 @@ bool problem(Problem& p, std::string reason, std::string field, std::string mess
 bool Template::render(const Conversation& c, Rendered& out, Problem& p) const {
   if (hf) return render_hf_segments(*this, c, out, p);
   out.clear();
-  out.images = c.images;
+  assign_reusing(out.images, c.images, out.spare_images);
   const auto& msgs = c.messages;
   size_t first = 0;
   std::string_view sys = system ? std::string_view(*system) : std::string_view();

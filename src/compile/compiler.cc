@@ -13,6 +13,7 @@
 #include "unicode/categories.h"
 #include "unicode/utf8.h"
 #include "util/error.h"
+#include "util/reuse.h"
 #include "vision/image_probe.h"
 
 namespace tokalign::compile {
@@ -145,6 +146,7 @@ struct Compiler::Encoded {
   // per-token checks read beside ids and labels at unit stride (several tokens a step).
   std::vector<int32_t> chunk_of;
   std::vector<ImageSlot> images;
+  std::vector<ImageSlot> spare_images;  // slots dropped by reset(), their paths' storage kept (util/reuse.h)
   std::vector<ImageSlot> image_info;  // in: per image, width / height / visual_tokens (vision policy)
   uint32_t boundary_merges = 0;
   bool special_in_content = false;
@@ -177,7 +179,7 @@ struct Compiler::Encoded {
     added.clear();
     run_end.clear();
     chunk_of.clear();
-    images.clear();
+    shrink_to(images, 0, spare_images);
     image_info.clear();
     boundary_merges = 0;
     special_in_content = false;
@@ -306,15 +308,16 @@ void Compiler::encode(const Rendered& r, Encoded& e) const {
       ch.ordered = run_ends(off, mask, n, e.run_end.data() + at);
     }
     if (k + 1 == e.n_chunks) return;
-    ImageSlot slot;
+    // (every field set: a spare slot holds the last sample's)
+    ImageSlot& slot = grow_one(e.images, e.spare_images);
     slot.position = static_cast<uint32_t>(e.ids.size());
-    slot.path = k < r.images.size() ? r.images[k] : std::string();
+    if (k < r.images.size()) slot.path.assign(r.images[k]);
+    else slot.path.clear();
     const bool expand = opts_.image_tokens == ImageTokens::expand;
-    if (k < e.image_info.size()) {
-      slot.width = e.image_info[k].width;
-      slot.height = e.image_info[k].height;
-      slot.visual_tokens = e.image_info[k].visual_tokens;
-    }
+    const bool sized = k < e.image_info.size();
+    slot.width = sized ? e.image_info[k].width : 0;
+    slot.height = sized ? e.image_info[k].height : 0;
+    slot.visual_tokens = sized ? e.image_info[k].visual_tokens : 0;
     slot.token_count = !expand ? 1 : slot.visual_tokens ? slot.visual_tokens : opts_.image_token_count;
     for (uint32_t t = 0; t < slot.token_count; ++t) {
       e.ids.push_back(expand ? static_cast<int32_t>(opts_.image_token_id) : kImagePlaceholder);
@@ -323,7 +326,6 @@ void Compiler::encode(const Rendered& r, Encoded& e) const {
       e.run_end.push_back(UINT32_MAX);
       e.chunk_of.push_back(-1);
     }
-    e.images.push_back(std::move(slot));
   }, e.en);
 
   // Labels through offsets: a token is trained when it covers a trained character. A chunk's
@@ -621,6 +623,10 @@ bool Compiler::compile(const chat::Conversation& c, Sample& out, Problem& proble
   // thread's copy, its storage reused from sample to sample), or turns are dropped below.
   thread_local chat::Conversation scratch;
   const chat::Conversation* conv = &chat::placed(c, scratch, opts_.placement);
+  thread_local Encoded e;
+  // The sample's image slots (the last sample's) go to this thread's spares, their paths'
+  // storage kept, before the sample is emptied.
+  shrink_to(out.images, 0, e.spare_images);
   out.clear();
   out.id = c.id;
   // With a vision policy, every image's size from its header and its count.
@@ -642,7 +648,6 @@ bool Compiler::compile(const chat::Conversation& c, Sample& out, Problem& proble
   for (;;) {
     thread_local Rendered r;
     if (!wrapped_.render(*conv, r, problem)) return false;
-    thread_local Encoded e;
     e.reset();
     e.image_info = info;
     encode(r, e);
@@ -658,7 +663,7 @@ bool Compiler::compile(const chat::Conversation& c, Sample& out, Problem& proble
                         (out.dropped_turns ? " after dropping " + std::to_string(out.dropped_turns) + " earlier messages"
                                            : std::string()));
       if (conv != &scratch) {
-        scratch = *conv;
+        chat::copy_reusing(*conv, scratch);
         conv = &scratch;
       }
       size_t imgs = 0;
@@ -677,7 +682,7 @@ bool Compiler::compile(const chat::Conversation& c, Sample& out, Problem& proble
     // The sample takes the vectors (and leaves its emptied storage for the next encode).
     out.input_ids.swap(e.ids);
     out.labels.swap(e.labels);
-    out.images = std::move(e.images);
+    out.images.swap(e.images);  // (e keeps the sample's emptied vector for the next encode)
     if (opts_.keep_provenance) provenance(r, e, out);
     out.boundary_merges = e.boundary_merges;
     if (e.boundary_merges) out.flags |= kBoundaryMerge;

@@ -87,7 +87,8 @@ class Compiler {
  public:
   Compiler(const tok::Tokenizer& tokenizer, const chat::Template& tmpl, Options options);
 
-  // Compiles one conversation. False with `problem` set when the sample goes to quarantine;
+  // Compiles one conversation into `out` (emptied first; its image slots' storage is kept for
+  // the thread's next sample). False with `problem` set when the sample goes to quarantine;
   // when the failure came after encoding (verification, zero trained tokens) `out` still
   // holds the ids and labels, for debugging views.
   bool compile(const chat::Conversation& c, Sample& out, chat::Problem& problem) const;

@@ -34,9 +34,14 @@ struct Batch {
 void compile_one(chat::ConversationReader& reader, const Compiler& compiler, std::string_view text,
                  const chat::SourcePos& pos, PipelineItem& item) {
   item.pos = pos;
-  item.sample.clear();
   item.problem = chat::Problem{};
-  item.ok = reader.read(text, pos, item.conv, item.problem) && compiler.compile(item.conv, item.sample, item.problem);
+  item.ok = false;
+  // (compile empties the sample itself, keeping its image slots' storage for the next one)
+  if (!reader.read(text, pos, item.conv, item.problem)) {
+    item.sample.clear();
+    return;
+  }
+  item.ok = compiler.compile(item.conv, item.sample, item.problem);
 }
 
 // Waits on `cv` until `ready`, adding the time it took to `waited`.
