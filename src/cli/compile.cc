@@ -95,12 +95,12 @@ void print_thread_cpu() {
 
 // A record of the pipeline that did not compile, as the quarantine keeps it.
 shard::QuarantineRecord quarantine_record(const CompileSetup::Record& r) {
-  return shard::QuarantineRecord{r.conv.id, r.pos.index, r.pos.file, r.pos.line, r.pos.byte_offset,
+  return shard::QuarantineRecord{r.id, r.pos.index, r.pos.file, r.pos.line, r.pos.byte_offset,
                                  r.problem.reason, r.problem.field, r.problem.message};
 }
 
 void print_strict(const CompileSetup::Record& r) {
-  std::fprintf(stderr, "tokalign compile: %s: sample %s: %s%s%s: %s\n", r.pos.describe().c_str(), r.conv.id.c_str(),
+  std::fprintf(stderr, "tokalign compile: %s: sample %s: %s%s%s: %s\n", r.pos.describe().c_str(), r.id.c_str(),
                r.problem.reason.c_str(), r.problem.field.empty() ? "" : " at ", r.problem.field.c_str(),
                r.problem.message.c_str());
 }

@@ -164,7 +164,7 @@ uint64_t CompileSetup::for_each(const std::function<bool(const Record&)>& fn,
   if (want_stats) po.stats = &stats;
   const uint64_t n = compile::run_pipeline(records, chat::parse_input_format(input_format), *compiler, po,
                                            [&](compile::PipelineItem& it) {
-                                             return fn(Record{it.conv, it.pos, it.ok, it.sample, it.problem});
+                                             return fn(Record{it.id, it.messages, it.pos, it.ok, it.sample, it.problem});
                                            });
   if (want_stats && stats.threads == 1)
     std::fprintf(stderr,
@@ -229,7 +229,7 @@ std::string CompileSetup::tokenizer_json() const {
 
 report::InspectItem CompileSetup::inspect_item(const Record& r) {
   report::InspectItem it;
-  it.id = r.conv.id;
+  it.id = r.id;
   it.index = r.pos.index;
   it.where = r.pos.describe();
   it.quarantined = !r.ok;

@@ -50,7 +50,8 @@ struct CompileSetup {
   // One record of the dataset: ok with `sample` compiled, or not with `problem` (and
   // `sample` holding whatever was encoded before the problem).
   struct Record {
-    const chat::Conversation& conv;
+    const std::string& id;  // the record's id, as far as reading got ("#<index>" without one)
+    size_t messages;        // the messages read
     const chat::SourcePos& pos;
     bool ok;
     const compile::Sample& sample;

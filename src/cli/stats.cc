@@ -41,7 +41,7 @@ int run(StatsArgs& a) {
     if (int rc = a.setup.prepare("stats")) return rc;
     title = "tokalign stats: " + a.setup.data + " (" + a.setup.tmpl->name + ")";
     a.setup.for_each([&](const CompileSetup::Record& r) {
-      if (r.ok) stats.add(r.sample, static_cast<uint32_t>(r.conv.messages.size()));
+      if (r.ok) stats.add(r.sample, static_cast<uint32_t>(r.messages));
       else stats.add_quarantined(r.problem.reason);
       return true;
     });

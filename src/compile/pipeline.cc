@@ -31,17 +31,22 @@ struct Batch {
   std::vector<PipelineItem> items;  // filled by a worker
 };
 
-void compile_one(chat::ConversationReader& reader, const Compiler& compiler, std::string_view text,
-                 const chat::SourcePos& pos, PipelineItem& item) {
+// `conv` is the calling thread's own (its strings written in this core's cache, where an
+// item's, last written by whichever worker had its batch before, had to be fetched from there).
+void compile_one(chat::ConversationReader& reader, chat::Conversation& conv, const Compiler& compiler,
+                 std::string_view text, const chat::SourcePos& pos, PipelineItem& item) {
   item.pos = pos;
   item.problem = chat::Problem{};
   item.ok = false;
+  const bool read = reader.read(text, pos, conv, item.problem);
+  item.id.assign(conv.id);
+  item.messages = conv.messages.size();
   // (compile empties the sample itself, keeping its image slots' storage for the next one)
-  if (!reader.read(text, pos, item.conv, item.problem)) {
+  if (!read) {
     item.sample.clear();
     return;
   }
-  item.ok = compiler.compile(item.conv, item.sample, item.problem);
+  item.ok = compiler.compile(conv, item.sample, item.problem);
 }
 
 // Waits on `cv` until `ready`, adding the time it took to `waited`.
@@ -71,6 +76,7 @@ uint64_t run_pipeline(chat::RecordStream& records, chat::InputFormat format, con
   const std::future<void> warm_up = std::async(std::launch::async, [&compiler] { compiler.warm_up(); });
   if (threads <= 1) {
     chat::ConversationReader reader(format);
+    chat::Conversation conv;
     std::string_view text;
     chat::SourcePos pos;
     PipelineItem item;
@@ -94,7 +100,7 @@ uint64_t run_pipeline(chat::RecordStream& records, chat::InputFormat format, con
       if (!more) break;
       ++total;
       if (options.wanted && !options.wanted(pos.index)) continue;
-      compile_one(reader, compiler, text, pos, item);
+      compile_one(reader, conv, compiler, text, pos, item);
       if (timed) st.workers_cpu += since(t);
       const bool go_on = sink(item);
       if (timed) st.sink_cpu += since(t);
@@ -123,6 +129,7 @@ uint64_t run_pipeline(chat::RecordStream& records, chat::InputFormat format, con
   auto worker = [&] {
     pthread_setname_np(pthread_self(), "tokalign-work");
     chat::ConversationReader reader(format);
+    chat::Conversation conv;
     auto end = [&] { st.workers_cpu += thread_cpu_seconds(); };  // under mu
     for (;;) {
       std::unique_ptr<Batch> b;
@@ -135,7 +142,7 @@ uint64_t run_pipeline(chat::RecordStream& records, chat::InputFormat format, con
       }
       try {
         b->items.resize(b->texts.size());
-        for (size_t i = 0; i < b->texts.size(); ++i) compile_one(reader, compiler, b->text(i), b->positions[i], b->items[i]);
+        for (size_t i = 0; i < b->texts.size(); ++i) compile_one(reader, conv, compiler, b->text(i), b->positions[i], b->items[i]);
       } catch (...) {
         std::lock_guard<std::mutex> lock(mu);
         end();

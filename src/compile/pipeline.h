@@ -16,10 +16,12 @@
 
 namespace tokalign::compile {
 
-// One record and what became of it.
+// One record and what became of it. (The conversation read from it stays with the worker
+// that compiled it: the item carries what the sink needs of it.)
 struct PipelineItem {
   chat::SourcePos pos;
-  chat::Conversation conv;
+  std::string id;         // the record's id (or "#<index>"), as far as reading got
+  size_t messages = 0;    // the messages read
   bool ok = false;       // compiled; else `problem` says why (quarantine)
   Sample sample;         // when not ok: whatever was encoded before the problem
   chat::Problem problem;
