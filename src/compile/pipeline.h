@@ -20,8 +20,8 @@ namespace tokalign::compile {
 // that compiled it: the item carries what the sink needs of it.)
 struct PipelineItem {
   chat::SourcePos pos;
-  std::string id;         // the record's id (or "#<index>"), as far as reading got
-  size_t messages = 0;    // the messages read
+  std::string id;        // the record's id (or "#<index>"), as far as reading got
+  size_t messages = 0;   // the messages read
   bool ok = false;       // compiled; else `problem` says why (quarantine)
   Sample sample;         // when not ok: whatever was encoded before the problem
   chat::Problem problem;
