@@ -2,8 +2,6 @@
 
 #include <simdjson.h>
 
-#include <algorithm>
-
 #include "util/error.h"
 #include "util/reuse.h"
 
@@ -30,14 +28,9 @@ std::string SourcePos::describe() const {
 void copy_reusing(const Conversation& from, Conversation& to) {
   thread_local std::vector<Message> spare_messages;
   thread_local std::vector<std::string> spare_images;
-  to.id.assign(from.id);
+  to.id = from.id;
   to.pos = from.pos;
-  shrink_to(to.messages, std::min(to.messages.size(), from.messages.size()), spare_messages);
-  for (size_t i = 0; i < from.messages.size(); ++i) {
-    if (i == to.messages.size()) grow_one(to.messages, spare_messages);
-    to.messages[i].role = from.messages[i].role;
-    to.messages[i].content.assign(from.messages[i].content);
-  }
+  assign_reusing(to.messages, from.messages, spare_messages);
   assign_reusing(to.images, from.images, spare_images);
 }
 

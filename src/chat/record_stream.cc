@@ -187,7 +187,19 @@ struct RecordStream::ScanState {
   int depth = 0;           // nesting outside strings
   bool in_string = false;
   bool escaped = false;    // data_[i] is escaped (by a backslash in a string just before it)
-  bool bytewise = false;   // scan_blocks met what only the bytewise scan decides: start over with it
+  // A char outside strings (a bracket or a comma; others change nothing): nesting; true where
+  // the element ends (a comma at depth 0, or the array's own ']').
+  bool ends_at(char c) {
+    if (c == '{' || c == '[') {
+      ++depth;
+    } else if (c == '}' || c == ']') {
+      if (depth == 0) return true;
+      --depth;
+    } else if (c == ',') {
+      return depth == 0;
+    }
+    return false;
+  }
 };
 
 bool RecordStream::more(ScanState& st) {
@@ -203,8 +215,9 @@ bool RecordStream::more(ScanState& st) {
 // from string to string with a branch at each (some 3.3 instructions a byte; this thread
 // feeds all the workers): quotes, backslashes, and brackets and commas; which bytes are in
 // strings is the prefix XOR of the unescaped quotes (the opening quote in, the closing one
-// out), carried from block to block. Returns false with st at the first byte of fewer than 64
-// left at the end of the input (the bytewise scan goes on from there).
+// out), carried from block to block. Returns true with st.i at the element's end; false with
+// st where the bytewise scan goes on: at the last bytes of the input (fewer than 64), or back at
+// the element's start when the masks cannot decide (below).
 bool RecordStream::scan_blocks(ScanState& st) {
 #if defined(__SSE2__)
   const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), comma = _mm_set1_epi8(',');
@@ -249,17 +262,14 @@ bool RecordStream::scan_blocks(ScanState& st) {
     // does to the boundaries is the bytewise scan's to say, from the element's start. (Up to
     // the first such backslash the masks agree with the bytewise scan, so it is seen here.)
     if (backslashes & ~in) {
-      st.bytewise = true;
-      return true;
+      st = ScanState{st.start, st.start};
+      return false;
     }
     // Brackets and commas outside strings, in order: the element ends at a comma or a closing
     // bracket at depth 0.
     for (uint64_t m = structural & ~in; m != 0; m &= m - 1) {
       const unsigned k = static_cast<unsigned>(__builtin_ctzll(m));
-      const char c = p[k];
-      if (c == '{' || c == '[') {
-        ++st.depth;
-      } else if (c == ',' ? st.depth == 0 : st.depth-- == 0) {  // a comma at depth 0, or the array's ']'
+      if (st.ends_at(p[k])) {
         st.i += k;
         return true;
       }
@@ -276,19 +286,6 @@ bool RecordStream::scan_blocks(ScanState& st) {
 // Byte by byte from st (string to string), to the element's end; throws at the input's end.
 void RecordStream::scan_bytes(ScanState& st) {
   size_t& i = st.i;
-  // A char outside strings: nesting for brackets; true where the element ends (a comma at
-  // depth 0, or the array's own ']').
-  auto ends_at = [&](char c) {
-    if (c == '{' || c == '[') {
-      ++st.depth;
-    } else if (c == '}' || c == ']') {
-      if (st.depth == 0) return true;
-      --st.depth;
-    } else if (c == ',') {
-      return st.depth == 0;
-    }
-    return false;
-  };
   for (;;) {
     if (i >= size_) {
       // (an escaped byte's place is past the input: the error names its backslash)
@@ -324,7 +321,7 @@ void RecordStream::scan_bytes(ScanState& st) {
       for (; m != 0; m &= m - 1) {
         i = block + static_cast<size_t>(__builtin_ctz(m));
         if (data_[i] == '"') break;
-        if ((ended = ends_at(data_[i]))) break;
+        if ((ended = st.ends_at(data_[i]))) break;
       }
       if (ended) return;
       if (m == 0) {
@@ -336,7 +333,7 @@ void RecordStream::scan_bytes(ScanState& st) {
       continue;
     }
     if (data_[i] == '"') st.in_string = true;
-    else if (ends_at(data_[i])) return;
+    else if (st.ends_at(data_[i])) return;
     ++i;
   }
 }
@@ -352,14 +349,7 @@ bool RecordStream::next_array(std::string_view& record, SourcePos& pos) {
   // Scan one element: nesting depth outside strings; it ends at a ',' or ']' at depth 0.
   ScanState st;
   st.start = st.i = pos_;
-  if (options_.bytewise || !scan_blocks(st)) {
-    scan_bytes(st);
-  } else if (st.bytewise) {
-    const size_t start = st.start;
-    st = ScanState{};
-    st.start = st.i = start;
-    scan_bytes(st);
-  }
+  if (options_.bytewise || !scan_blocks(st)) scan_bytes(st);
   const size_t start = st.start, i = st.i;
   size_t b = i;
   while (b > start && is_space(data_[b - 1])) --b;

@@ -48,7 +48,7 @@ class RecordStream {
   bool next_array(std::string_view& record, SourcePos& pos);
   struct ScanState;
   bool more(ScanState& st);  // fills, keeping st's indexes on the same bytes; false at EOF
-  bool scan_blocks(ScanState& st);  // true: the element's end is found, or st.bytewise is set
+  bool scan_blocks(ScanState& st);  // true: the element's end is found; false: go on with scan_bytes
   void scan_bytes(ScanState& st);
   bool next_line(std::string_view& record, SourcePos& pos);
 

@@ -33,13 +33,14 @@ void shrink_to(std::vector<T>& v, size_t n, std::vector<T>& spare) {
   }
 }
 
-// to = from, each string assigned into one that has storage where there is one.
-inline void assign_reusing(std::vector<std::string>& to, const std::vector<std::string>& from,
-                           std::vector<std::string>& spare) {
+// to = from, element by element: a string's copy assignment writes into the storage it has
+// when that is enough (a message or an image slot assigns its strings so).
+template <class T>
+void assign_reusing(std::vector<T>& to, const std::vector<T>& from, std::vector<T>& spare) {
   shrink_to(to, std::min(to.size(), from.size()), spare);
   for (size_t i = 0; i < from.size(); ++i) {
     if (i == to.size()) grow_one(to, spare);
-    to[i].assign(from[i]);
+    to[i] = from[i];
   }
 }
 
