@@ -11,9 +11,11 @@
 # /proc/stat): the device is a KVM guest whose speed moves with its neighbours.
 # PAIRS_ONLY=1: only the one-process LLaVA runs, each followed by TK_AFTER tokalign runs
 # (default 2) of each build (see below), with a summary. ALLCORES_ONLY=1: the same on every
-# core (LLaVA in one process per core; tokalign -j CORES and -j 12), with the output written to
-# each folder of SHARDS (default /tmp/shard, the disk; /dev/shm/shard is memory): at N=665000,
-# the mixture's size, LLaVA's processes take minutes and tokalign's output is 2 GB.
+# core (LLaVA in one process per core; tokalign at each -j of ALLCORES_J, default "CORES 12"),
+# with the output written to each folder of SHARDS (default /tmp/shard, the disk;
+# /dev/shm/shard is memory): at N=665000, the mixture's size, LLaVA's processes take minutes
+# and tokalign's output is 2 GB. With SLICES=S, LLaVA's run is cut into S slices interleaved
+# with tokalign's rounds (below).
 # Each tokalign run's previous output is deleted before it, outside its time.
 # Expects what compile_job.sh expects.
 set -u
@@ -111,27 +113,53 @@ PY
 fi
 if [ -n "${ALLCORES_ONLY:-}" ]; then
   # Only every core: LLaVA's preprocess_v1 in one process per core, LLAVA_RUNS times (default
-  # 2), each followed by TK_AFTER (default 3) rounds of tokalign runs at -j CORES and at -j 12
-  # into each folder of SHARDS; a summary.
+  # 2), each followed by TK_AFTER (default 3) rounds of tokalign runs at each -j of ALLCORES_J
+  # (default "CORES 12") into each folder of SHARDS; a summary.
+  # SLICES=S: LLaVA's run is cut into S slices of the N samples (every S-th sample, from each
+  # k < S), each slice's run followed by one round of tokalign runs over all N: a slow or fast
+  # stretch of the host then weighs on both sides of a round alike (one LLaVA run lasts 1.5-2.5
+  # minutes and a tokalign run 1.5 s; LLaVA's time for the same work moved 1.6x between calls).
+  # Each round's ratio is S x the slice's time over tokalign's.
+  S=${SLICES:-1}
   for r in $(seq ${LLAVA_RUNS:-2}); do
-    peer --llava-tokenizer slow --procs $CORES
-    for k in $(seq ${TK_AFTER:-3}); do
-      for d in ${SHARDS:-/tmp/shard}; do tk $CORES $d; tk 12 $d; done
+    for k in $(seq 0 $((S - 1))); do
+      peer --llava-tokenizer slow --procs $CORES --slice $k/$S
+      for t in $(seq ${TK_AFTER:-3}); do
+        for d in ${SHARDS:-/tmp/shard}; do for j in ${ALLCORES_J:-$CORES 12}; do tk $j $d; done; done
+      done
     done
   done
   cat $R
-  python3 - $R $CORES <<'PY'
+  python3 - $R $CORES $S <<'PY'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])][1:]  # the first tokalign row warmed the tokenizer cache
-cores = sys.argv[2]
-llava = [r["seconds"] for r in rows if "llava-preprocess" in r.get("what", "") and "seconds" in r]
+cores, slices = sys.argv[2], int(sys.argv[3])
+is_llava = lambda r: "llava-preprocess" in r.get("what", "") and "seconds" in r
+# LLaVA's time for all N samples: one run's, or S slices' summed (per run of S slices).
+llava = [r["seconds"] * slices for r in rows if is_llava(r)]
+if slices > 1 and llava:
+    print(f"LLaVA {cores} processes, the slices summed: {sum(llava) / slices:.2f} s for {len(llava) // slices} x all samples")
 kinds = sorted({r["what"] for r in rows if r.get("what", "").startswith("tokalign")})
 for k in kinds:
     tk = [r["seconds"] for r in rows if r["what"] == k]
     if llava and tk:
         lm, tm = statistics.median(llava), statistics.median(tk)
-        print(f"LLaVA {cores} processes: median {lm:.2f} s ({len(llava)} runs); {k}: median {tm:.3f} s "
+        runs = f"{len(llava)} slices, each x {slices}" if slices > 1 else f"{len(llava)} runs"
+        print(f"LLaVA {cores} processes: median {lm:.2f} s ({runs}); {k}: median {tm:.3f} s "
               f"({len(tk)} runs): {lm / tm:.1f}x")
+    if slices > 1:
+        # Per round: the slice's time x S over the median of the tokalign runs of this kind after it.
+        ratios, cur = [], None
+        for r in rows:
+            if is_llava(r):
+                cur = (r["seconds"] * slices, [])
+                ratios.append(cur)
+            elif r.get("what") == k and cur:
+                cur[1].append(r["seconds"])
+        per = [l / statistics.median(t) for l, t in ratios if t]
+        if per:
+            print(f"  per round ({k}): " + ", ".join(f"{x:.1f}x" for x in per) +
+                  f"; median {statistics.median(per):.1f}x")
 PY
   exit 0
 fi
