@@ -63,10 +63,13 @@ def main():
     ap.add_argument("--slice", default="0/1",
                     help="K/S: only samples K, K+S, K+2S, ... of the first N (S such runs cover them all)")
     ARGS = ap.parse_args()
-    k, s = (int(x) for x in ARGS.slice.split("/"))
-    if not 0 <= k < s:
+    try:
+        part, parts = (int(x) for x in ARGS.slice.split("/"))
+    except ValueError:
+        ap.error(f"--slice {ARGS.slice}: want K/S, two integers")
+    if not 0 <= part < parts:
         ap.error(f"--slice {ARGS.slice}: want K/S with 0 <= K < S")
-    data = json.load(open(ARGS.data))[: ARGS.n][k::s]
+    data = json.load(open(ARGS.data))[: ARGS.n][part::parts]
     if ARGS.hf_threads:
         os.environ["RAYON_NUM_THREADS"] = str(ARGS.hf_threads)
         import transformers
@@ -101,8 +104,8 @@ def main():
         secs = max(x for x, _ in times) if procs > 1 else times[0][0]
         tokens = sum(n for _, n in times)
         what = f"llava-preprocess_v1 tokenizer={ARGS.llava_tokenizer} procs={procs} (wall incl. setup {wall:.1f} s)"
-        if s > 1:
-            what += f" slice {k}/{s}"
+        if parts > 1:
+            what += f" slice {part}/{parts}"
     print(json.dumps({"what": what, "samples": len(data), "procs": procs, "seconds": round(secs, 3),
                       "per_s": round(len(data) / secs, 1), "tokens": tokens}), flush=True)
 
