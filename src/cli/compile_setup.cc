@@ -31,8 +31,9 @@ chat::Role parse_role(const std::string& r) {
 
 void CompileSetup::add_to(CLI::App& app) {
   app.add_option("--threads,-j", threads,
-                 "worker threads (0: every core up to 7 cores, three quarters of them from 8: the reader and the "
-                 "writers need the rest); the output is identical for any count")
+                 "worker threads (0: of the cores this process may use (its CPU affinity and cgroup quota), every "
+                 "one up to 7, three quarters of them from 8: the reader and the writers need the rest); the "
+                 "output is identical for any count")
       ->capture_default_str();
   app.add_option("--data,-d", data, "dataset: LLaVA JSON (a list), JSONL, ShareGPT or messages records (- for stdin)");
   app.add_option("--tokenizer,-t", tokenizer_path, "tokenizer.json, or a model folder holding one");

@@ -238,7 +238,7 @@ Run add_encode(CLI::App& app) {
   app.add_flag("--offsets", a->offsets, "also print offsets: [start, end) in characters of the input");
   app.add_flag("--count", a->count, "print only the total number of tokens");
   app.add_flag("--tokens", a->tokens, "print a table of position, id, offsets and token (not with --jsonl)");
-  app.add_option("--threads,-j", a->threads, "threads for --jsonl (0 = all cores)")->default_val(1);
+  app.add_option("--threads,-j", a->threads, "threads for --jsonl (0 = every core this process may use: its CPU affinity and cgroup quota)")->default_val(1);
   app.add_option("--text", a->text, "encode this text instead of reading the input");
   app.add_flag("--slow", a->slow,
                "tokenize as transformers 4.37's slow SentencePiece LlamaTokenizer (AutoTokenizer use_fast=False, what "

@@ -1,5 +1,7 @@
 #include "util/worker_pool.h"
 
+#include "util/cpus.h"
+
 #include <unistd.h>
 
 #include <map>
@@ -7,11 +9,7 @@
 
 namespace tokalign {
 
-size_t resolve_threads(size_t threads) {
-  if (threads) return threads;
-  const unsigned n = std::thread::hardware_concurrency();
-  return n ? n : 1;
-}
+size_t resolve_threads(size_t threads) { return threads ? threads : available_cpus(); }
 
 WorkerPool& WorkerPool::shared(size_t threads) {
   static std::mutex mu;

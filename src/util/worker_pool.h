@@ -16,7 +16,7 @@
 
 namespace tokalign {
 
-// The threads `threads` means (0: std::thread::hardware_concurrency(), at least 1).
+// The threads `threads` means (0: the CPUs this process may use, util/cpus.h; at least 1).
 size_t resolve_threads(size_t threads);
 
 class WorkerPool {

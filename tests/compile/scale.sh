@@ -55,5 +55,15 @@ small=$(rss "$W/small.json"); large=$(rss "$W/large.json")
 echo "peak RSS: $small KB for $(stat -c %s "$W/small.json") bytes, $large KB for $(stat -c %s "$W/large.json") bytes"
 (( large <= small * 125 / 100 + 8192 )) || fail "peak RSS grows with the dataset: $small KB -> $large KB"
 
-[[ $fails == 0 ]] && echo "ok: identical output for -j 1/2/3/8 (shard, JSONL, quarantine, --strict, broken file); flat RSS"
+# -j 0 counts the CPUs the process may use, not the machine's: narrowed to one CPU (taskset, as
+# a Slurm step or a container's cpuset narrows it), it compiles on the calling thread alone.
+if command -v taskset > /dev/null; then
+  cpu=$(python3 -c 'import os; print(min(os.sched_getaffinity(0)))')
+  TOKALIGN_PIPELINE_STATS=1 taskset -c "$cpu" "${C[@]}" -j 0 --out "$W/one_cpu" > /dev/null 2> "$W/one_cpu.err" ||
+    fail "-j 0 on one CPU: exit $?"
+  grep -q "pipeline on 1 thread:" "$W/one_cpu.err" ||
+    fail "-j 0 under taskset -c $cpu: $(grep 'pipeline on' "$W/one_cpu.err" | cut -c1-60) (want 1 thread)"
+fi
+
+[[ $fails == 0 ]] && echo "ok: identical output for -j 1/2/3/8 (shard, JSONL, quarantine, --strict, broken file); flat RSS; -j 0 on one CPU"
 exit $(( fails > 0 ))
