@@ -1,7 +1,6 @@
 #include "util/cpus.h"
 
 #include <sched.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
