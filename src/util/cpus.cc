@@ -92,7 +92,8 @@ size_t quota_in(const std::string& dir, bool v2) {
   uint64_t quota = 0, period = 0;
   if (v2) {
     // "max 100000" (no limit) or "QUOTA PERIOD", in microseconds
-    const std::vector<std::string_view> f = split(trim(read_small_file(dir + "/cpu.max")), ' ');
+    const std::string text = read_small_file(dir + "/cpu.max");
+    const std::vector<std::string_view> f = split(trim(text), ' ');
     if (f.size() != 2 || !parse_positive(f[0], quota) || !parse_positive(f[1], period)) return 0;
   } else {
     // cpu.cfs_quota_us is -1 without a limit
