@@ -101,7 +101,7 @@ size_t quota_in(const std::string& dir, bool v2) {
         !parse_positive(read_small_file(dir + "/cpu.cfs_period_us"), period))
       return 0;
   }
-  return static_cast<size_t>(std::max<uint64_t>(1, (quota + period - 1) / period));
+  return static_cast<size_t>(quota / period + (quota % period != 0));  // (both positive: at least 1)
 }
 
 }  // namespace

@@ -58,6 +58,8 @@ TEST_F(CgroupTree, V2QuotaRoundsUpAndTheStrictestAncestorWins) {
   EXPECT_EQ(quota("0::/job/step\n", kV2Mount), 0u) << "no quota anywhere";
   put("sys/fs/cgroup/job/step/cpu.max", "5000 100000\n");   // a twentieth of a CPU is still one
   EXPECT_EQ(quota("0::/job/step\n", kV2Mount), 1u);
+  put("sys/fs/cgroup/job/step/cpu.max", "18446744073709551615 2\n");  // no overflow rounding up
+  EXPECT_EQ(quota("0::/job/step\n", kV2Mount), size_t{9223372036854775808u});
 }
 
 TEST_F(CgroupTree, V2AtTheRootOfACgroupNamespace) {
