@@ -2,7 +2,7 @@
 // on a shared node. A Slurm job step, `taskset`, `docker --cpuset-cpus` or `numactl` narrow the
 // process's CPU affinity mask; `docker --cpus`, a Kubernetes CPU limit or systemd's CPUQuota
 // cap its cgroup's CPU time instead. std::thread::hardware_concurrency() (get_nprocs in
-// libstdc++) sees neither, so a 16-CPU job on a 128-core node started 96 workers on 16 CPUs.
+// libstdc++) sees neither: a 16-CPU job on a 128-core node would start 96 workers on 16 CPUs.
 //
 // The same sources Rust's std::thread::available_parallelism and Go's runtime read (read for
 // reference, not copied): sched_getaffinity, then the CPU quota of the process's cgroup and of
