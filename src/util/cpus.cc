@@ -5,22 +5,24 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
-#include <fstream>
-#include <sstream>
 #include <thread>
 #include <vector>
+
+#include "util/error.h"
+#include "util/file.h"
 
 namespace tokalign {
 namespace cpus {
 
 namespace {
 
-std::string read_small_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return {};
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
+// A /proc or cgroup file's text; "" when it cannot be read (it is then passed over).
+std::string read_or_empty(const std::string& path) {
+  try {
+    return read_file(path);
+  } catch (const Error&) {
+    return {};
+  }
 }
 
 std::vector<std::string_view> split(std::string_view s, char sep) {
@@ -79,7 +81,7 @@ std::vector<Mount> cgroup_mounts(std::string_view mountinfo) {
     const std::vector<std::string_view> f = split(trim(line), ' ');
     // id parent major:minor root point options [optional...] - fstype source super_options
     const auto dash = std::find(f.begin(), f.end(), std::string_view("-"));
-    if (f.size() < 5 || dash == f.end() || f.end() - dash < 4 || dash - f.begin() < 6) continue;
+    if (dash - f.begin() < 6 || f.end() - dash < 4) continue;
     const std::string_view type = dash[1];
     if (type != "cgroup" && type != "cgroup2") continue;
     out.push_back(Mount{unescape(f[3]), unescape(f[4]), type == "cgroup2", std::string(dash[3])});
@@ -92,13 +94,13 @@ size_t quota_in(const std::string& dir, bool v2) {
   uint64_t quota = 0, period = 0;
   if (v2) {
     // "max 100000" (no limit) or "QUOTA PERIOD", in microseconds
-    const std::string text = read_small_file(dir + "/cpu.max");
+    const std::string text = read_or_empty(dir + "/cpu.max");
     const std::vector<std::string_view> f = split(trim(text), ' ');
     if (f.size() != 2 || !parse_positive(f[0], quota) || !parse_positive(f[1], period)) return 0;
   } else {
     // cpu.cfs_quota_us is -1 without a limit
-    if (!parse_positive(read_small_file(dir + "/cpu.cfs_quota_us"), quota) ||
-        !parse_positive(read_small_file(dir + "/cpu.cfs_period_us"), period))
+    if (!parse_positive(read_or_empty(dir + "/cpu.cfs_quota_us"), quota) ||
+        !parse_positive(read_or_empty(dir + "/cpu.cfs_period_us"), period))
       return 0;
   }
   return static_cast<size_t>(quota / period + (quota % period != 0));  // (both positive: at least 1)
@@ -154,8 +156,7 @@ size_t cgroup_quota_cpus(std::string_view proc_self_cgroup, std::string_view mou
       for (;;) {
         take(quota_in(dir, v2));
         if (dir.size() <= top.size()) break;
-        dir.resize(dir.rfind('/'));
-        if (dir.size() < top.size()) break;
+        dir.resize(dir.rfind('/'));  // (rel starts with '/': never into top)
       }
     }
   }
@@ -169,9 +170,9 @@ size_t available_cpus() {
     const unsigned online = std::thread::hardware_concurrency();
     size_t cpus = online ? online : 1;
     if (const size_t a = cpus::affinity_cpus()) cpus = std::min(cpus, a);
-    const std::string cgroup = cpus::read_small_file("/proc/self/cgroup");
+    const std::string cgroup = cpus::read_or_empty("/proc/self/cgroup");
     if (!cgroup.empty())
-      if (const size_t q = cpus::cgroup_quota_cpus(cgroup, cpus::read_small_file("/proc/self/mountinfo"))) cpus = std::min(cpus, q);
+      if (const size_t q = cpus::cgroup_quota_cpus(cgroup, cpus::read_or_empty("/proc/self/mountinfo"))) cpus = std::min(cpus, q);
     return std::max<size_t>(cpus, 1);
   }();
   return n;
