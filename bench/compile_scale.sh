@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Side-by-side compile benchmark on one machine, one run: tokalign compile (one thread and
-# every core, whole process: start, load, read, compile, verify, write the shard) versus the
+# Side-by-side compile benchmark on one machine, one run: tokalign compile (one thread, the
+# same on one CPU, and every core; whole process: start, load, read, compile, verify, write the shard) versus the
 # reference any Hugging Face-based preprocessing must at least do (bench/hf_compile_ref.js:
 # render the llava_v1 prompt and encode it once per sample with HF tokenizers 0.23.2 through
 # its Node binding, RAYON_NUM_THREADS=1 and = cores), on the same generated LLaVA-mix data
@@ -39,8 +39,13 @@ import json, os, statistics as st, subprocess, sys, time
 out, n, cores, runs = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 tok = "$BIN compile --data $DATA -t $TOK --template llava_v1 --out $OUT/scale-shard --overwrite -j "
 ref = "node bench/hf_compile_ref.js $TOK/tokenizer.json $DATA"
-cmds = [("tokalign -j 1", tok + "1", {}), (f"tokalign -j {cores}", tok + cores, {}),
+# "one CPU": the whole process on CPU 0 (taskset), tokalign's writer and hash threads too,
+# which a plain -j 1 run has on other cores: one core each, as the issue words it.
+pin = "taskset -c 0 "
+cmds = [("tokalign -j 1", tok + "1", {}), ("tokalign -j 1, one CPU", pin + tok + "1", {}),
+        (f"tokalign -j {cores}", tok + cores, {}),
         ("HF reference, 1 thread", ref, {"RAYON_NUM_THREADS": "1"}),
+        ("HF reference, 1 thread, one CPU", pin + ref, {"RAYON_NUM_THREADS": "1"}),
         (f"HF reference, {cores} threads", ref, {"RAYON_NUM_THREADS": cores})]
 times = {name: [] for name, _, _ in cmds}
 for r in range(runs + 1):  # round 0 warms the caches and is not kept
@@ -56,7 +61,11 @@ for name, _, _ in cmds:
 t1, tn = med["tokalign -j 1"], med[f"tokalign -j {cores}"]
 h1, hn = med["HF reference, 1 thread"], med[f"HF reference, {cores} threads"]
 pairs = st.median(h / t for h, t in zip(times["HF reference, 1 thread"], times["tokalign -j 1"]))
+p1, q1 = med["tokalign -j 1, one CPU"], med["HF reference, 1 thread, one CPU"]
+ppairs = st.median(h / t for h, t in zip(times["HF reference, 1 thread, one CPU"], times["tokalign -j 1, one CPU"]))
 print(f"\nper core: tokalign / HF reference = {h1 / t1:.1f}x (median of the {runs} rounds' own ratios: {pairs:.1f}x); "
       f"all {cores} cores: {hn / tn:.1f}x; tokalign scaling 1 -> {cores} threads: {t1 / tn:.2f}x")
+print(f"one CPU each (taskset): tokalign / HF reference = {q1 / p1:.1f}x (rounds' own ratios: {ppairs:.1f}x); "
+      f"scaling from one CPU to all {cores}: tokalign {p1 / tn:.2f}x, HF reference {q1 / hn:.2f}x")
 PY
 cat "$OUT/compile_scale.md"

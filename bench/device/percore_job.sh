@@ -10,7 +10,8 @@
 # Every tokalign row and every peer's has the host's stolen time over it (host_steal_s, from
 # /proc/stat): the device is a KVM guest whose speed moves with its neighbours.
 # PAIRS_ONLY=1: only the one-process LLaVA runs, each followed by TK_AFTER tokalign runs
-# (default 2) of each build (see below), with a summary. ALLCORES_ONLY=1: the same on every
+# (default 2) of each build (see below), with a summary; with PIN=K, LLaVA's process and a
+# tokalign process before each unpinned one run on CPU K alone ("one core each"). ALLCORES_ONLY=1: the same on every
 # core (LLaVA in one process per core; tokalign at each -j of ALLCORES_J, default "CORES 12"),
 # with the output written to each folder of SHARDS (default /tmp/shard, the disk;
 # /dev/shm/shard is memory): at N=665000, the mixture's size, LLaVA's processes take minutes
@@ -26,13 +27,16 @@ R=$OUT/percore.jsonl
 python3 bench/gen_llava_mix.py --n $N --seed 1 --text .device/bench/pride.txt > /tmp/mix.json
 tk1() {  # BINARY LABEL THREADS [OUTPUT_FOLDER]
   rm -rf "${4:-/tmp/shard}"
-  BIN="$1" LABEL="$2" SHARD="${4:-/tmp/shard}" python3 - /tmp/mix.json $N $3 >> $R <<'PY'
+  BIN="$1" LABEL="$2" SHARD="${4:-/tmp/shard}" TK_PIN="${TK_PIN:-}" python3 - /tmp/mix.json $N $3 >> $R <<'PY'
 import json, os, subprocess, sys, time
 data, n, threads = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 g = ".device/guard"
 out = os.environ["SHARD"]
 cmd = [f"{g}/lib/ld-linux-x86-64.so.2", "--library-path", f"{g}/lib", os.environ["BIN"], "compile", "--data", data,
        "-t", os.environ["TOK"], "--template", "llava_v1", "--out", out, "--overwrite", "-j", threads]
+pin = os.environ.get("TK_PIN", "")
+if pin:  # the whole process, its writer and hash threads too, on one CPU
+    cmd = ["taskset", "-c", pin] + cmd
 import resource
 def steal():  # the host's stolen time over all of this machine's CPUs (/proc/stat), in seconds
     f = open("/proc/stat").readline().split()
@@ -45,7 +49,7 @@ s = time.perf_counter() - t
 r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
 # CPU time beside wall time: even -j 1 hashes and writes the shard on background threads.
 cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
-where = "" if out == "/tmp/shard" else f" to {out}"
+where = ("" if out == "/tmp/shard" else f" to {out}") + (f" on one CPU (taskset -c {pin})" if pin else "")
 print(json.dumps({"what": f"{os.environ['LABEL']} compile -j {threads} (whole process){where}", "samples": n,
                   "seconds": round(s, 3), "cpu_s": round(cpu, 3), "per_s": round(n / s, 1), "rc": p.returncode,
                   "host_steal_s": round(steal() - st0, 3)}))
@@ -62,24 +66,35 @@ tk() {  # THREADS [OUTPUT_FOLDER]: the current build, then the previous one if c
 engine() {
   [ -x .device/guard/compile_engine ] || return 0
   local g=.device/guard
-  $g/lib/ld-linux-x86-64.so.2 --library-path $g/lib $g/compile_engine $TOK /tmp/mix.json llava_v1 1 2>/dev/null |
-    awk -v n=$N 'NR == 2 {printf "{\"what\": \"tokalign compile loop, in-process, first pass\", \"samples\": %d, \"seconds\": %s}\n", n, $1}' >> $R
+  local pin=() where=""
+  [ -n "${PIN:-}" ] && pin=(taskset -c "$PIN") where=" on one CPU (taskset -c $PIN)"
+  "${pin[@]}" $g/lib/ld-linux-x86-64.so.2 --library-path $g/lib $g/compile_engine $TOK /tmp/mix.json llava_v1 1 2>/dev/null |
+    awk -v n=$N -v w="$where" 'NR == 2 {printf "{\"what\": \"tokalign compile loop, in-process, first pass%s\", \"samples\": %d, \"seconds\": %s}\n", w, n, $1}' >> $R
 }
 steal_s() { awk '/^cpu /{print $9}' /proc/stat; }
 # A peer's row, followed by a row of the host's stolen time during it (a noisy host shows
 # there: a KVM guest's /proc/stat counts the time the host ran something else).
 peer() {
   local s0=$(steal_s)
-  python3 bench/device/llava_preprocess_bench.py --llava .device/llava --tokenizer $TOK --data /tmp/mix.json --n $N "$@" >> $R 2>> $OUT/percore.err
+  local pin=()
+  [ -n "${PEER_PIN:-}" ] && pin=(taskset -c "$PEER_PIN")
+  "${pin[@]}" python3 bench/device/llava_preprocess_bench.py --llava .device/llava --tokenizer $TOK --data /tmp/mix.json --n $N "$@" 2>> $OUT/percore.err |
+    if [ -n "${PEER_PIN:-}" ]; then sed "s/\"what\": \"\([^\"]*\)\"/\"what\": \"\1 on one CPU (taskset -c $PEER_PIN)\"/"; else cat; fi >> $R
   echo "{\"what\": \"host steal during the row above\", \"host_steal_s\": $(awk -v a=$s0 -v b=$(steal_s) -v hz=$(getconf CLK_TCK) 'BEGIN{printf "%.3f", (b - a) / hz}')}" >> $R
 }
 tk 1  # warms the tokenizer cache; every row is kept
 if [ -n "${PAIRS_ONLY:-}" ]; then
   # Only LLaVA's one process against -j 1: LLAVA_RUNS runs (default 4), each followed by two
   # tokalign runs of each build (more pairs in the same device time).
+  # PIN=K: "one core each" as the issue words it: LLaVA's process and each tokalign process
+  # (its reader, writer and hash threads too) on CPU K alone (taskset), each pinned tokalign
+  # run followed by one unpinned, as before; the compile loop alone pinned as well.
   for r in $(seq ${LLAVA_RUNS:-4}); do
-    peer --llava-tokenizer slow --procs 1
-    for k in $(seq ${TK_AFTER:-2}); do tk 1; engine; done
+    PEER_PIN=${PIN:-} peer --llava-tokenizer slow --procs 1
+    for k in $(seq ${TK_AFTER:-2}); do
+      [ -n "${PIN:-}" ] && TK_PIN=$PIN tk 1
+      tk 1; engine
+    done
   done
   cat $R
   # Per core: LLaVA's median against tokalign's median and mean (the device's -j 1 times are
@@ -89,17 +104,29 @@ if [ -n "${PAIRS_ONLY:-}" ]; then
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 llava, after, loops, cur = [], [], [], None
+pinned, pinned_after, pinned_loops = "on one CPU" in open(sys.argv[1]).read(), [], []
 for r in rows[1:]:  # the first tokalign row warmed the tokenizer cache
     w = r.get("what", "")
     if "preprocess" in w or "LLaVA" in w or "llava" in w:
         if "seconds" in r:
-            llava.append(r["seconds"]); cur = []; after.append(cur)
+            llava.append(r["seconds"]); cur = []; after.append(cur); pinned_after.append([])
     elif w.startswith("tokalign compile -j 1") and cur is not None:
-        cur.append(r["seconds"])
+        (pinned_after[-1] if "on one CPU" in w else cur).append(r["seconds"])
     elif w.startswith("tokalign compile loop") and cur is not None:
-        loops.append(r["seconds"])
+        (pinned_loops if "on one CPU" in w else loops).append(r["seconds"])
 tk = [s for a in after for s in a]
+tkp = [s for a in pinned_after for s in a]
+if llava and tkp:
+    lm, tm = statistics.median(llava), statistics.median(tkp)
+    print(f"one core each (LLaVA's process and tokalign's whole process on one CPU, taskset): LLaVA median {lm:.2f} s; "
+          f"tokalign -j 1 median {tm:.3f} s, mean {statistics.mean(tkp):.3f} s ({len(tkp)} runs): {lm / tm:.1f}x by the medians")
+    print("  each LLaVA run over the mean of the pinned tokalign runs after it: " +
+          ", ".join(f"{l / statistics.mean(a):.1f}x" for l, a in zip(llava, pinned_after) if a))
+    if pinned_loops:
+        print(f"  compile loop alone, pinned: median {statistics.median(pinned_loops):.3f} s: {lm / statistics.median(pinned_loops):.1f}x")
 if llava and tk:
+    if pinned:
+        print("tokalign unpinned (its writer and hash threads free to use other cores), against the same pinned LLaVA runs:")
     lm, tm, ta = statistics.median(llava), statistics.median(tk), statistics.mean(tk)
     print(f"LLaVA one process: median {lm:.2f} s ({len(llava)} runs); tokalign -j 1: median {tm:.3f} s, mean {ta:.3f} s ({len(tk)} runs)")
     print(f"per core: {lm / tm:.1f}x by the medians, {lm / ta:.1f}x LLaVA's median over tokalign's mean")

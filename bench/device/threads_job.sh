@@ -3,7 +3,9 @@
 # each worker sees 1/16 of the samples and starts with its word table empty: this build
 # against the previous one (.device/guard/tokalign_prev, from prepare.sh PREV), interleaved,
 # ROUNDS rounds (default 6) of each thread count in JS (default "16 12 1"), output in
-# /dev/shm, with each run's stats lines (TOKALIGN_PIPELINE_STATS: the workers' CPU).
+# /dev/shm, with each run's stats lines (TOKALIGN_PIPELINE_STATS: the workers' CPU). A count
+# written "1p" is -j 1 with the whole process on one CPU (taskset -c 0: its writer and hash
+# threads too), the base for scaling from one core to all of them.
 # Results: $OUT/threads.txt and a summary.
 set -u
 source "$(dirname "$0")/env.sh"
@@ -13,11 +15,13 @@ python3 bench/gen_llava_mix.py --n ${N:-30000} --seed 1 --text .device/bench/pri
 R=$OUT/threads.txt
 builds=(tokalign)
 [ -x $G/tokalign_prev ] && builds+=(tokalign_prev)
-one() {  # BUILD THREADS
+one() {  # BUILD THREADS (N, or Np: N on one CPU)
   rm -rf /dev/shm/shard
+  local pin=()
+  [ "${2%p}" != "$2" ] && pin=(taskset -c 0)
   local s=$EPOCHREALTIME
-  TOKALIGN_PIPELINE_STATS=1 $L $G/$1 compile --data /dev/shm/mix.json -t $TOK --template llava_v1 --out /dev/shm/shard \
-    -j $2 2> /tmp/threads_err.txt > /dev/null
+  TOKALIGN_PIPELINE_STATS=1 "${pin[@]}" $L $G/$1 compile --data /dev/shm/mix.json -t $TOK --template llava_v1 --out /dev/shm/shard \
+    -j ${2%p} 2> /tmp/threads_err.txt > /dev/null
   echo "== $1 j=$2 wall $(awk -v a=$s -v b=$EPOCHREALTIME 'BEGIN{printf "%.3f", b-a}')" >> $R
   grep -E "pipeline on|setup|other threads" /tmp/threads_err.txt | sed 's/^/  /' >> $R
 }
@@ -33,15 +37,26 @@ python3 - $R <<'PY'
 import re, statistics, sys
 rows, cur = {}, None
 for line in open(sys.argv[1]):
-    m = re.match(r"== (\S+) j=(\d+) wall (\S+)", line)
+    m = re.match(r"== (\S+) j=(\S+) wall (\S+)", line)
     if m:
-        cur = (m.group(1), int(m.group(2)))
+        cur = (m.group(1), m.group(2))
         rows.setdefault(cur, {"wall": [], "workers": []})["wall"].append(float(m.group(3)))
         continue
     m = re.search(r"workers ([\d.]+) s CPU", line) or re.search(r"parsing and compiling ([\d.]+) s", line)
     if m and cur:
         rows[cur]["workers"].append(float(m.group(1)))
-for (b, j), v in sorted(rows.items(), key=lambda kv: (-kv[0][1], kv[0][0])):
-    print(f"{b:14} -j {j:2}: wall median {statistics.median(v['wall']):.3f} s ({len(v['wall'])} runs), "
+num = lambda j: int(j.rstrip("p"))
+for (b, j), v in sorted(rows.items(), key=lambda kv: (-num(kv[0][1]), kv[0][1], kv[0][0])):
+    what = f"-j {num(j):2}" + (", one CPU" if j.endswith("p") else "")
+    print(f"{b:14} {what}: wall median {statistics.median(v['wall']):.3f} s ({len(v['wall'])} runs), "
           f"workers' CPU median {statistics.median(v['workers']):.3f} s")
+# Scaling from one core: the one-CPU -j 1 run's median over each thread count's.
+for b in sorted({b for b, _ in rows}):
+    base = rows.get((b, "1p"))
+    if not base:
+        continue
+    one = statistics.median(base["wall"])
+    print(f"{b}: from one CPU (-j 1 on one CPU, {one:.3f} s): " + ", ".join(
+        f"-j {j} {one / statistics.median(v['wall']):.2f}x" for (bb, j), v in sorted(rows.items(), key=lambda kv: num(kv[0][1]))
+        if bb == b and not j.endswith("p")))
 PY
