@@ -11,8 +11,8 @@
 # /proc/stat): the device is a KVM guest whose speed moves with its neighbours.
 # PAIRS_ONLY=1: only the one-process LLaVA runs, each followed by TK_AFTER tokalign runs
 # (default 2) of each build (see below), with a summary; with PIN=K, LLaVA's process and a
-# tokalign process before each unpinned one run on CPU K alone ("one core each"). ALLCORES_ONLY=1: the same on every
-# core (LLaVA in one process per core; tokalign at each -j of ALLCORES_J, default "CORES 12"),
+# tokalign process before each unpinned one run on CPU K alone ("one core each").
+# ALLCORES_ONLY=1: the same on every core (LLaVA in one process per core; tokalign at each -j of ALLCORES_J, default "CORES 12"),
 # with the output written to each folder of SHARDS (default /tmp/shard, the disk;
 # /dev/shm/shard is memory): at N=665000, the mixture's size, LLaVA's processes take minutes
 # and tokalign's output is 2 GB. With SLICES=S, LLaVA's run is cut into S slices interleaved
@@ -104,7 +104,8 @@ if [ -n "${PAIRS_ONLY:-}" ]; then
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 llava, after, loops, cur = [], [], [], None
-pinned, pinned_after, pinned_loops = "on one CPU" in open(sys.argv[1]).read(), [], []
+pinned_after, pinned_loops = [], []
+pinned = any("on one CPU" in r.get("what", "") for r in rows)
 for r in rows[1:]:  # the first tokalign row warmed the tokenizer cache
     w = r.get("what", "")
     if "preprocess" in w or "LLaVA" in w or "llava" in w:
