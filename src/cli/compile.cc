@@ -91,6 +91,13 @@ void print_thread_cpu() {
     others += one;
   }
   if (!others.empty()) std::fprintf(stderr, "tokalign compile: CPU of the other threads: %s\n", others.c_str());
+  std::string waits;
+  for (const auto& [what, seconds] : noted_waits()) {
+    char one[160];
+    std::snprintf(one, sizeof one, "%s%s %.3f s", waits.empty() ? "" : ", ", what.c_str(), seconds);
+    waits += one;
+  }
+  if (!waits.empty()) std::fprintf(stderr, "tokalign compile: waits beside the pipeline: %s\n", waits.c_str());
 }
 
 // A record of the pipeline that did not compile, as the quarantine keeps it.

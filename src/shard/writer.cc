@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <bit>
+#include <chrono>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -77,6 +78,8 @@ class OutFile {
   // before the manifest that vouches for them is renamed into place).
   void close(bool sync = false) {
     drain();
+    if (waited_ > 0) note_wait("handing on, for the shard file writers' room", waited_);
+    waited_ = 0;
     if (stop_background()) throw Error(path_ + ": write error: " + bg_error_);
     bool bad = std::fflush(f_) != 0 || std::ferror(f_);
     if (sync && !bad && ::fsync(fileno(f_)) != 0) bad = true;
@@ -119,7 +122,12 @@ class OutFile {
       return;
     }
     std::unique_lock<std::mutex> lock(bg_->mu);
-    bg_->cv.wait(lock, [&] { return bg_->full.size() < kQueued || !bg_->error.empty(); });
+    auto room = [&] { return bg_->full.size() < kQueued || !bg_->error.empty(); };
+    if (!room()) {
+      const auto t0 = std::chrono::steady_clock::now();
+      bg_->cv.wait(lock, room);
+      waited_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    }
     if (!bg_->error.empty()) throw Error(path_ + ": write error: " + bg_->error);
     bg_->full.push_back(std::move(buf_));
     buf_.clear();
@@ -177,6 +185,7 @@ class OutFile {
   std::string buf_;
   std::unique_ptr<Background> bg_;
   std::string bg_error_;
+  double waited_ = 0;  // seconds drain() waited for room in the background thread's queue
   std::string path_;
   FILE* f_ = nullptr;
   bool owned_ = true;

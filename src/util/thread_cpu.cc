@@ -14,6 +14,10 @@ std::vector<ThreadCpu>& registry() {
   static std::vector<ThreadCpu> totals;
   return totals;
 }
+std::vector<std::pair<std::string, double>>& waits() {
+  static std::vector<std::pair<std::string, double>> totals;
+  return totals;
+}
 }  // namespace
 
 double thread_cpu_seconds() {
@@ -37,6 +41,21 @@ void note_thread_cpu(const char* role) {
 std::vector<ThreadCpu> noted_thread_cpu() {
   std::lock_guard<std::mutex> lock(registry_mutex());
   return registry();
+}
+
+void note_wait(const char* what, double seconds) {
+  std::lock_guard<std::mutex> lock(registry_mutex());
+  for (auto& [name, total] : waits())
+    if (name == what) {
+      total += seconds;
+      return;
+    }
+  waits().emplace_back(what, seconds);
+}
+
+std::vector<std::pair<std::string, double>> noted_waits() {
+  std::lock_guard<std::mutex> lock(registry_mutex());
+  return waits();
 }
 
 }  // namespace tokalign

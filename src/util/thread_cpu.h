@@ -1,7 +1,7 @@
 // CPU time by thread role, for TOKALIGN_PIPELINE_STATS=1: each kind of thread a run starts
 // (workers, shard file writers, the input's hash, ...) adds its CPU time as it ends, and the
-// compile command prints the totals. Where a stage's CPU goes is what decides whether it
-// bounds a run on many cores.
+// compile command prints the totals; so do the waits a stage notes. Where a stage's CPU goes,
+// and who waits on whom, is what decides whether it bounds a run on many cores.
 #pragma once
 
 #include <string>
@@ -23,5 +23,11 @@ struct ThreadCpu {
   size_t threads = 0;
 };
 std::vector<ThreadCpu> noted_thread_cpu();
+
+// Adds `seconds` a thread spent blocked on another stage to `what`'s total (e.g. handing
+// samples on while the shard's writers had no room), and the totals so far, in the order
+// first noted.
+void note_wait(const char* what, double seconds);
+std::vector<std::pair<std::string, double>> noted_waits();
 
 }  // namespace tokalign
