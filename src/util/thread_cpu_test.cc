@@ -1,5 +1,5 @@
 // Thread CPU by role: each noting thread's own CPU time is added under its role, roles in the
-// order first noted.
+// order first noted; waits likewise, by what was waited for.
 #include "util/thread_cpu.h"
 
 #include <gtest/gtest.h>
@@ -46,6 +46,22 @@ TEST(ThreadCpu, EachThreadsTimeAddsUpUnderItsRole) {
   EXPECT_EQ(idler->threads, 1u);
   EXPECT_LT(idler->seconds, burners->seconds);
   EXPECT_LT(burners - all.data(), idler - all.data()) << "roles in the order first noted";
+}
+
+TEST(ThreadCpu, WaitsAddUpByWhatWasWaitedFor) {
+  std::thread a([] { note_wait("test wait one", 0.25); });
+  a.join();
+  note_wait("test wait two", 0.5);
+  note_wait("test wait one", 0.125);
+  const auto all = noted_waits();
+  auto at = [&](const std::string& what) {
+    return std::find_if(all.begin(), all.end(), [&](const auto& w) { return w.first == what; });
+  };
+  ASSERT_NE(at("test wait one"), all.end());
+  ASSERT_NE(at("test wait two"), all.end());
+  EXPECT_DOUBLE_EQ(at("test wait one")->second, 0.375);
+  EXPECT_DOUBLE_EQ(at("test wait two")->second, 0.5);
+  EXPECT_LT(at("test wait one"), at("test wait two")) << "in the order first noted";
 }
 
 }  // namespace
