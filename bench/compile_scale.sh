@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Side-by-side compile benchmark on one machine, one run: tokalign compile (one thread, the
-# same on one CPU, and every core; whole process: start, load, read, compile, verify, write the shard) versus the
-# reference any Hugging Face-based preprocessing must at least do (bench/hf_compile_ref.js:
-# render the llava_v1 prompt and encode it once per sample with HF tokenizers 0.23.2 through
-# its Node binding, RAYON_NUM_THREADS=1 and = cores), on the same generated LLaVA-mix data
-# (bench/gen_llava_mix.py), median of several interleaved runs.
+# same on one CPU, and every core; whole process: start, load, read, compile, verify, write
+# the shard) versus the reference any Hugging Face-based preprocessing must at least do
+# (bench/hf_compile_ref.js: render the llava_v1 prompt and encode it once per sample with HF
+# tokenizers 0.23.2 through its Node binding, RAYON_NUM_THREADS=1 and = cores), on the same
+# generated LLaVA-mix data (bench/gen_llava_mix.py), median of several interleaved runs.
 #
 #   bench/compile_scale.sh [--n SAMPLES] [--runs N]      results: build/bench/compile_scale.md
 set -euo pipefail

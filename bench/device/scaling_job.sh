@@ -48,11 +48,10 @@ for r in rows:
 med = {k: statistics.median(v) for k, v in med.items()}
 for k, v in med.items():
     print(f"{k}: median {v:.3f} s")
-for side in ("tokalign -j 1", "HF reference, 1 thread"):
-    one = med.get(side + " on one CPU")
-    if not one:
+for name, base in (("tokalign", "tokalign -j 1 on one CPU"), ("HF reference", "HF reference, 1 thread on one CPU")):
+    if base not in med:
         continue
-    name = side.split(",")[0].split(" -j")[0]
-    others = [(k, v) for k, v in med.items() if k.startswith(name) and not k.endswith("on one CPU")]
-    print(f"{name} from one CPU ({one:.3f} s): " + ", ".join(f"{k[len(name):].strip(' ,')} {one / v:.2f}x" for k, v in others))
+    one = med[base]
+    others = [(k, v) for k, v in med.items() if k.startswith(name) and k != base]
+    print(f"{name} from one CPU ({one:.3f} s): " + ", ".join(f"{k} {one / v:.2f}x" for k, v in others))
 PY

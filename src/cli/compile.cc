@@ -80,24 +80,26 @@ shard::RunInfo run_info_noted(const CompileSetup& s) {
 using Clock = std::chrono::steady_clock;
 double secs(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
 
-// With TOKALIGN_PIPELINE_STATS: the CPU time of the threads beside the pipeline, by role
-// (util/thread_cpu.h), once they have ended.
+// With TOKALIGN_PIPELINE_STATS: the CPU time of the threads beside the pipeline, by role, and
+// the waits noted beside it (util/thread_cpu.h), once the threads have ended.
 void print_thread_cpu() {
-  std::string others;
+  auto line = [](const char* title, const std::vector<std::string>& pieces) {
+    std::string all;
+    for (const std::string& p : pieces) all += (all.empty() ? "" : ", ") + p;
+    if (!all.empty()) std::fprintf(stderr, "tokalign compile: %s: %s\n", title, all.c_str());
+  };
+  char one[160];
+  std::vector<std::string> cpu, waits;
   for (const ThreadCpu& t : noted_thread_cpu()) {
-    char one[160];
-    std::snprintf(one, sizeof one, "%s%s %.3f s (%zu thread%s)", others.empty() ? "" : ", ", t.role.c_str(), t.seconds,
-                  t.threads, t.threads == 1 ? "" : "s");
-    others += one;
+    std::snprintf(one, sizeof one, "%s %.3f s (%zu thread%s)", t.role.c_str(), t.seconds, t.threads, t.threads == 1 ? "" : "s");
+    cpu.push_back(one);
   }
-  if (!others.empty()) std::fprintf(stderr, "tokalign compile: CPU of the other threads: %s\n", others.c_str());
-  std::string waits;
   for (const auto& [what, seconds] : noted_waits()) {
-    char one[160];
-    std::snprintf(one, sizeof one, "%s%s %.3f s", waits.empty() ? "" : ", ", what.c_str(), seconds);
-    waits += one;
+    std::snprintf(one, sizeof one, "%s %.3f s", what.c_str(), seconds);
+    waits.push_back(one);
   }
-  if (!waits.empty()) std::fprintf(stderr, "tokalign compile: waits beside the pipeline: %s\n", waits.c_str());
+  line("CPU of the other threads", cpu);
+  line("waits beside the pipeline", waits);
 }
 
 // A record of the pipeline that did not compile, as the quarantine keeps it.

@@ -49,15 +49,6 @@ void compile_one(chat::ConversationReader& reader, chat::Conversation& conv, con
   item.ok = compiler.compile(conv, item.sample, item.problem);
 }
 
-// Waits on `cv` until `ready`, adding the time it took to `waited`.
-template <class Ready>
-void timed_wait(std::condition_variable& cv, std::unique_lock<std::mutex>& lock, double& waited, Ready ready) {
-  if (ready()) return;
-  const auto t0 = std::chrono::steady_clock::now();
-  cv.wait(lock, ready);
-  waited += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
 }  // namespace
 
 size_t auto_workers(size_t cores) {

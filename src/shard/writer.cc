@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <bit>
-#include <chrono>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -122,12 +121,7 @@ class OutFile {
       return;
     }
     std::unique_lock<std::mutex> lock(bg_->mu);
-    auto room = [&] { return bg_->full.size() < kQueued || !bg_->error.empty(); };
-    if (!room()) {
-      const auto t0 = std::chrono::steady_clock::now();
-      bg_->cv.wait(lock, room);
-      waited_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    }
+    timed_wait(bg_->cv, lock, waited_, [&] { return bg_->full.size() < kQueued || !bg_->error.empty(); });
     if (!bg_->error.empty()) throw Error(path_ + ": write error: " + bg_->error);
     bg_->full.push_back(std::move(buf_));
     buf_.clear();

@@ -4,6 +4,9 @@
 // and who waits on whom, is what decides whether it bounds a run on many cores.
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -29,5 +32,14 @@ std::vector<ThreadCpu> noted_thread_cpu();
 // first noted.
 void note_wait(const char* what, double seconds);
 std::vector<std::pair<std::string, double>> noted_waits();
+
+// Waits on `cv` until `ready`, adding the time it took to `waited` (nothing when ready at once).
+template <class Ready>
+void timed_wait(std::condition_variable& cv, std::unique_lock<std::mutex>& lock, double& waited, Ready ready) {
+  if (ready()) return;
+  const auto t0 = std::chrono::steady_clock::now();
+  cv.wait(lock, ready);
+  waited += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
 
 }  // namespace tokalign
