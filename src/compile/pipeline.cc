@@ -152,27 +152,27 @@ uint64_t run_pipeline(chat::RecordStream& records, chat::InputFormat format, con
 
   auto reader_thread = [&] {
     pthread_setname_np(pthread_self(), "tokalign-read");
+    auto b = std::make_unique<Batch>();
+    auto push = [&]() -> bool {
+      std::unique_lock<std::mutex> lock(mu);
+      timed_wait(room_cv, lock, st.reader_wait, [&] { return stop || read_seq - next_out < max_in_flight; });
+      if (stop) return false;
+      b->seq = read_seq++;
+      todo.push_back(std::move(b));
+      work_cv.notify_one();
+      if (!spent.empty()) {
+        b = std::move(spent.back());
+        spent.pop_back();
+      } else {
+        b = std::make_unique<Batch>();
+      }
+      b->data.clear();
+      b->texts.clear();
+      return true;
+    };
     try {
       std::string_view text;
       chat::SourcePos pos;
-      auto b = std::make_unique<Batch>();
-      auto push = [&]() -> bool {
-        std::unique_lock<std::mutex> lock(mu);
-        timed_wait(room_cv, lock, st.reader_wait, [&] { return stop || read_seq - next_out < max_in_flight; });
-        if (stop) return false;
-        b->seq = read_seq++;
-        todo.push_back(std::move(b));
-        work_cv.notify_one();
-        if (!spent.empty()) {
-          b = std::move(spent.back());
-          spent.pop_back();
-        } else {
-          b = std::make_unique<Batch>();
-        }
-        b->data.clear();
-        b->texts.clear();
-        return true;
-      };
       while (records.next(text, pos)) {
         ++total;
         if (options.wanted && !options.wanted(pos.index)) continue;
@@ -183,11 +183,13 @@ uint64_t run_pipeline(chat::RecordStream& records, chat::InputFormat format, con
         else b->positions.push_back(pos);
         if (b->texts.size() == batch_size && !push()) return;
       }
-      if (!b->texts.empty() && !push()) return;
     } catch (...) {
       std::lock_guard<std::mutex> lock(mu);
       read_error = std::current_exception();
     }
+    // The last batch: the records after the last full one, before the end of the input or
+    // the error that stopped reading (they reach the sink before it, as on one thread).
+    if (!b->texts.empty() && !push()) return;
     std::lock_guard<std::mutex> lock(mu);
     st.reader_cpu = thread_cpu_seconds();
     reading_done = true;

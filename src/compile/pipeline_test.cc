@@ -13,6 +13,7 @@
 
 #include "chat/template.h"
 #include "tokenizer/tokenizer.h"
+#include "util/error.h"
 
 namespace tokalign::compile {
 namespace {
@@ -101,6 +102,34 @@ TEST(Pipeline, WantedRecordsOnlyAndTheSinkStops) {
     const std::vector<Seen> stopped = run(text, c, o, 10);
     ASSERT_EQ(stopped.size(), 10u);
     EXPECT_EQ(stopped.back().index, 28u);
+  }
+}
+
+// A broken file (here a JSON array never closed) raises its error after every record before
+// it has reached the sink, on any thread count: the last, partial batch too.
+TEST(Pipeline, RecordsBeforeABrokenFileReachTheSinkOnAnyThreadCount) {
+  if (!std::filesystem::exists(kTokenizer)) GTEST_SKIP() << "oracle/node_modules absent (run make deps)";
+  const tok::Tokenizer t = tok::Tokenizer::from_file(kTokenizer);
+  const Compiler c(t, chat::TemplateRegistry::builtin().find("llava_v1"), Options{});
+  std::string lines = dataset(100), text = "[";
+  for (size_t at = 0, nl; (nl = lines.find('\n', at)) != std::string::npos; at = nl + 1)
+    text += lines.substr(at, nl - at) + ",\n";  // the last one's comma, then the file ends
+  for (size_t threads : {1, 3}) {
+    PipelineOptions o;
+    o.threads = threads;
+    o.batch = 7;  // 14 full batches, then 2 records
+    std::vector<uint64_t> seen;
+    std::unique_ptr<FILE, int (*)(FILE*)> f(fmemopen(text.data(), text.size(), "r"), &fclose);
+    chat::RecordStream records(f.get(), "mem.json");
+    EXPECT_THROW(run_pipeline(records, chat::InputFormat::llava, c, o,
+                              [&](PipelineItem& it) {
+                                seen.push_back(it.pos.index);
+                                return true;
+                              }),
+                 Error)
+        << threads << " threads";
+    ASSERT_EQ(seen.size(), 100u) << threads << " threads";
+    for (size_t i = 0; i < seen.size(); ++i) EXPECT_EQ(seen[i], i);
   }
 }
 
