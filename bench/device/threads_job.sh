@@ -11,7 +11,9 @@ set -u
 source "$(dirname "$0")/env.sh"
 G=.device/guard
 L="$G/lib/ld-linux-x86-64.so.2 --library-path $G/lib"
-python3 bench/gen_llava_mix.py --n ${N:-30000} --seed 1 --text .device/bench/pride.txt > /dev/shm/mix.json
+# FORMAT=jsonl: the same samples as JSON Lines (found by newlines: the reader's lightest input).
+FORMAT=${FORMAT:-json}
+python3 bench/gen_llava_mix.py --n ${N:-30000} --seed 1 --format $FORMAT --text .device/bench/pride.txt > /dev/shm/mix.json
 R=$OUT/threads.txt
 builds=(tokalign)
 [ -x $G/tokalign_prev ] && builds+=(tokalign_prev)
