@@ -170,8 +170,8 @@ uint64_t CompileSetup::for_each(const std::function<bool(const Record&)>& fn,
   if (want_stats && stats.threads == 1)
     std::fprintf(stderr,
                  "tokalign compile: pipeline on 1 thread: reading and splitting %.3f s, parsing and compiling %.3f s, "
-                 "handing on %.3f s\n",
-                 stats.reader_cpu, stats.workers_cpu, stats.sink_cpu);
+                 "handing on %.3f s (wall); its CPU %.3f s\n",
+                 stats.reader_cpu, stats.workers_cpu, stats.sink_cpu, stats.thread_cpu);
   if (want_stats && stats.threads > 1)
     std::fprintf(stderr,
                  "tokalign compile: pipeline on %zu threads: reader %.3f s CPU, %.3f s waiting for room; workers %.3f s "

@@ -84,6 +84,7 @@ uint64_t run_pipeline(chat::RecordStream& records, chat::InputFormat format, con
     };
     Clock::time_point t = Clock::now();
     const bool timed = options.stats != nullptr;
+    const double cpu0 = timed ? thread_cpu_seconds() : 0;
     bool more = true;
     for (;;) {
       more = records.next(text, pos);
@@ -97,7 +98,10 @@ uint64_t run_pipeline(chat::RecordStream& records, chat::InputFormat format, con
       if (timed) st.sink_cpu += since(t);
       if (!go_on) break;
     }
-    if (timed) *options.stats = st;
+    if (timed) {
+      st.thread_cpu = thread_cpu_seconds() - cpu0;
+      *options.stats = st;
+    }
     return total;
   }
 

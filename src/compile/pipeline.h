@@ -34,6 +34,10 @@ struct PipelineStats {
   double workers_cpu = 0, workers_wait = 0;  // all workers together; waiting for records (the reader is behind)
   double sink_cpu = 0, sink_wait = 0;        // the calling thread; waiting for the next batch (the workers are behind)
   size_t threads = 0;
+  // On one thread: its CPU time over the run (the stages' times above are wall times, which
+  // include whatever else ran on its CPU meanwhile: the process's writer and hash threads on
+  // a CPU of its own).
+  double thread_cpu = 0;
 };
 
 struct PipelineOptions {
