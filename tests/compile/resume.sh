@@ -80,5 +80,22 @@ cmp -s <("$BIN" inspect --shard "$W/ref" "${I[@]}") <("$BIN" inspect --shard "$W
 cmp -s <("$BIN" inspect --shard "$W/ref" --json --filter quarantined) <("$BIN" inspect --shard "$W/single" --json --filter quarantined) ||
   fail "inspect --filter quarantined of the parts differs from the single shard's"
 
-[[ $fails == 0 ]] && echo "ok: resumed after $kills kill(s) with identical output; 3 slices merged equal the single run; foreign and conflicting parts refused; stats/inspect read parts as one shard"
+# A file broken after its last record (a JSON array never closed, 1,000 records: the last 40
+# past the last full batch of 64): the run fails, and the parts committed before the error are
+# the same on 1 and 4 threads (records after the last full batch reach the parts too).
+committed_parts() { (cd "$1" && ls -d part-*/manifest.json 2> /dev/null | xargs -r -n1 dirname); }
+head -1000 "$W/data.jsonl" | sed 's/$/,/; 1s/^/[/' > "$W/broken.json"
+for j in 1 4; do
+  "$BIN" compile --tokenizer "$TOK" --template v1 --data "$W/broken.json" --part-size 30 -j $j --out "$W/broken$j" 2> "$W/broken$j.err"
+  [[ $? != 0 ]] && grep -q "not closed" "$W/broken$j.err" || fail "-j $j on a broken file: $(cat "$W/broken$j.err")"
+done
+committed=$(committed_parts "$W/broken1" | wc -l)
+[[ $committed == 33 ]] || fail "-j 1 on a broken file committed $committed parts, not 33"
+[[ $(committed_parts "$W/broken1") == $(committed_parts "$W/broken4") ]] ||
+  fail "a broken file: -j 4 committed other parts than -j 1"
+for p in $(committed_parts "$W/broken1"); do
+  diff -r "$W/broken1/$p" "$W/broken4/$p" > /dev/null || fail "a broken file's $p differs between -j 1 and -j 4"
+done
+
+[[ $fails == 0 ]] && echo "ok: resumed after $kills kill(s) with identical output; 3 slices merged equal the single run; foreign and conflicting parts refused; stats/inspect read parts as one shard; a broken file's parts the same on 1 and 4 threads"
 exit $(( fails > 0 ))
