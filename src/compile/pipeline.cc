@@ -180,11 +180,14 @@ uint64_t run_pipeline(chat::RecordStream& records, chat::InputFormat format, con
       while (records.next(text, pos)) {
         ++total;
         if (options.wanted && !options.wanted(pos.index)) continue;
+        // texts last: it counts the batch's records, so a throw (out of memory) before it leaves
+        // the batch as it was, for the push below.
         const size_t k = b->texts.size();
-        b->texts.emplace_back(b->data.size(), text.size());
-        b->data.append(text);
         if (k < b->positions.size()) b->positions[k] = pos;
         else b->positions.push_back(pos);
+        const size_t offset = b->data.size();
+        b->data.append(text);
+        b->texts.emplace_back(offset, text.size());
         if (b->texts.size() == batch_size && !push()) return;
       }
     } catch (...) {
