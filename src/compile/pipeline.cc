@@ -82,9 +82,9 @@ uint64_t run_pipeline(chat::RecordStream& records, chat::InputFormat format, con
       t = now;
       return s;
     };
-    Clock::time_point t = Clock::now();
     const bool timed = options.stats != nullptr;
     const double cpu0 = timed ? thread_cpu_seconds() : 0;
+    Clock::time_point t = Clock::now();
     bool more = true;
     for (;;) {
       more = records.next(text, pos);
