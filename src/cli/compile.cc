@@ -56,6 +56,12 @@ void print_counts(const shard::Counts& c) {
                reasons.empty() ? "" : ")", static_cast<unsigned long long>(c.tokens),
                static_cast<unsigned long long>(c.trained_tokens),
                c.tokens ? 100.0 * static_cast<double>(c.trained_tokens) / static_cast<double>(c.tokens) : 0.0);
+  // Nothing to train on is a success by the exit code (quarantine is not an error without
+  // --strict), so it is said outright.
+  if (c.out == 0)
+    std::fprintf(stderr, "tokalign compile: warning: no sample compiled: %s\n",
+                 c.in == 0 ? "no record read (an empty input, or an empty slice of it)"
+                           : "every sample was quarantined (the reasons above)");
 }
 
 shard::RunInfo run_info(const CompileSetup& s) {
