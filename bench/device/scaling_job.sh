@@ -62,20 +62,20 @@ for r in rows:
 med = {k: statistics.median(v) for k, v in med.items()}
 for k, v in med.items():
     print(f"{k}: median {v:.3f} s")
-for name, base in (("tokalign", "tokalign -j 1 on one CPU"), ("HF reference", "HF reference, 1 thread on one CPU")):
+TK_ONE = "tokalign -j 1 on one CPU"
+for name, base in (("tokalign", TK_ONE), ("HF reference", "HF reference, 1 thread on one CPU")):
     if base not in med:
         continue
     one = med[base]
-    others = [(k, v) for k, v in med.items() if k.startswith(name) and k != base and "at once" not in k]
+    others = [(k, v) for k, v in med.items() if k.startswith(name) and k != base]
     print(f"{name} from one CPU ({one:.3f} s): " + ", ".join(f"{k} {one / v:.2f}x" for k, v in others))
-# What the machine gives this work (the independent processes' scaling), and each all-core
-# run's share of it.
+# What the machine gives this work (copies of the one-CPU run, one per CPU), and each
+# all-core run's share of it.
 cores = int(sys.argv[2])
 ceil = med.get(f"{cores} one-CPU runs at once")
-base = med.get("tokalign -j 1 on one CPU")
-if ceil and base:
-    top = cores * base / ceil
+if ceil and TK_ONE in med:
+    one = med[TK_ONE]
+    top = cores * one / ceil
     print(f"ceiling: {cores} one-CPU runs at once do {top:.2f}x the work of one in its time; " + ", ".join(
-        f"{k} ({base / v:.2f}x) reaches {base / v / top:.0%} of it"
-        for k, v in med.items() if k.startswith("tokalign -j") and k != "tokalign -j 1 on one CPU"))
+        f"{k} ({one / v:.2f}x) reaches {one / v / top:.0%} of it" for k, v in med.items() if k.startswith("tokalign") and k != TK_ONE))
 PY

@@ -26,7 +26,7 @@ check quarantine 0 "3 samples in, 2 out, 1 quarantined \(empty_assistant_turn 1\
 printf '%s\n' "$bad" > "$W/all_bad.jsonl"
 check all-quarantined 0 "warning: no sample compiled: every sample was quarantined" -- "${C[@]}" --data "$W/all_bad.jsonl" --template v1 --out "$W/s3q"
 printf '[]' > "$W/empty.json"
-check empty-input 0 "0 samples in.*warning: no sample compiled: no record read" -- bash -c "\"$BIN\" compile --tokenizer $TOK --template v1 --data $W/empty.json --out $W/s3e 2>&1 | tr '\n' ' '"
+check empty-input 0 "warning: no sample compiled: no record read" -- "${C[@]}" --data "$W/empty.json" --template v1 --out "$W/s3e"
 check no-overwrite 3 "already holds a shard.*--overwrite" -- "${C[@]}" --data "$W/data.jsonl" --template v1 --out "$W/s3"
 check overwrite 0 "" -- "${C[@]}" --data "$W/data.jsonl" --template v1 --out "$W/s3" --overwrite
 check missing-data 3 "nope.json: cannot open" -- "${C[@]}" --data "$W/nope.json" --template v1 --out "$W/s4"
