@@ -12,6 +12,7 @@
 # PAIRS_ONLY=1: only the one-process LLaVA runs, each followed by TK_AFTER tokalign runs
 # (default 2) of each build (see below), with a summary; with PIN=K, LLaVA's process and a
 # tokalign process before each unpinned one run on CPU K alone ("one core each").
+# With SLICES=S there, each LLaVA run is 1/S of the samples (per core at the mixture's size).
 # ALLCORES_ONLY=1: the same on every core (LLaVA in one process per core; tokalign at each -j of ALLCORES_J, default "CORES 12"),
 # with the output written to each folder of SHARDS (default /tmp/shard, the disk;
 # /dev/shm/shard is memory): at N=665000, the mixture's size, LLaVA's processes take minutes
@@ -78,7 +79,8 @@ peer() {
   local s0=$(steal_s)
   local pin=()
   [ -n "${PEER_PIN:-}" ] && pin=(taskset -c "$PEER_PIN")
-  "${pin[@]}" python3 bench/device/llava_preprocess_bench.py --llava .device/llava --tokenizer $TOK --data /tmp/mix.json --n $N "$@" 2>> $OUT/percore.err |
+  "${pin[@]}" python3 bench/device/llava_preprocess_bench.py --llava .device/llava --tokenizer $TOK \
+    --data "${PEER_DATA:-/tmp/mix.json}" --n "${PEER_N:-$N}" "$@" 2>> $OUT/percore.err |
     if [ -n "${PEER_PIN:-}" ]; then sed "s/\"what\": \"\([^\"]*\)\"/\"what\": \"\1 on one CPU (taskset -c $PEER_PIN)\"/"; else cat; fi >> $R
   echo "{\"what\": \"host steal during the row above\", \"host_steal_s\": $(awk -v a=$s0 -v b=$(steal_s) -v hz=$(getconf CLK_TCK) 'BEGIN{printf "%.3f", (b - a) / hz}')}" >> $R
 }
@@ -89,34 +91,61 @@ if [ -n "${PAIRS_ONLY:-}" ]; then
   # PIN=K: "one core each" as the issue words it: LLaVA's process and each tokalign process
   # (its reader, writer and hash threads too) on CPU K alone (taskset), each pinned tokalign
   # run followed by one unpinned, as before; the compile loop alone pinned as well.
-  for r in $(seq ${LLAVA_RUNS:-4}); do
-    PEER_PIN=${PIN:-} peer --llava-tokenizer slow --procs 1
-    for k in $(seq ${TK_AFTER:-2}); do
+  # SLICES=S: each LLaVA run is one slice of the N samples (run r takes every S-th sample
+  # from the (r-1)-th), and tokalign's runs after it take all N: per core at the mixture's
+  # size (N=665000), where one LLaVA process over all of it (25 minutes) does not fit a call.
+  # LLaVA's time for all N is then S x the slice's; the compile loop alone is left out. The
+  # slices are written to files of their own first (LLaVA's script would load all N samples,
+  # 1.1 GB of JSON, before each run). UNPINNED=0 (with PIN): only the pinned tokalign runs.
+  S=${SLICES:-1}
+  runs=${LLAVA_RUNS:-4}
+  if [ "$S" -gt 1 ]; then
+    python3 - /tmp/mix.json $S $runs <<'PY'
+import json, sys
+data, s, runs = json.load(open(sys.argv[1])), int(sys.argv[2]), int(sys.argv[3])
+for k in range(min(s, runs)):
+    json.dump(data[k::s], open(f"/tmp/mix.slice{k}.json", "w"))
+PY
+  fi
+  for r in $(seq $runs); do
+    if [ "$S" -gt 1 ]; then
+      k=$(((r - 1) % S))
+      PEER_DATA=/tmp/mix.slice$k.json PEER_N=$(((N - k + S - 1) / S)) PEER_PIN=${PIN:-} peer --llava-tokenizer slow --procs 1
+    else
+      PEER_PIN=${PIN:-} peer --llava-tokenizer slow --procs 1
+    fi
+    for t in $(seq ${TK_AFTER:-2}); do
       [ -n "${PIN:-}" ] && TK_PIN=$PIN tk 1
-      tk 1; engine
+      [ -n "${PIN:-}" ] && [ "${UNPINNED:-1}" = 0 ] || tk 1
+      [ "$S" -gt 1 ] || engine
     done
   done
   cat $R
   # Per core: LLaVA's median against tokalign's median and mean (the device's -j 1 times are
   # bimodal from run to run; a 75-second LLaVA run averages over the host's moods, a
   # one-second tokalign run does not), and each LLaVA run against the mean of the runs after it.
-  python3 - $R <<'PY'
+  python3 - $R $S <<'PY'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
+slices = int(sys.argv[2])
 llava, after, loops, cur = [], [], [], None
 pinned_after, pinned_loops = [], []
 pinned = any("on one CPU" in r.get("what", "") for r in rows)
 for r in rows[1:]:  # the first tokalign row warmed the tokenizer cache
     w = r.get("what", "")
     if "preprocess" in w or "LLaVA" in w or "llava" in w:
-        if "seconds" in r:
-            llava.append(r["seconds"]); cur = []; after.append(cur); pinned_after.append([])
+        if "seconds" in r:  # with slices, LLaVA's time for all the samples: S x the slice's
+            llava.append(r["seconds"] * slices); cur = []; after.append(cur); pinned_after.append([])
     elif w.startswith("tokalign compile -j 1") and cur is not None:
         (pinned_after[-1] if "on one CPU" in w else cur).append(r["seconds"])
     elif w.startswith("tokalign compile loop") and cur is not None:
         (pinned_loops if "on one CPU" in w else loops).append(r["seconds"])
 tk = [s for a in after for s in a]
 tkp = [s for a in pinned_after for s in a]
+if slices > 1 and llava:
+    n = next(r["samples"] for r in rows if r.get("what", "").startswith("tokalign compile -j 1"))
+    print(f"LLaVA's runs are slices of 1/{slices} of the {n} samples, each x {slices}: " +
+          ", ".join(f"{l:.1f} s ({1000 * l / n:.3f} ms a sample)" for l in llava))
 if llava and tkp:
     lm, tm = statistics.median(llava), statistics.median(tkp)
     print(f"one core each (LLaVA's process and tokalign's whole process on one CPU, taskset): LLaVA median {lm:.2f} s; "
