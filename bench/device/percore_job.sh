@@ -94,7 +94,7 @@ if [ -n "${PAIRS_ONLY:-}" ]; then
   # SLICES=S: each LLaVA run is one slice of the N samples (run r takes every S-th sample
   # from the (r-1)-th), and tokalign's runs after it take all N: per core at the mixture's
   # size (N=665000), where one LLaVA process over all of it (25 minutes) does not fit a call.
-  # LLaVA's time for all N is then S x the slice's; the compile loop alone is left out. The
+  # LLaVA's time for all N is then the slice's x N / its samples; the compile loop alone is left out. The
   # slices are written to files of their own first (LLaVA's script would load all N samples,
   # 1.1 GB of JSON, before each run). UNPINNED=0 (with PIN): only the pinned tokalign runs.
   S=${SLICES:-1}
@@ -128,14 +128,16 @@ PY
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 slices = int(sys.argv[2])
+n = next((r["samples"] for r in rows if r.get("what", "").startswith("tokalign compile -j 1")), 0)
 llava, after, loops, cur = [], [], [], None
 pinned_after, pinned_loops = [], []
 pinned = any("on one CPU" in r.get("what", "") for r in rows)
 for r in rows[1:]:  # the first tokalign row warmed the tokenizer cache
     w = r.get("what", "")
     if "preprocess" in w or "LLaVA" in w or "llava" in w:
-        if "seconds" in r:  # with slices, LLaVA's time for all the samples: S x the slice's
-            llava.append(r["seconds"] * slices); cur = []; after.append(cur); pinned_after.append([])
+        if "seconds" in r:  # with slices, LLaVA's time for all N samples: N / the slice's x its time
+            llava.append(r["seconds"] * (n / r["samples"] if slices > 1 else 1))
+            cur = []; after.append(cur); pinned_after.append([])
     elif w.startswith("tokalign compile -j 1") and cur is not None:
         (pinned_after[-1] if "on one CPU" in w else cur).append(r["seconds"])
     elif w.startswith("tokalign compile loop") and cur is not None:
@@ -143,8 +145,7 @@ for r in rows[1:]:  # the first tokalign row warmed the tokenizer cache
 tk = [s for a in after for s in a]
 tkp = [s for a in pinned_after for s in a]
 if slices > 1 and llava:
-    n = next(r["samples"] for r in rows if r.get("what", "").startswith("tokalign compile -j 1"))
-    print(f"LLaVA's runs are slices of 1/{slices} of the {n} samples, each x {slices}: " +
+    print(f"LLaVA's runs are slices of 1/{slices} of the {n} samples, each scaled to all of them: " +
           ", ".join(f"{l:.1f} s ({1000 * l / n:.3f} ms a sample)" for l in llava))
 if llava and tkp:
     lm, tm = statistics.median(llava), statistics.median(tkp)
