@@ -12,7 +12,8 @@
 # PAIRS_ONLY=1: only the one-process LLaVA runs, each followed by TK_AFTER tokalign runs
 # (default 2) of each build (see below), with a summary; with PIN=K, LLaVA's process and a
 # tokalign process before each unpinned one run on CPU K alone ("one core each").
-# With SLICES=S there, each LLaVA run is 1/S of the samples (per core at the mixture's size).
+# With SLICES=S there, each LLaVA run is 1/S of the samples (per core at the mixture's size);
+# with SIDE_BY_SIDE=M, tokalign runs on CPU M while LLaVA's runs on CPU K (the same minutes).
 # ALLCORES_ONLY=1: the same on every core (LLaVA in one process per core; tokalign at each -j of ALLCORES_J, default "CORES 12"),
 # with the output written to each folder of SHARDS (default /tmp/shard, the disk;
 # /dev/shm/shard is memory): at N=665000, the mixture's size, LLaVA's processes take minutes
@@ -28,7 +29,7 @@ R=$OUT/percore.jsonl
 python3 bench/gen_llava_mix.py --n $N --seed 1 --text .device/bench/pride.txt > /tmp/mix.json
 tk1() {  # BINARY LABEL THREADS [OUTPUT_FOLDER]
   rm -rf "${4:-/tmp/shard}"
-  BIN="$1" LABEL="$2" SHARD="${4:-/tmp/shard}" TK_PIN="${TK_PIN:-}" python3 - /tmp/mix.json $N $3 >> $R <<'PY'
+  BIN="$1" LABEL="$2" SHARD="${4:-/tmp/shard}" TK_PIN="${TK_PIN:-}" python3 - "${TK_DATA:-/tmp/mix.json}" "${TK_N:-$N}" $3 >> $R <<'PY'
 import json, os, subprocess, sys, time
 data, n, threads = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 g = ".device/guard"
@@ -107,13 +108,32 @@ for k in range(min(s, runs)):
     json.dump(data[k::s], open(f"/tmp/mix.slice{k}.json", "w"))
 PY
   fi
+  # SIDE_BY_SIDE=M (with PIN=K): tokalign runs on CPU M, one after another, for as long as
+  # each LLaVA run lasts on CPU K, instead of after it: both sides then see the same minutes
+  # of a host whose speed moves from one minute to the next (the last tokalign run of a round
+  # ends up to one run's time after LLaVA's). With SMALL="n ...", each such run over all N
+  # samples is followed by one over the first n of them. The rounds' ratios are per sample.
+  for m in ${SMALL:-}; do  # (gen_llava_mix.py's first n samples are the same for any --n)
+    python3 bench/gen_llava_mix.py --n $m --seed 1 --text .device/bench/pride.txt > /tmp/mix$m.json
+  done
   for r in $(seq $runs); do
+    data=/tmp/mix.json n=$N
     if [ "$S" -gt 1 ]; then
       k=$(((r - 1) % S))
-      PEER_DATA=/tmp/mix.slice$k.json PEER_N=$(((N - k + S - 1) / S)) PEER_PIN=${PIN:-} peer --llava-tokenizer slow --procs 1
-    else
-      PEER_PIN=${PIN:-} peer --llava-tokenizer slow --procs 1
+      data=/tmp/mix.slice$k.json n=$(((N - k + S - 1) / S))
     fi
+    if [ -n "${SIDE_BY_SIDE:-}" ]; then
+      echo '{"what": "side by side: a round starts"}' >> $R
+      PEER_DATA=$data PEER_N=$n PEER_PIN=${PIN:-} peer --llava-tokenizer slow --procs 1 &
+      p=$!
+      while kill -0 $p 2> /dev/null; do
+        TK_PIN=$SIDE_BY_SIDE tk 1
+        for m in ${SMALL:-}; do TK_DATA=/tmp/mix$m.json TK_N=$m TK_PIN=$SIDE_BY_SIDE tk 1; done
+      done
+      wait $p
+      continue
+    fi
+    PEER_DATA=$data PEER_N=$n PEER_PIN=${PIN:-} peer --llava-tokenizer slow --procs 1
     for t in $(seq ${TK_AFTER:-2}); do
       [ -n "${PIN:-}" ] && TK_PIN=$PIN tk 1
       [ -n "${PIN:-}" ] && [ "${UNPINNED:-1}" = 0 ] || tk 1
@@ -121,6 +141,39 @@ PY
     done
   done
   cat $R
+  if [ -n "${SIDE_BY_SIDE:-}" ]; then
+    # Each LLaVA run against the tokalign runs of its round (the one that overlaps its end
+    # included): per sample, LLaVA's time over tokalign's median at each size.
+    python3 - $R <<'PY'
+import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+rounds = []  # [LLaVA's seconds a sample, tokalign rows]
+for r in rows:
+    w = r.get("what", "")
+    if w == "side by side: a round starts":
+        rounds.append([None, []])
+    elif not rounds:
+        continue  # the run that warmed the tokenizer cache
+    elif "llava-preprocess" in w and "seconds" in r:
+        rounds[-1][0] = r["seconds"] / r["samples"]
+    elif w.startswith("tokalign compile -j 1") and "on one CPU" in w and "seconds" in r:
+        rounds[-1][1].append(r)
+rounds = [x for x in rounds if x[0] is not None]
+print("LLaVA's process, per sample: " + ", ".join(f"{1000 * l:.3f} ms" for l, _ in rounds))
+for size in sorted({r["samples"] for _, tk in rounds for r in tk}):
+    per, tks = [], []
+    for l, tk in rounds:
+        t = [r["seconds"] / size for r in tk if r["samples"] == size]
+        if t:
+            per.append(l / statistics.median(t))
+            tks += t
+    print(f"tokalign over {size} samples on another CPU at the same time: {len(tks)} runs, median "
+          f"{1e6 * statistics.median(tks):.1f} us a sample; per round " + ", ".join(f"{x:.1f}x" for x in per) +
+          f"; median of the rounds {statistics.median(per):.1f}x, "
+          f"of the medians {statistics.median(l for l, _ in rounds) / statistics.median(tks):.1f}x")
+PY
+    exit 0
+  fi
   # Per core: LLaVA's median against tokalign's median and mean (the device's -j 1 times are
   # bimodal from run to run; a 75-second LLaVA run averages over the host's moods, a
   # one-second tokalign run does not), and each LLaVA run against the mean of the runs after it.
