@@ -64,6 +64,26 @@ void print_counts(const shard::Counts& c) {
                            : "every sample was quarantined (the reasons above)");
 }
 
+// With --shard I/N over fewer parts than slices, some slices have nothing to do (a Slurm
+// array of 8 over 665k records in the default parts of 100,000 leaves its eighth task idle):
+// said after the summary, with the part size that gives every slice a part.
+void warn_idle_slices(uint64_t records, uint64_t part_size, uint64_t parts, uint64_t slice, uint64_t slices) {
+  if (slices <= 1 || parts >= slices) return;
+  const auto u = [](uint64_t v) { return static_cast<unsigned long long>(v); };
+  const bool mine = slice >= parts;
+  const std::string idle = parts + 1 == slices
+                               ? "slice " + std::to_string(parts) + (mine ? ", this run's," : "") + " has no part"
+                               : "slices " + std::to_string(parts) + " to " + std::to_string(slices - 1) + " have no part" +
+                                     (mine ? ", this run's among them" : "");
+  std::fprintf(stderr, "tokalign compile: warning: the input's %llu records make %llu part(s) of up to %llu for %llu slices: %s",
+               u(records), u(parts), u(part_size), u(slices), idle.c_str());
+  if (records >= slices)
+    std::fprintf(stderr, "; --part-size %llu or less, the same in every slice's run, gives each slice a part\n",
+                 u(records / slices));
+  else
+    std::fprintf(stderr, "; fewer records than slices: use at most %llu slices\n", u(records));
+}
+
 shard::RunInfo run_info(const CompileSetup& s) {
   shard::RunInfo info;
   info.tokenizer_json = s.tokenizer_json();
@@ -235,10 +255,12 @@ int run_parted(CompileArgs& a) {
   const std::vector<std::string> problems = shard::check_parts(all, records, K);
   shard::Counts c;
   for (const auto& [i, pc] : all) shard::add_counts(c, pc);
+  const uint64_t parts = (records + K - 1) / K;
   std::fprintf(stderr, "tokalign compile: this run wrote %zu part(s) of up to %llu records; %zu of %llu parts are in %s\n",
-               written.size(), static_cast<unsigned long long>(K), all.size(),
-               static_cast<unsigned long long>((records + K - 1) / K), a.out.c_str());
+               written.size(), static_cast<unsigned long long>(K), all.size(), static_cast<unsigned long long>(parts),
+               a.out.c_str());
   print_counts(c);
+  warn_idle_slices(records, K, parts, slice, slices);
   if (problems.empty()) {
     shard::write_parts_index(a.out, run, records, all);
     std::fprintf(stderr, "tokalign compile: complete: %s\n", (dir / "parts.json").string().c_str());

@@ -27,6 +27,13 @@ printf '%s\n' "$bad" > "$W/all_bad.jsonl"
 check all-quarantined 0 "warning: no sample compiled: every sample was quarantined" -- "${C[@]}" --data "$W/all_bad.jsonl" --template v1 --out "$W/s3q"
 printf '[]' > "$W/empty.json"
 check empty-input 0 "warning: no sample compiled: no record read" -- "${C[@]}" --data "$W/empty.json" --template v1 --out "$W/s3e"
+# --shard over fewer parts than slices: the idle slices and the part size that avoids them.
+check idle-slice 0 "3 records make 2 part\(s\) of up to 2 for 3 slices: slice 2, this run's, has no part; --part-size 1 or less" -- \
+  "${C[@]}" --data "$W/data.jsonl" --template v1 --out "$W/sl1" --part-size 2 --shard 2/3
+check idle-slices 0 "3 records make 2 part\(s\) of up to 2 for 5 slices: slices 2 to 4 have no part; fewer records than slices: use at most 3 slices" -- \
+  "${C[@]}" --data "$W/data.jsonl" --template v1 --out "$W/sl2" --part-size 2 --shard 0/5
+"${C[@]}" --data "$W/data.jsonl" --template v1 --out "$W/sl3" --part-size 2 --shard 1/2 > /dev/null 2> "$W/err"
+if grep -q "have no part\|has no part" "$W/err"; then echo "FAIL no-idle-slice: warned with as many parts as slices"; fails=$((fails + 1)); else echo "ok   no-idle-slice"; fi
 check no-overwrite 3 "already holds a shard.*--overwrite" -- "${C[@]}" --data "$W/data.jsonl" --template v1 --out "$W/s3"
 check overwrite 0 "" -- "${C[@]}" --data "$W/data.jsonl" --template v1 --out "$W/s3" --overwrite
 check missing-data 3 "nope.json: cannot open" -- "${C[@]}" --data "$W/nope.json" --template v1 --out "$W/s4"
