@@ -68,7 +68,7 @@ void print_counts(const shard::Counts& c) {
 // array of 8 over 665k records in the default parts of 100,000 leaves its eighth task idle):
 // said after the summary, with the part size that gives every slice a part.
 void warn_idle_slices(uint64_t records, uint64_t part_size, uint64_t parts, uint64_t slice, uint64_t slices) {
-  if (slices <= 1 || parts >= slices) return;
+  if (slices <= 1 || parts >= slices || records == 0) return;  // (an empty input is said by print_counts)
   const auto u = [](uint64_t v) { return static_cast<unsigned long long>(v); };
   const bool mine = slice >= parts;
   const std::string idle = parts + 1 == slices

@@ -34,6 +34,8 @@ check idle-slices 0 "3 records make 2 part\(s\) of up to 2 for 5 slices: slices 
   "${C[@]}" --data "$W/data.jsonl" --template v1 --out "$W/sl2" --part-size 2 --shard 0/5
 "${C[@]}" --data "$W/data.jsonl" --template v1 --out "$W/sl3" --part-size 2 --shard 1/2 > /dev/null 2> "$W/err"
 if grep -q "have no part\|has no part" "$W/err"; then echo "FAIL no-idle-slice: warned with as many parts as slices"; fails=$((fails + 1)); else echo "ok   no-idle-slice"; fi
+check empty-slices 0 "warning: no sample compiled: no record read" -- "${C[@]}" --data "$W/empty.json" --template v1 --out "$W/sl4" --shard 1/2
+grep -q "no part" "$W/err" && { echo "FAIL empty-slices: an empty input also said to leave slices idle"; fails=$((fails + 1)); }
 check no-overwrite 3 "already holds a shard.*--overwrite" -- "${C[@]}" --data "$W/data.jsonl" --template v1 --out "$W/s3"
 check overwrite 0 "" -- "${C[@]}" --data "$W/data.jsonl" --template v1 --out "$W/s3" --overwrite
 check missing-data 3 "nope.json: cannot open" -- "${C[@]}" --data "$W/nope.json" --template v1 --out "$W/s4"
