@@ -85,6 +85,17 @@ peer() {
     if [ -n "${PEER_PIN:-}" ]; then sed "s/\"what\": \"\([^\"]*\)\"/\"what\": \"\1 on one CPU (taskset -c $PEER_PIN)\"/"; else cat; fi >> $R
   echo "{\"what\": \"host steal during the row above\", \"host_steal_s\": $(awk -v a=$s0 -v b=$(steal_s) -v hz=$(getconf CLK_TCK) 'BEGIN{printf "%.3f", (b - a) / hz}')}" >> $R
 }
+# With SLICES=S, LLaVA's runs take slices of the N samples (every S-th, from the k-th),
+# written first to /tmp/mix.slice<k>.json for k < min(S, COUNT) (LLaVA's script would parse
+# all N samples, 1.1 GB of JSON at the mixture's size, before each run): write_slices S COUNT.
+write_slices() {
+  python3 - /tmp/mix.json "$1" "$2" <<'PY'
+import json, sys
+data, s, count = json.load(open(sys.argv[1])), int(sys.argv[2]), int(sys.argv[3])
+for k in range(min(s, count)):
+    json.dump(data[k::s], open(f"/tmp/mix.slice{k}.json", "w"))
+PY
+}
 tk 1  # warms the tokenizer cache; every row is kept
 if [ -n "${PAIRS_ONLY:-}" ]; then
   # Only LLaVA's one process against -j 1: LLAVA_RUNS runs (default 4), each followed by two
@@ -100,14 +111,7 @@ if [ -n "${PAIRS_ONLY:-}" ]; then
   # 1.1 GB of JSON, before each run). UNPINNED=0 (with PIN): only the pinned tokalign runs.
   S=${SLICES:-1}
   runs=${LLAVA_RUNS:-4}
-  if [ "$S" -gt 1 ]; then
-    python3 - /tmp/mix.json $S $runs <<'PY'
-import json, sys
-data, s, runs = json.load(open(sys.argv[1])), int(sys.argv[2]), int(sys.argv[3])
-for k in range(min(s, runs)):
-    json.dump(data[k::s], open(f"/tmp/mix.slice{k}.json", "w"))
-PY
-  fi
+  [ "$S" -gt 1 ] && write_slices $S $runs
   # SIDE_BY_SIDE=M (with PIN=K): tokalign runs on CPU M, one after another, for as long as
   # each LLaVA run lasts on CPU K, instead of after it: both sides then see the same minutes
   # of a host whose speed moves from one minute to the next (the last tokalign run of a round
@@ -230,40 +234,47 @@ if [ -n "${ALLCORES_ONLY:-}" ]; then
   # k < S), each slice's run followed by one round of tokalign runs over all N: a slow or fast
   # stretch of the host then weighs on both sides of a round alike (one LLaVA run lasts 1.5-2.5
   # minutes and a tokalign run 1.5 s; LLaVA's time for the same work moved 1.6x between calls).
-  # Each round's ratio is S x the slice's time over tokalign's.
+  # Each round's ratio is the slice's time, scaled to N samples, over tokalign's.
   S=${SLICES:-1}
+  [ "$S" -gt 1 ] && write_slices $S $S
   for r in $(seq ${LLAVA_RUNS:-2}); do
     for k in $(seq 0 $((S - 1))); do
-      peer --llava-tokenizer slow --procs $CORES --slice $k/$S
+      if [ "$S" -gt 1 ]; then
+        PEER_DATA=/tmp/mix.slice$k.json PEER_N=$(((N - k + S - 1) / S)) peer --llava-tokenizer slow --procs $CORES
+      else
+        peer --llava-tokenizer slow --procs $CORES
+      fi
       for t in $(seq ${TK_AFTER:-3}); do
         for d in ${SHARDS:-/tmp/shard}; do for j in ${ALLCORES_J:-$CORES 12}; do tk $j $d; done; done
       done
     done
   done
   cat $R
-  python3 - $R $CORES $S <<'PY'
+  python3 - $R $CORES $S $N <<'PY'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1])][1:]  # the first tokalign row warmed the tokenizer cache
-cores, slices = sys.argv[2], int(sys.argv[3])
+cores, slices, n = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 is_llava = lambda r: "llava-preprocess" in r.get("what", "") and "seconds" in r
-# LLaVA's time for all N samples: one run's, or S slices' summed (per run of S slices).
-llava = [r["seconds"] * slices for r in rows if is_llava(r)]
+# LLaVA's time for all N samples: one run's, or a slice's scaled by N over its samples.
+full = lambda r: r["seconds"] * (n / r["samples"] if slices > 1 else 1)
+llava = [full(r) for r in rows if is_llava(r)]
 if slices > 1 and llava:
-    print(f"LLaVA {cores} processes, the slices summed: {sum(llava) / slices:.2f} s for {len(llava) // slices} x all samples")
+    print(f"LLaVA {cores} processes, the slices summed: {sum(r['seconds'] for r in rows if is_llava(r)):.2f} s "
+          f"for {len(llava) // slices} x all samples")
 kinds = sorted({r["what"] for r in rows if r.get("what", "").startswith("tokalign")})
 for k in kinds:
     tk = [r["seconds"] for r in rows if r["what"] == k]
     if llava and tk:
         lm, tm = statistics.median(llava), statistics.median(tk)
-        runs = f"{len(llava)} slices, each x {slices}" if slices > 1 else f"{len(llava)} runs"
+        runs = f"{len(llava)} slices, each scaled to all" if slices > 1 else f"{len(llava)} runs"
         print(f"LLaVA {cores} processes: median {lm:.2f} s ({runs}); {k}: median {tm:.3f} s "
               f"({len(tk)} runs): {lm / tm:.1f}x")
     if slices > 1:
-        # Per round: the slice's time x S over the median of the tokalign runs of this kind after it.
+        # Per round: the slice's time scaled to N over the median of the tokalign runs of this kind after it.
         ratios, cur = [], None
         for r in rows:
             if is_llava(r):
-                cur = (r["seconds"] * slices, [])
+                cur = (full(r), [])
                 ratios.append(cur)
             elif r.get("what") == k and cur:
                 cur[1].append(r["seconds"])
