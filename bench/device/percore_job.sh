@@ -96,6 +96,11 @@ for k in range(min(s, count)):
     json.dump(data[k::s], open(f"/tmp/mix.slice{k}.json", "w"))
 PY
 }
+peer_on() {  # K S PEER_ARGS...: LLaVA over slice K of S (its file from write_slices), or all N when S is 1
+  local k=$1 s=$2
+  shift 2
+  if [ "$s" -gt 1 ]; then PEER_DATA=/tmp/mix.slice$k.json PEER_N=$(((N - k + s - 1) / s)) peer "$@"; else peer "$@"; fi
+}
 tk 1  # warms the tokenizer cache; every row is kept
 if [ -n "${PAIRS_ONLY:-}" ]; then
   # Only LLaVA's one process against -j 1: LLAVA_RUNS runs (default 4), each followed by two
@@ -121,14 +126,10 @@ if [ -n "${PAIRS_ONLY:-}" ]; then
     python3 bench/gen_llava_mix.py --n $m --seed 1 --text .device/bench/pride.txt > /tmp/mix$m.json
   done
   for r in $(seq $runs); do
-    data=/tmp/mix.json n=$N
-    if [ "$S" -gt 1 ]; then
-      k=$(((r - 1) % S))
-      data=/tmp/mix.slice$k.json n=$(((N - k + S - 1) / S))
-    fi
+    k=$(((r - 1) % S))
     if [ -n "${SIDE_BY_SIDE:-}" ]; then
       echo '{"what": "side by side: a round starts"}' >> $R
-      PEER_DATA=$data PEER_N=$n PEER_PIN=${PIN:-} peer --llava-tokenizer slow --procs 1 &
+      PEER_PIN=${PIN:-} peer_on $k $S --llava-tokenizer slow --procs 1 &
       p=$!
       while kill -0 $p 2> /dev/null; do
         TK_PIN=$SIDE_BY_SIDE tk 1
@@ -137,7 +138,7 @@ if [ -n "${PAIRS_ONLY:-}" ]; then
       wait $p
       continue
     fi
-    PEER_DATA=$data PEER_N=$n PEER_PIN=${PIN:-} peer --llava-tokenizer slow --procs 1
+    PEER_PIN=${PIN:-} peer_on $k $S --llava-tokenizer slow --procs 1
     for t in $(seq ${TK_AFTER:-2}); do
       [ -n "${PIN:-}" ] && TK_PIN=$PIN tk 1
       [ -n "${PIN:-}" ] && [ "${UNPINNED:-1}" = 0 ] || tk 1
@@ -239,11 +240,7 @@ if [ -n "${ALLCORES_ONLY:-}" ]; then
   [ "$S" -gt 1 ] && write_slices $S $S
   for r in $(seq ${LLAVA_RUNS:-2}); do
     for k in $(seq 0 $((S - 1))); do
-      if [ "$S" -gt 1 ]; then
-        PEER_DATA=/tmp/mix.slice$k.json PEER_N=$(((N - k + S - 1) / S)) peer --llava-tokenizer slow --procs $CORES
-      else
-        peer --llava-tokenizer slow --procs $CORES
-      fi
+      peer_on $k $S --llava-tokenizer slow --procs $CORES
       for t in $(seq ${TK_AFTER:-3}); do
         for d in ${SHARDS:-/tmp/shard}; do for j in ${ALLCORES_J:-$CORES 12}; do tk $j $d; done; done
       done
