@@ -165,8 +165,8 @@ bool deliver(shard::SampleWriter& w, const CompileSetup::Record& r, bool strict,
 
 // --part-size / --shard: the output cut into parts of part_size input records, each committed
 // on its own; a rerun resumes after the committed parts; --shard I/N does the parts p with
-// p % N == I. See shard/parts.h.
-int run_parted(CompileArgs& a) {
+// p % N == I. See shard/parts.h. `compiling` is set once records are being compiled.
+int run_parted_once(CompileArgs& a, bool& compiling) {
   CompileSetup& s = a.setup;
   auto usage = [](const std::string& m) {
     std::fprintf(stderr, "tokalign compile: %s\n", m.c_str());
@@ -220,6 +220,7 @@ int run_parted(CompileArgs& a) {
   };
   int rc = 0;
   const Clock::time_point t_records = Clock::now();
+  compiling = true;
   const uint64_t records = s.for_each(
       [&](const CompileSetup::Record& r) {
         progress.tick(r.pos.byte_offset, !r.ok);
@@ -275,6 +276,25 @@ int run_parted(CompileArgs& a) {
     std::fprintf(stderr, "tokalign compile: quarantined samples and their reasons: %s\n",
                  (dir / "part-*" / "quarantine.jsonl").string().c_str());
   return 0;
+}
+
+// A parted run that fails while compiling (a full disk, a broken input) keeps the parts it
+// committed: the error says so, and what a rerun does with them.
+int run_parted(CompileArgs& a) {
+  bool compiling = false;
+  try {
+    return run_parted_once(a, compiling);
+  } catch (const Error& e) {
+    size_t kept = 0;  // committed parts (those with a manifest)
+    if (compiling) try {
+        kept = shard::part_folders(a.out).size();
+      } catch (const std::exception&) {  // the error in hand is the one to report
+      }
+    if (kept == 0) throw;
+    throw Error(std::string(e.what()) + "\n  the " + std::to_string(kept) + " part(s) committed in " + a.out +
+                " are kept: the same command on the same input resumes after them (a corrected input starts over:"
+                " --overwrite)");
+  }
 }
 
 int run(CompileArgs& a) {

@@ -88,6 +88,8 @@ head -1000 "$W/data.jsonl" | sed 's/$/,/; 1s/^/[/' > "$W/broken.json"
 for j in 1 4; do
   "$BIN" compile --tokenizer "$TOK" --template v1 --data "$W/broken.json" --part-size 30 -j $j --out "$W/broken$j" 2> "$W/broken$j.err"
   [[ $? != 0 ]] && grep -q "not closed" "$W/broken$j.err" || fail "-j $j on a broken file: $(cat "$W/broken$j.err")"
+  grep -q "the 33 part(s) committed in $W/broken$j are kept: the same command on the same input resumes" "$W/broken$j.err" ||
+    fail "-j $j on a broken file: the error does not say that the committed parts are kept: $(cat "$W/broken$j.err")"
 done
 committed=$(committed_parts "$W/broken1" | wc -l)
 [[ $committed == 33 ]] || fail "-j 1 on a broken file committed $committed parts, not 33"
