@@ -8,8 +8,6 @@
 # Results: $OUT/size.jsonl and a summary.
 set -u
 source "$(dirname "$0")/env.sh"
-G=.device/guard
-L="$G/lib/ld-linux-x86-64.so.2 --library-path $G/lib"
 SIZES=${SIZES:-30000 665000}
 PIN=${PIN:-3}
 R=$OUT/size.jsonl
@@ -19,7 +17,7 @@ done
 run() {  # SAMPLES
   rm -rf /tmp/shard
   local s=$EPOCHREALTIME
-  taskset -c $PIN $L $G/tokalign compile --data /tmp/mix$1.json -t $TOK --template llava_v1 --out /tmp/shard -j 1 2> /dev/null > /dev/null
+  taskset -c $PIN $TOKALIGN compile --data /tmp/mix$1.json -t $TOK --template llava_v1 --out /tmp/shard -j 1 2> /dev/null > /dev/null
   local rc=$? e=$EPOCHREALTIME
   echo "{\"samples\": $1, \"seconds\": $(awk -v a=$s -v b=$e 'BEGIN{printf "%.3f", b-a}'), \"rc\": $rc}"
 }
