@@ -76,7 +76,9 @@ void expect_spike(Detector& d, CleanRun& run, int64_t from, bool judged) {
   std::vector<Finding> fs;
   for (int64_t i = from; i < from + 3; ++i) {
     fs = spike_record(d, run, i, 3.0);
-    if (!judged) EXPECT_TRUE(fs.empty()) << "step " << i << " is in the cool-down";
+    if (!judged) {
+      EXPECT_TRUE(fs.empty()) << "step " << i << " is in the cool-down";
+    }
   }
   if (!judged) return;
   const Finding* f = acting(fs);

@@ -65,7 +65,9 @@ TEST(Jinja, SnippetsMatchPythonJinja2) {
                                 << got << "\"";
     } else {
       EXPECT_TRUE(err.empty()) << id << ": " << src << "\n  tokalign fails: " << err << "\n  Python: \"" << field(w, "text") << "\"";
-      if (err.empty()) EXPECT_EQ(got, field(w, "text")) << id << ": " << src;
+      if (err.empty()) {
+        EXPECT_EQ(got, field(w, "text")) << id << ": " << src;
+      }
     }
   }
   EXPECT_EQ(compared, cases.size());
