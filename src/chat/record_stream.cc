@@ -95,6 +95,7 @@ bool RecordStream::fill() {
     cap_ = cap;
   }
   const size_t n = std::fread(data_.get() + size_, 1, chunk, f_);
+  if (options_.hash && n) options_.hash->update(std::string_view(data_.get() + size_, n));
   size_ += n;
   if (n == 0) {
     if (std::ferror(f_)) throw Error(name_ + ": read error: " + std::strerror(errno));
@@ -102,6 +103,13 @@ bool RecordStream::fill() {
     return false;
   }
   return true;
+}
+
+uint64_t RecordStream::read_to_end() {
+  pos_ = size_;  // what is read from here on is only hashed and counted: it need not stay
+  while (fill()) pos_ = size_;
+  mode_ = Mode::done;
+  return base_ + size_;
 }
 
 void RecordStream::fail(const std::string& what, size_t at) const {

@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "chat/conversation.h"
+#include "util/sha256.h"
 
 namespace tokalign::chat {
 
@@ -24,6 +25,10 @@ class RecordStream {
     // Array elements found one byte at a time, never 64 at a time (the block scanner's
     // reference, for tests and the fuzzer comparing the two).
     bool bytewise = false;
+    // Every byte read from the file also goes to this hash, in order, as it is read (not
+    // owned): the input's SHA-256 without a second pass over the file. read_to_end() finishes
+    // it where the records stop short of the file's end.
+    Sha256* hash = nullptr;
   };
   // Reads `f` (not owned); `name` names it in errors and source positions.
   RecordStream(FILE* f, std::string name) : RecordStream(f, std::move(name), Options{}) {}
@@ -35,6 +40,10 @@ class RecordStream {
   bool next(std::string_view& record, SourcePos& pos);
 
   bool is_array() const { return mode_ == Mode::array; }
+
+  // Reads whatever of the file is left unread (through Options::hash) and returns how many
+  // bytes the file held; no record follows.
+  uint64_t read_to_end();
 
  private:
   enum class Mode { unknown, array, lines, done };

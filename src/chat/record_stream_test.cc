@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "util/error.h"
+#include "util/sha256.h"
 
 namespace tokalign::chat {
 namespace {
@@ -279,6 +280,39 @@ TEST(RecordStream, BrokenStructureNamesByteAndLine) {
       EXPECT_NE(m.find("data.json"), std::string::npos) << m;
       EXPECT_NE(m.find("at byte"), std::string::npos) << m;
       EXPECT_NE(m.find("line"), std::string::npos) << m;
+    }
+  }
+}
+
+// Options::hash sees every byte of the file once, in order, whatever the read chunk and
+// wherever the records stop: all read, some read then read_to_end, or none; the digest and
+// the byte count are sha256_hex's and the file's size.
+TEST(RecordStream, HashTapSeesTheWholeFileOnce) {
+  std::string text = "\xEF\xBB\xBF [\n";
+  for (int i = 0; i < 300; ++i) text += (i ? ",\n" : "") + std::string("{\"id\": ") + std::to_string(i) + ", \"v\": \"" + std::string(i % 97, 'x') + "\"}";
+  text += "]\n  \n";
+  std::string lines;
+  for (int i = 0; i < 50; ++i) lines += "{\"id\": " + std::to_string(i) + "}\n\n";
+  for (const std::string& input : {text, lines, std::string("[]"), std::string()}) {
+    const std::string want = sha256_hex(input);
+    for (size_t chunk : {size_t{1}, size_t{7}, size_t{64}, size_t{1000}, size_t{1} << 20}) {
+      for (size_t stop_after : {size_t{0}, size_t{3}, size_t{1000}}) {
+        FILE* f = input.empty() ? std::tmpfile() : fmemopen(const_cast<char*>(input.data()), input.size(), "rb");
+        Sha256 h;
+        RecordStream::Options o;
+        o.chunk = chunk;
+        o.hash = &h;
+        RecordStream rs(f, "data.json", o);
+        std::string_view r;
+        SourcePos p;
+        size_t n = 0;
+        while (n < stop_after && rs.next(r, p)) ++n;
+        const uint64_t bytes = rs.read_to_end();
+        std::fclose(f);
+        EXPECT_EQ(bytes, input.size()) << "chunk " << chunk << ", stopped after " << stop_after;
+        EXPECT_EQ(h.hex(), want) << "chunk " << chunk << ", stopped after " << stop_after;
+        EXPECT_FALSE(rs.next(r, p));
+      }
     }
   }
 }

@@ -22,6 +22,7 @@
 #include "util/error.h"
 #include "util/file.h"
 #include "util/json_write.h"
+#include "util/cpus.h"
 #include "util/sha256.h"
 #include "util/thread_cpu.h"
 
@@ -84,13 +85,15 @@ void warn_idle_slices(uint64_t records, uint64_t part_size, uint64_t parts, uint
     std::fprintf(stderr, "; fewer records than slices: use at most %llu slices\n", u(records));
 }
 
-shard::RunInfo run_info(const CompileSetup& s) {
+// The run's identity for the manifest; the input's hash from `digest` when the reader took it,
+// else from a pass over the file here.
+shard::RunInfo run_info(const CompileSetup& s, CompileSetup::InputDigest* digest = nullptr) {
   shard::RunInfo info;
   info.tokenizer_json = s.tokenizer_json();
   info.template_json = "{\"name\": " + json_quoted(s.tmpl->name) + ", \"sha256\": \"" + sha256_hex(s.tmpl->json) + "\"}";
   info.options_json = s.options_json();
-  uint64_t bytes = 0;
-  const std::string data_hash = s.data == "-" ? std::string() : sha256_file(s.data, &bytes);
+  uint64_t bytes = digest ? digest->bytes : 0;
+  const std::string data_hash = s.data == "-" ? std::string() : digest ? digest->sha.hex() : sha256_file(s.data, &bytes);
   info.sources_json = "[{\"path\": " + json_quoted(s.data) + ", \"sha256\": " + (data_hash.empty() ? "null" : "\"" + data_hash + "\"") +
                       ", \"bytes\": " + std::to_string(bytes) + "}]";
   return info;
@@ -323,10 +326,15 @@ int run(CompileArgs& a) {
   int rc = 0;
   Progress progress = compile_progress(s, a.debug < 0);
   // The manifest hashes the input (and tokenizer files): a second pass over the input, run
-  // beside the compile rather than after it.
-  std::future<shard::RunInfo> info_later = std::async(std::launch::async, [&s] { return run_info_noted(s); });
+  // beside the compile rather than after it. On one CPU (taskset, a Slurm task of one CPU) that
+  // thread only takes turns with the compile and reads the file a second time: there the
+  // reader hashes the bytes as it reads them instead (the same hash).
+  const bool hash_inline = s.data != "-" && available_cpus() == 1;
+  CompileSetup::InputDigest digest;
+  std::future<shard::RunInfo> info_later;
+  if (!hash_inline) info_later = std::async(std::launch::async, [&s] { return run_info_noted(s); });
   const Clock::time_point t_records = Clock::now();
-  s.for_each([&](const CompileSetup::Record& r) {
+  auto each = [&](const CompileSetup::Record& r) {
     progress.tick(r.pos.byte_offset, !r.ok);
     if (a.debug >= 0 && (!r.ok || shown < a.debug)) {
       std::string view;
@@ -335,11 +343,12 @@ int run(CompileArgs& a) {
       shown += r.ok;
     }
     return deliver(*w, r, a.strict, rc);
-  });
+  };
+  s.for_each(each, {}, hash_inline ? &digest : nullptr);
   progress.done();
   const Clock::time_point t_finish = Clock::now();
-  const shard::RunInfo info = info_later.get();
   if (rc) return rc;
+  const shard::RunInfo info = hash_inline ? run_info(s, &digest) : info_later.get();
   w->finish(info);
   if (std::getenv("TOKALIGN_PIPELINE_STATS")) {
     std::fprintf(stderr,

@@ -152,10 +152,13 @@ int CompileSetup::prepare(const char* command, bool keep_segments, bool keep_pro
   return 0;
 }
 
-uint64_t CompileSetup::for_each(const std::function<bool(const Record&)>& fn,
-                                const std::function<bool(uint64_t)>& wanted) const {
+uint64_t CompileSetup::for_each(const std::function<bool(const Record&)>& fn, const std::function<bool(uint64_t)>& wanted,
+                                InputDigest* digest) const {
   Input in(data);
-  chat::RecordStream records(in.file(), in.name());
+  chat::RecordStream::Options ro;
+  if (digest) ro.hash = &digest->sha;
+  chat::RecordStream records(in.file(), in.name(), ro);
+  bool stopped = false;
   compile::PipelineOptions po;
   po.threads = threads;
   po.wanted = wanted;
@@ -165,8 +168,11 @@ uint64_t CompileSetup::for_each(const std::function<bool(const Record&)>& fn,
   if (want_stats) po.stats = &stats;
   const uint64_t n = compile::run_pipeline(records, chat::parse_input_format(input_format), *compiler, po,
                                            [&](compile::PipelineItem& it) {
-                                             return fn(Record{it.id, it.messages, it.pos, it.ok, it.sample, it.problem});
+                                             stopped = !fn(Record{it.id, it.messages, it.pos, it.ok, it.sample, it.problem});
+                                             return !stopped;
                                            });
+  // (after a stop the digest is not wanted: the rest of the file is not read for it)
+  if (digest && !stopped) digest->bytes = records.read_to_end();
   if (want_stats && stats.threads == 1)
     std::fprintf(stderr,
                  "tokalign compile: pipeline on 1 thread: reading and splitting %.3f s, parsing and compiling %.3f s, "

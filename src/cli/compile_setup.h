@@ -15,6 +15,7 @@
 #include "compile/compiler.h"
 #include "report/inspect_view.h"
 #include "tokenizer/tokenizer.h"
+#include "util/sha256.h"
 
 namespace tokalign::cli {
 
@@ -57,11 +58,19 @@ struct CompileSetup {
     const compile::Sample& sample;
     const chat::Problem& problem;
   };
+  // The input file's SHA-256 and size, taken by the reader as it reads (chat::RecordStream's
+  // Options::hash).
+  struct InputDigest {
+    Sha256 sha;
+    uint64_t bytes = 0;
+  };
   // Streams --data through the compiler; `fn` returns false to stop early. Only the records
   // `wanted` accepts (by 0-based index; empty: all) are compiled and handed to `fn`. Returns
-  // the number of records in the input (when `fn` did not stop early).
-  uint64_t for_each(const std::function<bool(const Record&)>& fn,
-                    const std::function<bool(uint64_t)>& wanted = {}) const;
+  // the number of records in the input (when `fn` did not stop early). With `digest`, the
+  // reader hashes the input as it reads it; when `fn` did not stop early, the digest covers
+  // the whole file.
+  uint64_t for_each(const std::function<bool(const Record&)>& fn, const std::function<bool(uint64_t)>& wanted = {},
+                    InputDigest* digest = nullptr) const;
 
   // The options as a JSON object (for manifests).
   std::string options_json() const;
