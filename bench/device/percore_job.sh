@@ -161,21 +161,25 @@ for r in rows:
         continue  # the run that warmed the tokenizer cache
     elif "llava-preprocess" in w and "seconds" in r:
         rounds[-1][0] = r["seconds"] / r["samples"]
-    elif w.startswith("tokalign compile -j 1") and "on one CPU" in w and "seconds" in r:
+    elif w.startswith("tokalign") and " compile -j 1" in w and "on one CPU" in w and "seconds" in r:
         rounds[-1][1].append(r)
 rounds = [x for x in rounds if x[0] is not None]
 print("LLaVA's process, per sample: " + ", ".join(f"{1000 * l:.3f} ms" for l, _ in rounds))
-for size in sorted({r["samples"] for _, tk in rounds for r in tk}):
-    per, tks = [], []
-    for l, tk in rounds:
-        t = [r["seconds"] / size for r in tk if r["samples"] == size]
-        if t:
-            per.append(l / statistics.median(t))
-            tks += t
-    print(f"tokalign over {size} samples on another CPU at the same time: {len(tks)} runs, median "
-          f"{1e6 * statistics.median(tks):.1f} us a sample; per round " + ", ".join(f"{x:.1f}x" for x in per) +
-          f"; median of the rounds {statistics.median(per):.1f}x, "
-          f"of the medians {statistics.median(l for l, _ in rounds) / statistics.median(tks):.1f}x")
+# Each build on its own line (the previous one's rows, where carried, alternate with the current one's).
+builds = {"tokalign": lambda w: w.startswith("tokalign compile"),
+          "tokalign (previous build)": lambda w: w.startswith("tokalign (previous build) compile")}
+for name, is_build in builds.items():
+    for size in sorted({r["samples"] for _, tk in rounds for r in tk if is_build(r["what"])}):
+        per, tks = [], []
+        for l, tk in rounds:
+            t = [r["seconds"] / size for r in tk if r["samples"] == size and is_build(r["what"])]
+            if t:
+                per.append(l / statistics.median(t))
+                tks += t
+        print(f"{name} over {size} samples on another CPU at the same time: {len(tks)} runs, median "
+              f"{1e6 * statistics.median(tks):.1f} us a sample; per round " + ", ".join(f"{x:.1f}x" for x in per) +
+              f"; median of the rounds {statistics.median(per):.1f}x, "
+              f"of the medians {statistics.median(l for l, _ in rounds) / statistics.median(tks):.1f}x")
 PY
     exit 0
   fi
