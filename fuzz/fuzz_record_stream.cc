@@ -3,7 +3,8 @@
 // chunks of a size taken from the input's first byte (1 to 256, then a megabyte), so that
 // read boundaries fall anywhere in a block.
 // Invariants: no crash, hang or sanitizer report; errors are tokalign::Error only; both scans
-// give the same records with the same lines, byte offsets and indexes, and the same error.
+// give the same records with the same lines, byte offsets and indexes, and the same error; the
+// block scan's hash tap (Options::hash, finished by read_to_end) sees the whole input.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -12,17 +13,22 @@
 
 #include "chat/record_stream.h"
 #include "util/error.h"
+#include "util/sha256.h"
 
 using namespace tokalign;
 
 namespace {
 
-std::string scan(std::string_view bytes, chat::RecordStream::Options options) {
+// With `hash`, the stream also hashes what it reads (Options::hash); whether it stopped at its
+// end or at an error, read_to_end() then gives the whole input's SHA-256 and size.
+std::string scan(std::string_view bytes, chat::RecordStream::Options options, bool hash) {
   std::string log;
   FILE* f = bytes.empty() ? std::tmpfile() : fmemopen(const_cast<char*>(bytes.data()), bytes.size(), "rb");
   if (!f) std::abort();
+  Sha256 sha;
+  if (hash) options.hash = &sha;
+  chat::RecordStream rs(f, "fuzz.json", options);
   try {
-    chat::RecordStream rs(f, "fuzz.json", options);
     std::string_view r;
     chat::SourcePos p;
     while (rs.next(r, p)) {
@@ -32,6 +38,13 @@ std::string scan(std::string_view bytes, chat::RecordStream::Options options) {
     }
   } catch (const Error& e) {
     log += std::string("error: ") + e.what();
+  }
+  if (hash) {
+    const uint64_t n = rs.read_to_end();
+    if (n != bytes.size() || sha.hex() != sha256_hex(bytes)) {
+      std::fprintf(stderr, "the hash tap saw %llu of %zu bytes, or other bytes\n", static_cast<unsigned long long>(n), bytes.size());
+      std::abort();
+    }
   }
   std::fclose(f);
   return log;
@@ -43,8 +56,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const size_t chunk = data[0] == 0xFF ? size_t{1} << 20 : size_t{data[0]} + 1;
   const std::string_view text(reinterpret_cast<const char*>(data) + 1, size - 1);
-  const std::string blocks = scan(text, {chunk, false});
-  const std::string bytewise = scan(text, {chunk, true});
+  const std::string blocks = scan(text, {chunk, false}, true);
+  const std::string bytewise = scan(text, {chunk, true}, false);
   if (blocks != bytewise) {
     std::fprintf(stderr, "block scan:\n%s\nbytewise scan:\n%s\n", blocks.c_str(), bytewise.c_str());
     std::abort();
