@@ -17,7 +17,7 @@ deps:
 	@bash scripts/install-deps.sh
 
 # PGO=1 (the default): profile-guided, in two steps: an instrumented build runs the main job on
-# generated data (scripts/pgo-train.sh), then the build reads that profile (about 6% less CPU
+# generated data (scripts/pgo-train.sh), then the build reads that profile (about 5% less time
 # a sample in compile; the same output bytes). PGO=0: one plain build.
 PGO ?= 1
 ifeq ($(PGO),1)

@@ -19,10 +19,10 @@
 #include "shard/part_commits.h"
 #include "shard/parts.h"
 #include "shard/writer.h"
+#include "util/cpus.h"
 #include "util/error.h"
 #include "util/file.h"
 #include "util/json_write.h"
-#include "util/cpus.h"
 #include "util/sha256.h"
 #include "util/thread_cpu.h"
 
