@@ -9,7 +9,8 @@
 # is compiled as without a profile (-fprofile-partial-training).
 #
 # The profile is taken again only when the instrumented binary changed since (a source
-# changed); otherwise this step costs a no-op build.
+# changed); otherwise this step costs a no-op build. A new profile rebuilds every object of the
+# use build (its stamp is among their flags).
 #
 #   scripts/pgo-train.sh BUILD JOBS
 set -euo pipefail
@@ -49,5 +50,5 @@ if [ -f "$VICUNA/tokenizer.model" ]; then
   run "$ABS/out" -t "$VICUNA" --template llava_v1 -j 2 --part-size 5000
 fi
 rm -rf "$ABS"/out* "$ABS/train.log" "$DATA"
-touch "$PROFILE/done"
+date -u +%Y%m%dT%H%M%S.%N > "$PROFILE/done"  # the stamp the use build puts among its flags (CMakeLists.txt)
 echo "pgo: profile written to $PROFILE ($(find "$PROFILE" -name '*.gcda' | wc -l) files)"
