@@ -369,7 +369,7 @@ namespace fs = std::filesystem;
 
 class ShardWriter : public SampleWriter {
  public:
-  ShardWriter(const std::string& dir, bool overwrite) : dir_(dir) {
+  ShardWriter(const std::string& dir, bool overwrite, bool paired) : dir_(dir), paired_(paired) {
     std::error_code ec;
     fs::create_directories(dir_, ec);
     if (ec) throw Error(dir_ + ": cannot create the shard folder: " + ec.message());
@@ -391,8 +391,10 @@ class ShardWriter : public SampleWriter {
       if (std::rename(final_path(n).c_str(), old.c_str()) == 0 || fs::exists(old)) aside.push_back(old);
     }
     cleanup_ = BackgroundRemoval(std::move(aside));
-    files_.emplace_back(std::make_unique<OutFile>(tmp(kFiles[0]), false, true, tmp(kFiles[1])));  // input_ids, labels
-    for (size_t i = 2; i < std::size(kFiles); ++i) files_.emplace_back(std::make_unique<OutFile>(tmp(kFiles[i]), false, true));
+    for (size_t i = 0; i < std::size(kFiles); ++i) {
+      if (paired_ && i == 1) continue;  // labels.bin: input_ids.bin's twin
+      files_.emplace_back(std::make_unique<OutFile>(tmp(kFiles[i]), false, true, paired_ && i == 0 ? tmp(kFiles[1]) : ""));
+    }
   }
   ~ShardWriter() override {
     cleanup_.wait();
@@ -419,7 +421,12 @@ class ShardWriter : public SampleWriter {
     const int32_t modality_length = static_cast<int32_t>(s.images.empty() ? -len : len);
     lengths().write_pod(&modality_length, 1);
     strings().write(s.id);
-    tokens().write_pod(s.input_ids.data(), s.labels.data(), s.input_ids.size());
+    if (paired_) {
+      file(0).write_pod(s.input_ids.data(), s.labels.data(), s.input_ids.size());
+    } else {
+      file(0).write_pod(s.input_ids.data(), s.input_ids.size());
+      file(1).write_pod(s.labels.data(), s.labels.size());
+    }
     for (const ImageSlot& slot : s.images) {
       ImageRecord ir{};
       ir.path_offset = strings().bytes();
@@ -462,13 +469,13 @@ class ShardWriter : public SampleWriter {
     cleanup_.wait();
     std::string files = "{";
     for (size_t i = 0; i < std::size(kFiles); ++i) {
-      OutFile& f = i < 2 ? tokens() : *files_[i - 1];
+      OutFile& f = file(i);
       rename(tmp(kFiles[i]), final_path(kFiles[i]));
       if (i) files += ",";
       append_json_string(files, kFiles[i]);
       files += ":{\"bytes\":";
       append_uint(files, f.bytes());
-      files += ",\"sha256\":\"" + f.sha256(i == 1) + "\"}";
+      files += ",\"sha256\":\"" + f.sha256(paired_ && i == 1) + "\"}";
     }
     files += "}";
     std::string m = "{\n  \"format\": \"tokalign-shard\",\n  \"format_version\": 1,\n  \"tool\": \"tokalign " TOKALIGN_VERSION "\",\n";
@@ -491,13 +498,14 @@ class ShardWriter : public SampleWriter {
  private:
   static constexpr const char* kFiles[] = {"input_ids.bin", "labels.bin", "samples.bin", "images.bin", "strings.bin",
                                            "quarantine.jsonl", "lengths.bin"};
-  // files_[0] is kFiles[0] and [1] as a twin; files_[i] is kFiles[i + 1] after it.
-  OutFile& tokens() { return *files_[0]; }
-  OutFile& samples() { return *files_[1]; }
-  OutFile& images() { return *files_[2]; }
-  OutFile& strings() { return *files_[3]; }
-  OutFile& quarantine_file() { return *files_[4]; }
-  OutFile& lengths() { return *files_[5]; }
+  // The OutFile that writes kFiles[k]: files_[k], or, paired, kFiles[0] and [1] are one twin
+  // (files_[0]) and files_[k - 1] the rest.
+  OutFile& file(size_t k) { return *files_[paired_ && k > 0 ? k - 1 : k]; }
+  OutFile& samples() { return file(2); }
+  OutFile& images() { return file(3); }
+  OutFile& strings() { return file(4); }
+  OutFile& quarantine_file() { return file(5); }
+  OutFile& lengths() { return file(6); }
   std::string final_path(const char* n) const { return (fs::path(dir_) / n).string(); }
   std::string tmp(const char* n) const { return final_path(n) + ".tmp"; }
   static void rename(const std::string& from, const std::string& to) {
@@ -514,6 +522,7 @@ class ShardWriter : public SampleWriter {
 
   BackgroundRemoval cleanup_;  // deletes an earlier shard's data files (constructor)
   std::string dir_;
+  bool paired_;  // input_ids.bin and labels.bin written and hashed as a twin
   bool sealed_ = false;    // data files closed and synced
   bool finished_ = false;
   std::vector<std::unique_ptr<OutFile>> files_;
@@ -597,8 +606,8 @@ std::unique_ptr<SampleWriter> make_jsonl_writer(const std::string& path, const s
   return std::make_unique<JsonlWriter>(path, quarantine_path);
 }
 
-std::unique_ptr<SampleWriter> make_shard_writer(const std::string& dir, bool overwrite) {
-  return std::make_unique<ShardWriter>(dir, overwrite);
+std::unique_ptr<SampleWriter> make_shard_writer(const std::string& dir, bool overwrite, bool paired) {
+  return std::make_unique<ShardWriter>(dir, overwrite, paired);
 }
 
 }  // namespace tokalign::shard

@@ -25,6 +25,11 @@ fs::path temp_dir(const std::string& name) {
   return dir;
 }
 
+// Each test runs with the two big files written apart and paired (one thread, hashed together).
+class ShardWriter : public ::testing::TestWithParam<bool> {};
+INSTANTIATE_TEST_SUITE_P(Writers, ShardWriter, ::testing::Values(false, true),
+                         [](const ::testing::TestParamInfo<bool>& i) { return i.param ? "Paired" : "Apart"; });
+
 Sample sample(size_t i) {
   Sample s;
   s.id = std::to_string(i);
@@ -42,11 +47,11 @@ Sample sample(size_t i) {
   return s;
 }
 
-TEST(ShardWriter, ManyBuffersReadBackInOrderWithTheManifestsHashes) {
+TEST_P(ShardWriter, ManyBuffersReadBackInOrderWithTheManifestsHashes) {
   const fs::path dir = temp_dir("big");
   const size_t n = 6000;
   {
-    auto w = make_shard_writer(dir.string(), false);
+    auto w = make_shard_writer(dir.string(), false, GetParam());
     for (size_t i = 0; i < n; ++i) w->write(sample(i));
     w->finish(RunInfo{"{}", "{}", "{}", "[]", ""});
   }
@@ -73,10 +78,10 @@ TEST(ShardWriter, ManyBuffersReadBackInOrderWithTheManifestsHashes) {
 
 // seal() then finish() (a parted run's part, committed later) writes the same shard as
 // finish() alone; a sealed shard dropped without finish leaves no manifest and no files.
-TEST(ShardWriter, SealThenFinishIsFinish) {
+TEST_P(ShardWriter, SealThenFinishIsFinish) {
   const fs::path a = temp_dir("seal-a"), b = temp_dir("seal-b"), c = temp_dir("seal-c");
   for (const fs::path& dir : {a, b, c}) {
-    auto w = make_shard_writer(dir.string(), false);
+    auto w = make_shard_writer(dir.string(), false, GetParam());
     for (size_t i = 0; i < 1500; ++i) w->write(sample(i));
     if (dir != a) w->seal();
     if (dir != c) w->finish(RunInfo{"{}", "{}", "{}", "[]", ""});
@@ -100,10 +105,10 @@ TEST(ShardWriter, SealThenFinishIsFinish) {
 // --overwrite: the earlier shard's data files are moved aside at the start and deleted while
 // the run goes on; the folder ends with the new shard only (no ".old" file, including one a
 // run killed while deleting left behind), and a run that fails leaves no manifest.
-TEST(ShardWriter, OverwriteLeavesOnlyTheNewShard) {
+TEST_P(ShardWriter, OverwriteLeavesOnlyTheNewShard) {
   const fs::path dir = temp_dir("overwrite");
   auto write = [&](size_t n, size_t from) {
-    auto w = make_shard_writer(dir.string(), true);
+    auto w = make_shard_writer(dir.string(), true, GetParam());
     for (size_t i = 0; i < n; ++i) w->write(sample(from + i));
     w->finish(RunInfo{"{}", "{}", "{}", "[]", ""});
   };
@@ -119,7 +124,7 @@ TEST(ShardWriter, OverwriteLeavesOnlyTheNewShard) {
   for (const auto& e : fs::directory_iterator(dir))
     EXPECT_NE(e.path().extension(), ".old") << e.path() << " was left behind";
   {
-    auto w = make_shard_writer(dir.string(), true);
+    auto w = make_shard_writer(dir.string(), true, GetParam());
     w->write(sample(1));
   }  // no finish: a run that stopped
   EXPECT_FALSE(fs::exists(dir / "manifest.json"));
@@ -128,13 +133,13 @@ TEST(ShardWriter, OverwriteLeavesOnlyTheNewShard) {
   fs::remove_all(dir);
 }
 
-TEST(ShardWriter, AFullDiskIsAnErrorNamingTheFile) {
+TEST_P(ShardWriter, AFullDiskIsAnErrorNamingTheFile) {
   if (!fs::exists("/dev/full")) GTEST_SKIP() << "no /dev/full";
   const fs::path dir = temp_dir("full");
   fs::create_directories(dir);
   fs::create_symlink("/dev/full", dir / "labels.bin.tmp");  // the writer's temporary labels file
   try {
-    auto w = make_shard_writer(dir.string(), false);
+    auto w = make_shard_writer(dir.string(), false, GetParam());
     for (size_t i = 0; i < 3000; ++i) w->write(sample(i));
     w->finish(RunInfo{"{}", "{}", "{}", "[]", ""});
     FAIL() << "writing to a full disk succeeded";
@@ -143,6 +148,28 @@ TEST(ShardWriter, AFullDiskIsAnErrorNamingTheFile) {
   }
   EXPECT_FALSE(fs::exists(dir / "manifest.json"));
   fs::remove_all(dir);
+}
+
+// Paired or apart, the shard's bytes are the same, manifest included.
+TEST(ShardWriterPairing, PairedWritesTheSameBytesAsApart) {
+  const fs::path apart = temp_dir("apart"), paired = temp_dir("paired");
+  for (const fs::path& dir : {apart, paired}) {
+    auto w = make_shard_writer(dir.string(), false, dir == paired);
+    for (size_t i = 0; i < 2500; ++i) w->write(sample(i));
+    w->finish(RunInfo{"{}", "{}", "{}", "[]", ""});
+  }
+  size_t files = 0;
+  for (const auto& e : fs::directory_iterator(apart)) {
+    const std::string name = e.path().filename().string();
+    std::ifstream fa(e.path(), std::ios::binary), fb(paired / name, std::ios::binary);
+    std::stringstream sa, sb;
+    sa << fa.rdbuf();
+    sb << fb.rdbuf();
+    EXPECT_EQ(sa.str(), sb.str()) << name;
+    ++files;
+  }
+  EXPECT_EQ(files, 8u);
+  for (const fs::path& dir : {apart, paired}) fs::remove_all(dir);
 }
 
 }  // namespace
