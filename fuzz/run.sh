@@ -5,7 +5,7 @@
 #
 # Environment:
 #   FUZZ_SECONDS               seconds per target (default 60)
-#   FUZZ_TARGETS               targets to run (default "fuzz_loader fuzz_encode fuzz_bpe_image fuzz_compile fuzz_spm_model fuzz_audit fuzz_slow_llama fuzz_image_probe fuzz_guard_log fuzz_parts fuzz_jinja fuzz_record_stream fuzz_cgroup")
+#   FUZZ_TARGETS               targets to run (default "fuzz_loader fuzz_encode fuzz_bpe_image fuzz_compile fuzz_spm_model fuzz_audit fuzz_slow_llama fuzz_image_probe fuzz_guard_log fuzz_parts fuzz_jinja fuzz_record_stream fuzz_cgroup fuzz_sha256_pair")
 #   FUZZ_JOBS                  parallel fuzzing processes per target (default 1)
 #   FUZZ_ARTIFACTS             where crash/leak/timeout/oom reproducers go
 #                              (default BUILD_DIR/fuzz-artifacts)
@@ -22,7 +22,7 @@ usage() { echo "usage: fuzz/run.sh BUILD_DIR" >&2; exit 2; }
 build=$(cd "$1" 2>/dev/null && pwd) || { echo "fuzz/run.sh: no build directory $1" >&2; exit 2; }
 here=$(cd "$(dirname "$0")" && pwd)
 seconds=${FUZZ_SECONDS:-60}
-targets=${FUZZ_TARGETS:-"fuzz_loader fuzz_encode fuzz_bpe_image fuzz_compile fuzz_spm_model fuzz_audit fuzz_slow_llama fuzz_image_probe fuzz_guard_log fuzz_parts fuzz_jinja fuzz_record_stream fuzz_cgroup"}
+targets=${FUZZ_TARGETS:-"fuzz_loader fuzz_encode fuzz_bpe_image fuzz_compile fuzz_spm_model fuzz_audit fuzz_slow_llama fuzz_image_probe fuzz_guard_log fuzz_parts fuzz_jinja fuzz_record_stream fuzz_cgroup fuzz_sha256_pair"}
 jobs=${FUZZ_JOBS:-1}
 artifacts=${FUZZ_ARTIFACTS:-$build/fuzz-artifacts}
 [[ $seconds =~ ^[0-9]+$ ]] || { echo "fuzz/run.sh: FUZZ_SECONDS must be a number of seconds" >&2; exit 2; }
