@@ -25,6 +25,21 @@ fs::path temp_dir(const std::string& name) {
   return dir;
 }
 
+// Expects every file of folder `a` to have the same bytes in `b`; returns how many files.
+size_t expect_same_files(const fs::path& a, const fs::path& b) {
+  size_t files = 0;
+  for (const auto& e : fs::directory_iterator(a)) {
+    const std::string name = e.path().filename().string();
+    std::ifstream fa(e.path(), std::ios::binary), fb(b / name, std::ios::binary);
+    std::stringstream sa, sb;
+    sa << fa.rdbuf();
+    sb << fb.rdbuf();
+    EXPECT_EQ(sa.str(), sb.str()) << name;
+    ++files;
+  }
+  return files;
+}
+
 // Each test runs with the two big files written apart and paired (one thread, hashed together).
 class ShardWriter : public ::testing::TestWithParam<bool> {};
 INSTANTIATE_TEST_SUITE_P(Writers, ShardWriter, ::testing::Values(false, true),
@@ -86,17 +101,7 @@ TEST_P(ShardWriter, SealThenFinishIsFinish) {
     if (dir != a) w->seal();
     if (dir != c) w->finish(RunInfo{"{}", "{}", "{}", "[]", ""});
   }
-  size_t files = 0;
-  for (const auto& e : fs::directory_iterator(a)) {
-    const std::string name = e.path().filename().string();
-    std::ifstream fa(e.path(), std::ios::binary), fb(b / name, std::ios::binary);
-    std::stringstream sa, sb;
-    sa << fa.rdbuf();
-    sb << fb.rdbuf();
-    EXPECT_EQ(sa.str(), sb.str()) << name;
-    ++files;
-  }
-  EXPECT_GE(files, 8u);
+  EXPECT_GE(expect_same_files(a, b), 8u);
   EXPECT_EQ(ShardReader(b.string()).size(), 1500u);
   EXPECT_TRUE(fs::is_empty(c)) << "a sealed shard that was never finished left files";
   for (const fs::path& dir : {a, b, c}) fs::remove_all(dir);
@@ -158,17 +163,7 @@ TEST(ShardWriterPairing, PairedWritesTheSameBytesAsApart) {
     for (size_t i = 0; i < 2500; ++i) w->write(sample(i));
     w->finish(RunInfo{"{}", "{}", "{}", "[]", ""});
   }
-  size_t files = 0;
-  for (const auto& e : fs::directory_iterator(apart)) {
-    const std::string name = e.path().filename().string();
-    std::ifstream fa(e.path(), std::ios::binary), fb(paired / name, std::ios::binary);
-    std::stringstream sa, sb;
-    sa << fa.rdbuf();
-    sb << fb.rdbuf();
-    EXPECT_EQ(sa.str(), sb.str()) << name;
-    ++files;
-  }
-  EXPECT_EQ(files, 8u);
+  EXPECT_EQ(expect_same_files(apart, paired), 8u);
   for (const fs::path& dir : {apart, paired}) fs::remove_all(dir);
 }
 
