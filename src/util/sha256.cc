@@ -24,11 +24,16 @@ std::string Sha256::hex() {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int n = 0;
   EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(ctx_), md, &n);
+  return digest_hex(md, n);
+}
+
+std::string digest_hex(const unsigned char* digest, size_t n) {
   static const char* digits = "0123456789abcdef";
   std::string s;
-  for (unsigned int i = 0; i < n; ++i) {
-    s.push_back(digits[md[i] >> 4]);
-    s.push_back(digits[md[i] & 15]);
+  s.reserve(2 * n);
+  for (size_t i = 0; i < n; ++i) {
+    s.push_back(digits[digest[i] >> 4]);
+    s.push_back(digits[digest[i] & 15]);
   }
   return s;
 }

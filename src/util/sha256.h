@@ -2,6 +2,7 @@
 // manifest's hashes of tokenizer, template and source files.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -21,6 +22,8 @@ class Sha256 {
 };
 
 std::string sha256_hex(std::string_view data);
+// A digest's bytes as lowercase hex.
+std::string digest_hex(const unsigned char* digest, size_t n);
 // Hashes a file in chunks; throws tokalign::Error naming it when it cannot be read.
 std::string sha256_file(const std::string& path, uint64_t* size = nullptr);
 

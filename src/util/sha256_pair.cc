@@ -104,13 +104,12 @@ bool cpu_has_sha_ni() { return false; }
 
 #endif
 
+// The state words, big-endian (FIPS 180-4, 6.2.2: the digest is H0..H7), as hex.
 std::string hex_of(const uint32_t h[8]) {
-  static const char* digits = "0123456789abcdef";
-  std::string s;
-  s.reserve(64);
+  unsigned char md[32];
   for (int i = 0; i < 8; ++i)
-    for (int shift = 28; shift >= 0; shift -= 4) s.push_back(digits[(h[i] >> shift) & 15]);
-  return s;
+    for (int k = 0; k < 4; ++k) md[4 * i + k] = static_cast<unsigned char>(h[i] >> (24 - 8 * k));
+  return digest_hex(md, sizeof md);
 }
 
 }  // namespace
