@@ -90,11 +90,7 @@ void warn_idle_slices(uint64_t records, uint64_t part_size, uint64_t parts, uint
 // on one thread (shard/writer.h): 0.8 of the CPU their hashes take apart, which on one CPU is
 // time; but one thread's pace (about 300,000 samples a second on the device), which more than
 // two compile threads outrun (665,000 samples at -j 12 took 2.0 s paired against 1.3 s apart).
-bool paired_writer(const CompileSetup& s) {
-  const size_t cpus = available_cpus();
-  const size_t workers = s.threads ? s.threads : compile::auto_workers(cpus);
-  return cpus == 1 || workers <= 2;
-}
+bool paired_writer(const CompileSetup& s) { return available_cpus() == 1 || compile::pipeline_workers(s.threads) <= 2; }
 
 // The run's identity for the manifest; the input's hash from `digest` when the reader took it,
 // else from a pass over the file here.

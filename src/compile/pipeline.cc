@@ -56,10 +56,12 @@ size_t auto_workers(size_t cores) {
   return cores >= 8 ? cores - cores / 4 : cores;
 }
 
+size_t pipeline_workers(size_t threads) { return threads ? threads : auto_workers(resolve_threads(0)); }
+
 uint64_t run_pipeline(chat::RecordStream& records, chat::InputFormat format, const Compiler& compiler,
                       const PipelineOptions& options, const std::function<bool(PipelineItem&)>& sink) {
   uint64_t total = 0;  // records read (the reader's count)
-  const size_t threads = options.threads ? options.threads : auto_workers(resolve_threads(0));
+  const size_t threads = pipeline_workers(options.threads);
   // The compiler's lazily built tables, made beside the start (the first record's reading and
   // encoding) rather than by the first worker to need them while the others wait. The future
   // waits for it when this returns; an error there stays in it, for the compile that meets it

@@ -56,6 +56,9 @@ struct PipelineOptions {
 // 16-core device, 100k samples took 0.289 s on 12 workers, 0.299 s on 14 and 0.319 s on 16
 // (medians of 5 interleaved runs; docs/BENCHMARKS.md, tenth session).
 size_t auto_workers(size_t cores);
+// The workers a pipeline asked for `threads` runs: `threads`, or for 0 auto_workers() of the
+// CPUs this process may use (util/cpus.h).
+size_t pipeline_workers(size_t threads);
 
 // Reads every record of `records` (the reader thread), parses and compiles it (worker
 // threads, each with its own ConversationReader) and calls `sink` on the calling thread for

@@ -137,7 +137,7 @@ class OutFile {
     std::condition_variable cv;
     std::deque<Chunk> full;     // to write, in order
     std::vector<Chunk> spare;   // written, for reuse
-    bool busy = false, closing = false;
+    bool closing = false;
     std::string error;
   };
   template <class T>
