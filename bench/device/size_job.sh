@@ -5,7 +5,9 @@
 # output on the disk (/tmp/shard) as percore_job.sh writes it. The time a sample at each size in
 # one call: percore_job.sh measured one core each against LLaVA at 30,000 samples and at
 # 665,000 in different calls, and the host's speed moves between calls.
-# Results: $OUT/size.jsonl and a summary.
+# Each row has the run's user and system CPU and its phase times (TOKALIGN_PIPELINE_STATS:
+# setup, records, finish): the part of a sample's cost that does not scale with n shows as the
+# rate rising with it. Results: $OUT/size.jsonl and a summary.
 set -u
 source "$(dirname "$0")/env.sh"
 SIZES=${SIZES:-30000 665000}
@@ -14,12 +16,24 @@ R=$OUT/size.jsonl
 for n in $SIZES; do  # (gen_llava_mix.py's first n samples are the same for any --n)
   python3 bench/gen_llava_mix.py --n $n --seed 1 --text .device/bench/pride.txt > /tmp/mix$n.json
 done
-run() {  # SAMPLES
+run() {  # SAMPLES: one row, with the run's user and system CPU and its phase times
   rm -rf /tmp/shard
-  local s=$EPOCHREALTIME
-  taskset -c $PIN $TOKALIGN compile --data /tmp/mix$1.json -t $TOK --template llava_v1 --out /tmp/shard -j 1 2> /dev/null > /dev/null
-  local rc=$? e=$EPOCHREALTIME
-  echo "{\"samples\": $1, \"seconds\": $(awk -v a=$s -v b=$e 'BEGIN{printf "%.3f", b-a}'), \"rc\": $rc}"
+  N=$1 PIN=$PIN python3 - <<'PY'
+import json, os, resource, subprocess, time
+n = int(os.environ["N"])
+cmd = ["taskset", "-c", os.environ["PIN"]] + os.environ["TOKALIGN"].split() + [
+    "compile", "--data", f"/tmp/mix{n}.json", "-t", os.environ["TOK"], "--template", "llava_v1", "--out", "/tmp/shard", "-j", "1"]
+r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+t = time.perf_counter()
+p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                   env=dict(os.environ, TOKALIGN_PIPELINE_STATS="1"))
+s = time.perf_counter() - t
+r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+# TOKALIGN_PIPELINE_STATS: setup, records and finish; the pipeline's stages; the other threads.
+stats = [l for l in p.stderr.splitlines() if "setup" in l or "pipeline on" in l or "other threads" in l]
+print(json.dumps({"samples": n, "seconds": round(s, 4), "user_s": round(r1.ru_utime - r0.ru_utime, 4),
+                  "sys_s": round(r1.ru_stime - r0.ru_stime, 4), "rc": p.returncode, "stats": stats}))
+PY
 }
 run ${SIZES%% *} > /dev/null  # the tokenizer cache (not kept)
 : > $R
