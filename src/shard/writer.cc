@@ -45,15 +45,9 @@ namespace {
 // write (a shard's input_ids.bin and labels.bin): one buffer, thread and queue for both, and
 // their SHA-256 computed together (util/sha256_pair.h), in 0.8 of the time of hashing them
 // one after the other.
-//
-// A split OutFile (background, one file) writes on one thread and hashes on another, each
-// buffer written first, then hashed: a compile on many cores makes a shard's big files faster
-// than one thread can write and hash them (at -j 12 the hand-on waited for them), and either
-// alone keeps up.
 class OutFile {
  public:
-  OutFile(std::string path, bool is_stdout = false, bool background = false, std::string twin_path = {},
-          bool split = false)
+  OutFile(std::string path, bool is_stdout = false, bool background = false, std::string twin_path = {})
       : lanes_(twin_path.empty() ? 1 : 2) {
     path_[0] = std::move(path);
     path_[1] = std::move(twin_path);
@@ -69,18 +63,11 @@ class OutFile {
     if (lanes_ == 2) pair_ = std::make_unique<Sha256Pair>();
     if (background) {
       bg_ = std::make_unique<Background>();
-      bg_->split = split && lanes_ == 1;
       bg_->thread = std::thread([this] {
         pthread_setname_np(pthread_self(), "tokalign-write");
         background_loop();
         note_thread_cpu("shard file writers");
       });
-      if (bg_->split)
-        bg_->hasher = std::thread([this] {
-          pthread_setname_np(pthread_self(), "tokalign-hash");
-          hash_loop();
-          note_thread_cpu("shard file hashes");
-        });
     }
   }
   ~OutFile() {
@@ -151,21 +138,15 @@ class OutFile {
   // append that crosses kBuffer fits, unless one sample's bytes are larger), never grown by
   // doubling from empty (each step a fresh allocation, its pages faulted in and copied).
   static constexpr size_t kSlack = 64 << 10;
-  // Full buffers waiting for the background thread(s), at most: a split file's (4 MiB) ride
-  // out the moments its threads wait for a CPU on a machine busy with compile workers.
-  static constexpr size_t kQueued = 4, kQueuedSplit = 16;
+  static constexpr size_t kQueued = 4;  // full buffers waiting for the background thread, at most
   using Chunk = std::array<std::string, 2>;  // a buffer for each file (the second: a twin's)
   struct Background {
     std::thread thread;
-    std::thread hasher;         // split: hashes what `thread` wrote
-    bool split = false;
     std::mutex mu;
     std::condition_variable cv;
     std::deque<Chunk> full;     // to write, in order
-    std::deque<Chunk> written;  // split: written, to hash, in order
-    std::vector<Chunk> spare;   // written (and hashed), for reuse
+    std::vector<Chunk> spare;   // written, for reuse
     bool closing = false;
-    bool writing_done = false;  // split: `thread` has ended, `written` gets no more
     std::string error;
   };
   template <class T>
@@ -191,18 +172,15 @@ class OutFile {
     }
     for (int l = 0; l < lanes_; ++l) buf_[l].append(s[l]);
   }
-  // Writes (and unless `hash` is false, hashes); returns the error, naming the file, or ""
-  // (the background thread keeps it for the writing thread to throw).
-  std::string write_out(std::array<std::string_view, 2> s, bool hash = true) {
+  // Writes and hashes; returns the error, naming the file, or "" (the background thread keeps
+  // it for the writing thread to throw).
+  std::string write_out(std::array<std::string_view, 2> s) {
     for (int l = 0; l < lanes_; ++l)
       if (std::fwrite(s[l].data(), 1, s[l].size(), f_[l]) != s[l].size())
         return path_[l] + ": write error: " + std::strerror(errno);
-    if (hash) update_hash(s);
-    return {};
-  }
-  void update_hash(std::array<std::string_view, 2> s) {
     if (pair_) pair_->update(s[0], s[1]);
     else hash_.update(s[0]);
+    return {};
   }
   void put(std::array<std::string_view, 2> s) {
     const std::string error = write_out(s);
@@ -216,10 +194,7 @@ class OutFile {
       return;
     }
     std::unique_lock<std::mutex> lock(bg_->mu);
-    timed_wait(bg_->cv, lock, waited_,
-               [&] {
-      return bg_->full.size() + bg_->written.size() < (bg_->split ? kQueuedSplit : kQueued) || !bg_->error.empty();
-    });
+    timed_wait(bg_->cv, lock, waited_, [&] { return bg_->full.size() < kQueued || !bg_->error.empty(); });
     if (!bg_->error.empty()) throw Error(bg_->error);
     bg_->full.push_back(std::move(buf_));
     for (auto& b : buf_) b.clear();
@@ -233,43 +208,18 @@ class OutFile {
     std::unique_lock<std::mutex> lock(bg_->mu);
     for (;;) {
       bg_->cv.wait(lock, [&] { return !bg_->full.empty() || bg_->closing; });
-      if (bg_->full.empty()) {  // closing, all written
-        bg_->writing_done = true;
-        bg_->cv.notify_all();
-        return;
-      }
+      if (bg_->full.empty()) return;  // closing, all written
       Chunk b = std::move(bg_->full.front());
       bg_->full.pop_front();
-      const bool failed = !bg_->error.empty();  // (read under the lock)
       lock.unlock();
       std::string error;
-      if (!failed) {  // after an error nothing more is written (the file is reported bad)
-        error = write_out({b[0], b[1]}, !bg_->split);
+      if (bg_->error.empty()) {  // after an error nothing more is written (the file is reported bad)
+        error = write_out({b[0], b[1]});
         if (error.empty()) start_writeback(b[0].size());
       }
-      lock.lock();
-      if (!error.empty() && bg_->error.empty()) bg_->error = error;
-      if (bg_->split && error.empty() && !failed) {
-        bg_->written.push_back(std::move(b));
-      } else {
-        for (auto& s : b) s.clear();
-        bg_->spare.push_back(std::move(b));
-      }
-      bg_->cv.notify_all();
-    }
-  }
-  // A split file's second thread: hashes each written buffer, in order.
-  void hash_loop() {
-    std::unique_lock<std::mutex> lock(bg_->mu);
-    for (;;) {
-      bg_->cv.wait(lock, [&] { return !bg_->written.empty() || bg_->writing_done; });
-      if (bg_->written.empty()) return;  // the writer has ended, all hashed
-      Chunk b = std::move(bg_->written.front());
-      bg_->written.pop_front();
-      lock.unlock();
-      update_hash({b[0], b[1]});
       for (auto& s : b) s.clear();
       lock.lock();
+      if (!error.empty() && bg_->error.empty()) bg_->error = error;
       bg_->spare.push_back(std::move(b));
       bg_->cv.notify_all();
     }
@@ -295,7 +245,6 @@ class OutFile {
       bg_->cv.notify_all();
     }
     bg_->thread.join();
-    if (bg_->hasher.joinable()) bg_->hasher.join();
     bg_error_ = bg_->error;
     return !bg_error_.empty();
   }
@@ -456,10 +405,7 @@ class ShardWriter : public SampleWriter {
     cleanup_ = BackgroundRemoval(std::move(aside));
     for (size_t i = 0; i < std::size(kFiles); ++i) {
       if (paired_ && i == 1) continue;  // labels.bin: input_ids.bin's twin
-      // input_ids.bin and labels.bin: one twin, or each split (written and hashed on a thread each)
-      const bool big = i <= 1;
-      files_.emplace_back(
-          std::make_unique<OutFile>(tmp(kFiles[i]), false, true, paired_ && i == 0 ? tmp(kFiles[1]) : "", big && !paired_));
+      files_.emplace_back(std::make_unique<OutFile>(tmp(kFiles[i]), false, true, paired_ && i == 0 ? tmp(kFiles[1]) : ""));
     }
   }
   ~ShardWriter() override {
