@@ -50,8 +50,8 @@ Sample sample(size_t i) {
   s.id = std::to_string(i);
   s.id.insert(s.id.begin(), 's');
   // Several MiB in all: many background buffers; now and then a sample longer than one
-  // (480 KB a file: past a buffer's reserved size, so its append grows it).
-  const size_t n = i % 1500 == 777 ? 120000 : 200 + i % 300;
+  // (1.2 MB a file: past a buffer's reserved size, so its append grows the buffer).
+  const size_t n = i % 1500 == 777 ? 300000 : 200 + i % 300;
   for (size_t k = 0; k < n; ++k) {
     s.input_ids.push_back(static_cast<int32_t>((i * 7919 + k * 31) % 32000));
     s.labels.push_back(k % 3 ? s.input_ids.back() : kIgnoreIndex);
@@ -81,7 +81,7 @@ TEST_P(ShardWriter, ManyBuffersReadBackInOrderWithTheManifestsHashes) {
     EXPECT_EQ(got.labels, want.labels);
     EXPECT_EQ(got.images.size(), want.images.size());
   }
-  EXPECT_GT(fs::file_size(dir / "input_ids.bin"), 4u << 20);  // past many 256 KiB buffers
+  EXPECT_GT(fs::file_size(dir / "input_ids.bin"), 4u << 20);  // past several 1 MiB buffers
   std::stringstream manifest;
   manifest << std::ifstream(dir / "manifest.json").rdbuf();
   for (const char* f : {"input_ids.bin", "labels.bin", "samples.bin", "strings.bin", "lengths.bin"}) {
