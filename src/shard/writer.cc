@@ -133,8 +133,9 @@ class OutFile {
   // append that crosses kBuffer fits, unless one sample's bytes are larger), never grown by
   // doubling from empty (each step a fresh allocation, its pages faulted in and copied): a
   // -j 1 compile of 100k LLaVA-mix samples peaked at 39 MB RSS with 8.3k page faults, now
-  // 36 MB and 7.5k. (256 KiB buffers, four queued, made the hand-on at -j 12 on the device wait for the
-  // writers 0.71 s of a 1.7 s run, against 0.26 s: the queue held a quarter of the bytes.)
+  // 36 MB and 7.5k. (256 KiB buffers, four queued, made the hand-on at -j 12 on the device
+  // wait for the writers 0.71 s of a 1.7 s run, against 0.26 s: the queue held a quarter of
+  // the bytes.)
   static constexpr size_t kSlack = 64 << 10;
   static constexpr size_t kQueued = 4;  // full buffers waiting for the background thread, at most
   using Chunk = std::array<std::string, 2>;  // a buffer for each file (the second: a twin's)
