@@ -63,6 +63,7 @@ class OutFile {
     if (lanes_ == 2) pair_ = std::make_unique<Sha256Pair>();
     if (background) {
       bg_ = std::make_unique<Background>();
+      reserve_buffers();
       bg_->thread = std::thread([this] {
         pthread_setname_np(pthread_self(), "tokalign-write");
         background_loop();
@@ -129,7 +130,7 @@ class OutFile {
 
  private:
   static constexpr size_t kBuffer = 1 << 20;
-  // A background buffer is reserved at kBuffer + kSlack the first time it is filled (the
+  // A background buffer is reserved at kBuffer + kSlack when it is made (reserve_buffers: the
   // append that crosses kBuffer fits, unless one sample's bytes are larger), never grown by
   // doubling from empty (each step a fresh allocation, its pages faulted in and copied): a
   // -j 1 compile of 100k LLaVA-mix samples peaked at 39 MB RSS with 8.3k page faults, now
@@ -148,6 +149,10 @@ class OutFile {
     bool closing = false;
     std::string error;
   };
+  // New background buffers (none spare): each lane's, at its full size at once.
+  void reserve_buffers() {
+    for (int l = 0; l < lanes_; ++l) buf_[l].reserve(kBuffer + kSlack);
+  }
   template <class T>
   static std::string_view as_bytes(const T* p, size_t n) {
     return std::string_view(reinterpret_cast<const char*>(p), n * sizeof(T));
@@ -157,10 +162,7 @@ class OutFile {
     if (n == 0) return;
     bytes_ += n;
     if (bg_) {
-      for (int l = 0; l < lanes_; ++l) {
-        if (buf_[l].capacity() < kBuffer) buf_[l].reserve(kBuffer + kSlack);  // a new buffer: once, at full size
-        buf_[l].append(s[l]);
-      }
+      for (int l = 0; l < lanes_; ++l) buf_[l].append(s[l]);
       if (buf_[0].size() >= kBuffer) drain();
       return;
     }
@@ -200,6 +202,8 @@ class OutFile {
     if (!bg_->spare.empty()) {
       buf_ = std::move(bg_->spare.back());
       bg_->spare.pop_back();
+    } else {
+      reserve_buffers();
     }
     bg_->cv.notify_all();
   }
