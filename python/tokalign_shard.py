@@ -3,7 +3,7 @@
 (docs/shard-format.md). Needs only the standard library and numpy.
 
     from tokalign_shard import Shard
-    shard = Shard("out/shard", verify=True)   # verify: sizes and sha256 of every file
+    shard = Shard("out/shard", verify=True)   # verify: sizes and checksums of every file
     s = shard[0]                              # Sample(id, input_ids, labels, images, flags, trained)
     s.input_ids, s.labels                     # int32 views into the memory-mapped files (no copy)
     shard.lengths                             # tokens per sample, for length-grouped sampling
@@ -17,6 +17,7 @@ import mmap
 import operator
 import os
 import sys
+import zlib
 from dataclasses import dataclass
 from typing import List, NamedTuple
 
@@ -24,13 +25,16 @@ import numpy as np
 
 __all__ = [
     "Shard", "Sample", "ImageSlot", "ShardError",
-    "FORMAT", "FORMAT_VERSION", "SAMPLE_DTYPE", "IMAGE_DTYPE",
+    "FORMAT", "FORMAT_VERSION", "FORMAT_VERSIONS", "SAMPLE_DTYPE", "IMAGE_DTYPE",
     "IGNORE_INDEX", "IMAGE_PLACEHOLDER",
     "FLAG_BOUNDARY_MERGE", "FLAG_TRUNCATED", "FLAG_SPECIAL_IN_CONTENT",
 ]
 
 FORMAT = "tokalign-shard"
-FORMAT_VERSION = 1  # the only version this reader understands; others are refused
+FORMAT_VERSION = 2  # the newest version this reader understands
+# The versions it reads (others are refused), each with the checksum its manifest gives every
+# file: version 2 is version 1 with CRC-32 (zlib's) instead of SHA-256.
+FORMAT_VERSIONS = {1: "sha256", 2: "crc32"}
 
 IGNORE_INDEX = -100        # label of a token that is not trained
 IMAGE_PLACEHOLDER = -200   # input id of an image slot with --image-tokens placeholder (LLaVA's IMAGE_TOKEN_INDEX)
@@ -139,7 +143,8 @@ class Shard:
     """A tokalign shard folder, opened read-only. Opening reads manifest.json, refuses an unknown
     format or version, and checks every file's size and that every offset in the index stays in
     bounds, so reading a sample never goes out of range; `verify=True` also checks each file's
-    sha256 against the manifest (reads everything once).
+    checksum against the manifest (CRC-32 or SHA-256, as its format version says; reads
+    everything once).
 
     Besides the samples: `manifest` (dict), `input_ids` and `labels` (every token, int32),
     `records` (samples.bin as SAMPLE_DTYPE) and `image_records` (images.bin as IMAGE_DTYPE),
@@ -213,20 +218,24 @@ class Shard:
         return out
 
     def verify(self) -> None:
-        """Checks every file's size and sha256 against the manifest; raises ShardError on the first mismatch."""
+        """Checks every file's size and checksum against the manifest; raises ShardError on the first mismatch."""
+        kind = FORMAT_VERSIONS[self.manifest["format_version"]]
         for name in self._names():
             path, want = self._file(name), self.manifest["files"][name]
-            h, size = hashlib.sha256(), 0
+            h, crc, size = hashlib.sha256(), 0, 0
             try:
                 with open(path, "rb") as f:
                     for chunk in iter(lambda: f.read(1 << 20), b""):
-                        h.update(chunk)
+                        if kind == "crc32":
+                            crc = zlib.crc32(chunk, crc)
+                        else:
+                            h.update(chunk)
                         size += len(chunk)
             except OSError as e:
                 raise ShardError(f"{path}: cannot read: {e.strerror or e}") from None
             _check(size == want["bytes"], path, f"{size} bytes, but the manifest says {want['bytes']}")
-            _check(h.hexdigest() == want["sha256"], path,
-                   f"sha256 {h.hexdigest()} does not match the manifest's {want['sha256']} (corrupt or replaced)")
+            got = f"{crc:08x}" if kind == "crc32" else h.hexdigest()
+            _check(got == want[kind], path, f"{kind} {got} does not match the manifest's {want[kind]} (corrupt or replaced)")
 
     # --- pickling (e.g. a Dataset sent to DataLoader workers): reopen by path, no data copied ---
 
@@ -269,8 +278,9 @@ class Shard:
                f"(format is {m.get('format') if isinstance(m, dict) else None!r})")
         v = m.get("format_version")
         _check(type(v) is int, path, f"format_version is {v!r}, expected an integer")
-        _check(v == FORMAT_VERSION, path, f"format_version {v} is not supported: this reader reads version "
-               f"{FORMAT_VERSION} (use the tokalign_shard.py that comes with {m.get('tool', 'the tool that wrote it')})")
+        _check(v in FORMAT_VERSIONS, path, f"format_version {v} is not supported: this reader reads versions "
+               f"{', '.join(map(str, FORMAT_VERSIONS))} (use the tokalign_shard.py that comes with "
+               f"{m.get('tool', 'the tool that wrote it')})")
         layout = m.get("layout")
         _check(isinstance(layout, dict), path, "no \"layout\" object")
         for key, want in (("sample_record_bytes", SAMPLE_DTYPE.itemsize), ("image_record_bytes", IMAGE_DTYPE.itemsize),
@@ -281,10 +291,11 @@ class Shard:
         for key in ("in", "out", "quarantined", "tokens", "trained_tokens", "images"):
             _check(type(counts.get(key)) is int and counts[key] >= 0, path, f"counts.{key} is missing or not a count")
         _check(isinstance(files, dict), path, "no \"files\" object")
+        kind = FORMAT_VERSIONS[v]
         for name in FILES:
             f = files.get(name)
-            _check(isinstance(f, dict) and type(f.get("bytes")) is int and isinstance(f.get("sha256"), str), path,
-                   f"files[{name!r}] is missing or lacks bytes/sha256")
+            _check(isinstance(f, dict) and type(f.get("bytes")) is int and isinstance(f.get(kind), str), path,
+                   f"files[{name!r}] is missing or lacks bytes/{kind}")
         return m
 
     def _names(self):
@@ -457,7 +468,7 @@ def main(argv=None) -> int:
     import argparse
     p = argparse.ArgumentParser(description="Summarize a tokalign shard folder (docs/shard-format.md).")
     p.add_argument("shard", help="the shard folder")
-    p.add_argument("--verify", action="store_true", help="check every file's size and sha256 against the manifest")
+    p.add_argument("--verify", action="store_true", help="check every file's size and checksum against the manifest")
     p.add_argument("--show", type=int, default=0, metavar="N", help="also print the first N samples")
     a = p.parse_args(argv)
     try:
@@ -472,7 +483,7 @@ def main(argv=None) -> int:
         else:
             print(_summary(shard))
         if a.verify:
-            print("  verified:  every file's size and sha256 match the manifest")
+            print("  verified:  every file's size and checksum match the manifest")
         for i in range(min(a.show, len(shard))):
             s = shard[i]
             print(f"[{i}] id={s.id!r} length={len(s)} trained={s.trained} flags={s.flags} "

@@ -32,6 +32,7 @@ import shutil
 import subprocess
 import tempfile
 import unittest
+import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -94,10 +95,15 @@ def sha256_file(path):
         return hashlib.sha256(f.read()).hexdigest()
 
 
+def crc32_file(path):
+    with open(path, "rb") as f:
+        return f"{zlib.crc32(f.read()):08x}"
+
+
 class Compiled:
     """One dataset compiled both ways with the same options: shard folder and JSONL + quarantine."""
 
-    def __init__(self, work, name, dataset, *options):
+    def __init__(self, work, name, dataset, *options, shard_options=()):
         self.data = os.path.join(work, name + ".json")
         with open(self.data, "w", encoding="utf-8") as f:
             json.dump(dataset, f, ensure_ascii=False, indent=1)
@@ -105,7 +111,7 @@ class Compiled:
         self.jsonl = os.path.join(work, name + ".jsonl")
         self.quarantine = os.path.join(work, name + ".quarantine.jsonl")
         common = ["compile", "--data", self.data, "--tokenizer", TOKENIZER, "--template", "v1", *options]
-        run_tool(*common, "--format", "shard", "--out", self.shard)
+        run_tool(*common, "--format", "shard", "--out", self.shard, *shard_options)
         run_tool(*common, "--format", "jsonl", "--out", self.jsonl, "--quarantine", self.quarantine)
 
 
@@ -120,6 +126,8 @@ class ShardReaderTest(unittest.TestCase):
         cls.expanded = Compiled(cls.work, "expanded", DATASET, "--image-tokens", "expand", "--image-token", "<unk>",
                                 "--image-token-count", "5")
         cls.empty = Compiled(cls.work, "empty", [])
+        # The same as default, with SHA-256 checksums (format version 1).
+        cls.sha256 = Compiled(cls.work, "sha256", DATASET, shard_options=("--checksum", "sha256"))
 
     @classmethod
     def tearDownClass(cls):
@@ -237,7 +245,7 @@ class ShardReaderTest(unittest.TestCase):
 
     def test_manifest_provenance(self):
         m = Shard(self.default.shard).manifest
-        self.assertEqual((m["format"], m["format_version"]), ("tokalign-shard", 1))
+        self.assertEqual((m["format"], m["format_version"]), ("tokalign-shard", 2))
         self.assertEqual(m["layout"], {"sample_record_bytes": 40, "image_record_bytes": 32, "length_bytes": 4,
                                        "byte_order": "little"})
         self.assertTrue(m["tool"].startswith("tokalign "))
@@ -248,8 +256,23 @@ class ShardReaderTest(unittest.TestCase):
         for name, f in m["files"].items():
             path = os.path.join(self.default.shard, name)
             self.assertEqual(f["bytes"], os.path.getsize(path), name)
-            self.assertEqual(f["sha256"], sha256_file(path), name)
+            self.assertEqual(f["crc32"], crc32_file(path), name)
+            self.assertNotIn("sha256", f, name)
         self.assertEqual(sorted(os.listdir(self.default.shard)), sorted(list(m["files"]) + ["manifest.json"]))
+
+    def test_sha256_checksums_are_version_1(self):
+        # --checksum sha256: the same files, a version-1 manifest with SHA-256 sums (sha256sum's).
+        m, crc = Shard(self.sha256.shard, verify=True).manifest, Shard(self.default.shard).manifest
+        self.assertEqual(m["format_version"], 1)
+        for name, f in m["files"].items():
+            path = os.path.join(self.sha256.shard, name)
+            self.assertEqual(f["sha256"], sha256_file(path), name)
+            self.assertNotIn("crc32", f, name)
+            with open(path, "rb") as a, open(os.path.join(self.default.shard, name), "rb") as b:
+                # (quarantine.jsonl names the input file, which differs)
+                self.assertEqual(a.read().replace(b"/sha256.json", b"/default.json"), b.read(), name)
+        self.assertEqual({k: v for k, v in m.items() if k not in ("files", "format_version", "sources")},
+                         {k: v for k, v in crc.items() if k not in ("files", "format_version", "sources")})
 
     # --- edge cases of the reader ---
 
@@ -291,18 +314,22 @@ class ShardReaderTest(unittest.TestCase):
     # --- corrupt, truncated and foreign shards ---
 
     def test_corrupt_byte_fails_verify(self):
-        d = self.copy_shard("corrupt-labels")
-        path = os.path.join(d, "labels.bin")
-        with open(path, "r+b") as f:
-            f.seek(os.path.getsize(path) // 2)
-            b = f.read(1)
-            f.seek(-1, os.SEEK_CUR)
-            f.write(bytes([b[0] ^ 0x01]))
-        Shard(d)  # the size is right: only the checksum can tell
-        with self.assertRaises(ShardError) as cm:
-            Shard(d, verify=True)
-        self.assertIn("labels.bin", str(cm.exception))
-        self.assertIn("sha256", str(cm.exception))
+        for c, kind in ((self.default, "crc32"), (self.sha256, "sha256")):
+            with self.subTest(kind=kind):
+                d = os.path.join(self.work, "corrupt-labels-" + kind)
+                shutil.rmtree(d, ignore_errors=True)
+                shutil.copytree(c.shard, d)
+                path = os.path.join(d, "labels.bin")
+                with open(path, "r+b") as f:
+                    f.seek(os.path.getsize(path) // 2)
+                    b = f.read(1)
+                    f.seek(-1, os.SEEK_CUR)
+                    f.write(bytes([b[0] ^ 0x01]))
+                Shard(d)  # the size is right: only the checksum can tell
+                with self.assertRaises(ShardError) as cm:
+                    Shard(d, verify=True)
+                self.assertIn("labels.bin", str(cm.exception))
+                self.assertIn(kind, str(cm.exception))
 
     def test_truncated_samples_fail_without_verify(self):
         for cut in (1, 40):
@@ -341,11 +368,16 @@ class ShardReaderTest(unittest.TestCase):
         return d
 
     def test_unknown_version_refused(self):
-        d = self.edit_manifest("version-2", lambda m: m.update(format_version=2))
+        d = self.edit_manifest("version-3", lambda m: m.update(format_version=3))
         with self.assertRaises(ShardError) as cm:
             Shard(d)
-        self.assertIn("format_version 2", str(cm.exception))
+        self.assertIn("format_version 3", str(cm.exception))
         self.assertIn("manifest.json", str(cm.exception))
+        # Version 1 holds SHA-256 sums: a version-1 manifest with CRC-32 ones is refused.
+        d = self.edit_manifest("version-1-crc32", lambda m: m.update(format_version=1))
+        with self.assertRaises(ShardError) as cm:
+            Shard(d)
+        self.assertIn("lacks bytes/sha256", str(cm.exception))
 
     def test_foreign_manifest_refused(self):
         for name, edit in (("format", lambda m: m.update(format="something-else")),

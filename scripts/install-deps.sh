@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 packages=(
   build-essential cmake pkg-config
   libsimdjson-dev libpcre2-dev libutf8proc-dev libcli11-dev libssl-dev
+  libisal-dev                # CRC-32 of the shard files (util/crc32.h)
+  zlib1g-dev                 # the independent CRC-32 the unit tests check it against
   libsentencepiece-dev       # transformers' slow LlamaTokenizer emulation (encode --slow, audit)
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev   # libFuzzer targets and sanitizers (make fuzz)

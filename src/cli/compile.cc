@@ -45,6 +45,8 @@ struct CompileArgs {
   int debug = -1;  // -1: off; N: inspect view of the first N samples and every quarantined one
   uint64_t part_size = 0;  // >0: a parted output (shard/parts.h)
   std::string shard_spec;  // --shard I/N
+  std::string checksum;  // the shard files' (shard::Checksum); empty: crc32
+  shard::Checksum checksum_kind() const { return shard::parse_checksum(checksum.empty() ? "crc32" : checksum); }
 };
 
 constexpr uint64_t kDefaultPartSize = 100000;
@@ -239,7 +241,7 @@ int run_parted_once(CompileArgs& a, bool& compiling) {
         if (!w || p != current) {
           commit();
           current = p;
-          w = shard::make_shard_writer((dir / shard::part_name(p)).string(), true, paired);
+          w = shard::make_shard_writer((dir / shard::part_name(p)).string(), true, paired, a.checksum_kind());
         }
         return deliver(*w, r, a.strict, rc);
       },
@@ -320,13 +322,16 @@ int run(CompileArgs& a) {
   if (int rc = s.prepare("compile", a.with_segments, a.debug >= 0)) return rc;
   if (!a.quarantine.empty() && a.format != "jsonl")
     return usage("--quarantine goes with --format jsonl; a shard keeps its quarantine.jsonl inside the folder");
+  if (!a.checksum.empty() && a.format == "jsonl")
+    return usage("--checksum goes with a shard folder: --format jsonl writes no manifest to hold checksums");
   { Input probe(s.data); }  // a wrong path fails before anything is created
   if (a.part_size || !a.shard_spec.empty()) return run_parted(a);
   const std::string qpath = !a.quarantine.empty() ? a.quarantine
                             : a.out == "-"       ? std::string("quarantine.jsonl")
                                                  : (fs::path(a.out).replace_extension("").string() + ".quarantine.jsonl");
   std::unique_ptr<shard::SampleWriter> w =
-      a.format == "jsonl" ? shard::make_jsonl_writer(a.out, qpath) : shard::make_shard_writer(a.out, a.overwrite, paired_writer(s));
+      a.format == "jsonl" ? shard::make_jsonl_writer(a.out, qpath)
+                          : shard::make_shard_writer(a.out, a.overwrite, paired_writer(s), a.checksum_kind());
 
   const bool color = a.debug >= 0 && isatty(fileno(stderr));
   const report::PieceOf piece = s.piece_of();
@@ -391,6 +396,11 @@ Run add_compile(CLI::App& app) {
   app.add_option("--quarantine", a->quarantine,
                  "with --format jsonl: where quarantined samples go (default: <out>.quarantine.jsonl)");
   app.add_flag("--overwrite", a->overwrite, "replace a shard already in the output folder");
+  app.add_option("--checksum", a->checksum,
+                 "the checksum the shard's manifest gives each of its files: crc32 (default; zlib's CRC-32, as "
+                 "Python's zlib.crc32 checks it; format version 2) or sha256 (as sha256sum checks it; format version 1, "
+                 "for readers of that version; slower: 2 GB of ids and labels take 1-2 CPU seconds to hash)")
+      ->check(CLI::IsMember({"crc32", "sha256"}));
   app.add_option("--part-size", a->part_size,
                  "cut the shard folder into parts of N input records (part-00000/, ...), each committed on its "
                  "own: rerunning the same command after a crash resumes after the committed parts")

@@ -42,8 +42,11 @@ ShardReader::ShardReader(const std::string& dir) : dir_(dir) {
   if (parser.parse(manifest).get(doc)) throw Error(mpath + ": not valid JSON");
   std::string_view format;
   int64_t version = 0;
-  if (doc["format"].get(format) || format != "tokalign-shard" || doc["format_version"].get(version) || version != 1)
-    throw Error(mpath + ": not a tokalign shard of format version 1");
+  // Versions 1 and 2 differ only in the files' checksums (SHA-256 or CRC-32), which this
+  // reader does not check (the sizes it does).
+  if (doc["format"].get(format) || format != "tokalign-shard" || doc["format_version"].get(version) ||
+      (version != 1 && version != 2))
+    throw Error(mpath + ": not a tokalign shard of format version 1 or 2");
   std::string_view tp;
   if (!doc["tokenizer"]["path"].get(tp)) tokenizer_path_ = std::string(tp);
   auto load = [&](const char* name, std::string& into) {

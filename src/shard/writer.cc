@@ -18,10 +18,12 @@
 #include <iterator>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 #include <tuple>
 
+#include "util/crc32.h"
 #include "util/error.h"
 #include "util/file.h"
 #include "util/json_write.h"
@@ -35,20 +37,21 @@ static_assert(std::endian::native == std::endian::little, "the shard format is l
 
 namespace {
 
-// A file written front to back, hashed as it goes; errors name it. Writes go through a
-// buffer of kBuffer bytes, so the file and the checksum see a few large writes instead of
-// several small ones per sample. In the background mode a thread of the file's own writes
-// and hashes the full buffers (SHA-256 runs at 1-2 GB/s, and the shard's big files would
-// otherwise hash on the one thread that hands samples on in order).
+// A file written front to back, checksummed as it goes (when `sum` names a checksum); errors
+// name it. Writes go through a buffer of kBuffer bytes, so the file and the checksum see a
+// few large writes instead of several small ones per sample. In the background mode a thread
+// of the file's own writes and checksums the full buffers (the shard's big files would
+// otherwise be written on the one thread that hands samples on in order).
 //
 // A twin OutFile is two files written in step, the same number of bytes to each at every
-// write (a shard's input_ids.bin and labels.bin): one buffer, thread and queue for both, and
-// their SHA-256 computed together (util/sha256_pair.h), in 0.8 of the time of hashing them
-// one after the other.
+// write (a shard's input_ids.bin and labels.bin): one buffer, thread and queue for both; with
+// SHA-256, their digests computed together (util/sha256_pair.h), in 0.8 of the time of
+// hashing them one after the other.
 class OutFile {
  public:
-  OutFile(std::string path, bool is_stdout = false, bool background = false, std::string twin_path = {})
-      : lanes_(twin_path.empty() ? 1 : 2) {
+  OutFile(std::string path, bool is_stdout = false, bool background = false, std::string twin_path = {},
+          std::optional<Checksum> sum = std::nullopt)
+      : lanes_(twin_path.empty() ? 1 : 2), sum_(sum) {
     path_[0] = std::move(path);
     path_[1] = std::move(twin_path);
     for (int l = 0; l < lanes_; ++l) {
@@ -60,7 +63,10 @@ class OutFile {
       }
     }
     owned_ = !is_stdout;
-    if (lanes_ == 2) pair_ = std::make_unique<Sha256Pair>();
+    if (sum_ == Checksum::sha256) {
+      if (lanes_ == 2) pair_ = std::make_unique<Sha256Pair>();
+      else hash_ = std::make_unique<Sha256>();
+    }
     if (background) {
       bg_ = std::make_unique<Background>();
       reserve_buffers();
@@ -119,11 +125,13 @@ class OutFile {
     if (!error.empty()) throw Error(error);
   }
   uint64_t bytes() const { return bytes_; }  // each file's
-  // After close(); `lane` 1 is a twin's second file.
-  std::string sha256(int lane = 0) {
+  // The checksum's lowercase hex, after close(); `lane` 1 is a twin's second file.
+  std::string checksum(int lane = 0) {
+    if (!sum_) throw std::logic_error(path_[0] + ": written without a checksum");
+    if (*sum_ == Checksum::crc32) return crc_[lane].hex();
     if (digest_[0].empty()) {
       if (pair_) std::tie(digest_[0], digest_[1]) = pair_->hex();
-      else digest_[0] = hash_.hex();
+      else digest_[0] = hash_->hex();
     }
     return digest_[lane];
   }
@@ -173,14 +181,19 @@ class OutFile {
     }
     for (int l = 0; l < lanes_; ++l) buf_[l].append(s[l]);
   }
-  // Writes and hashes; returns the error, naming the file, or "" (the background thread keeps
-  // it for the writing thread to throw).
+  // Writes and checksums; returns the error, naming the file, or "" (the background thread
+  // keeps it for the writing thread to throw).
   std::string write_out(std::array<std::string_view, 2> s) {
     for (int l = 0; l < lanes_; ++l)
       if (std::fwrite(s[l].data(), 1, s[l].size(), f_[l]) != s[l].size())
         return path_[l] + ": write error: " + std::strerror(errno);
-    if (pair_) pair_->update(s[0], s[1]);
-    else hash_.update(s[0]);
+    if (sum_ == Checksum::crc32) {
+      for (int l = 0; l < lanes_; ++l) crc_[l].update(s[l]);
+    } else if (pair_) {
+      pair_->update(s[0], s[1]);
+    } else if (hash_) {
+      hash_->update(s[0]);
+    }
     return {};
   }
   void put(std::array<std::string_view, 2> s) {
@@ -261,8 +274,10 @@ class OutFile {
   std::string path_[2];
   FILE* f_[2] = {nullptr, nullptr};
   bool owned_ = true;
-  Sha256 hash_;                      // one file's
-  std::unique_ptr<Sha256Pair> pair_;  // a twin's
+  std::optional<Checksum> sum_;       // none: nobody asks (a JSONL output, the manifest)
+  Crc32 crc_[2];                      // each file's, for Checksum::crc32
+  std::unique_ptr<Sha256> hash_;      // for Checksum::sha256: one file's,
+  std::unique_ptr<Sha256Pair> pair_;  // or a twin's
   std::string digest_[2];
   uint64_t bytes_ = 0;
 };
@@ -384,7 +399,8 @@ namespace fs = std::filesystem;
 
 class ShardWriter : public SampleWriter {
  public:
-  ShardWriter(const std::string& dir, bool overwrite, bool paired) : dir_(dir), paired_(paired) {
+  ShardWriter(const std::string& dir, bool overwrite, bool paired, Checksum checksum)
+      : dir_(dir), paired_(paired), checksum_(checksum) {
     std::error_code ec;
     fs::create_directories(dir_, ec);
     if (ec) throw Error(dir_ + ": cannot create the shard folder: " + ec.message());
@@ -408,7 +424,8 @@ class ShardWriter : public SampleWriter {
     cleanup_ = BackgroundRemoval(std::move(aside));
     for (size_t i = 0; i < std::size(kFiles); ++i) {
       if (paired_ && i == 1) continue;  // labels.bin: input_ids.bin's twin
-      files_.emplace_back(std::make_unique<OutFile>(tmp(kFiles[i]), false, true, paired_ && i == 0 ? tmp(kFiles[1]) : ""));
+      files_.emplace_back(
+          std::make_unique<OutFile>(tmp(kFiles[i]), false, true, paired_ && i == 0 ? tmp(kFiles[1]) : "", checksum_));
     }
   }
   ~ShardWriter() override {
@@ -490,10 +507,17 @@ class ShardWriter : public SampleWriter {
       append_json_string(files, kFiles[i]);
       files += ":{\"bytes\":";
       append_uint(files, f.bytes());
-      files += ",\"sha256\":\"" + f.sha256(paired_ && i == 1) + "\"}";
+      files += ",\"";
+      files += checksum_name(checksum_);
+      files += "\":\"" + f.checksum(paired_ && i == 1) + "\"}";
     }
     files += "}";
-    std::string m = "{\n  \"format\": \"tokalign-shard\",\n  \"format_version\": 1,\n  \"tool\": \"tokalign " TOKALIGN_VERSION "\",\n";
+    // Version 2 is version 1 with CRC-32 checksums; a shard with SHA-256 ones stays version 1,
+    // which every earlier reader reads.
+    const char* version = checksum_ == Checksum::sha256 ? "1" : "2";
+    std::string m = "{\n  \"format\": \"tokalign-shard\",\n  \"format_version\": ";
+    m += version;
+    m += ",\n  \"tool\": \"tokalign " TOKALIGN_VERSION "\",\n";
     m += "  \"layout\": {\"sample_record_bytes\": 40, \"image_record_bytes\": 32, \"length_bytes\": 4, \"byte_order\": \"little\"},\n";
     m += "  \"counts\": " + counts_json(counts_) + ",\n";
     m += "  \"tokenizer\": " + info.tokenizer_json + ",\n";
@@ -537,7 +561,8 @@ class ShardWriter : public SampleWriter {
 
   BackgroundRemoval cleanup_;  // deletes an earlier shard's data files (constructor)
   std::string dir_;
-  bool paired_;  // input_ids.bin and labels.bin written and hashed as a twin
+  bool paired_;  // input_ids.bin and labels.bin written (and with SHA-256 hashed) as a twin
+  Checksum checksum_;
   bool sealed_ = false;    // data files closed and synced
   bool finished_ = false;
   std::vector<std::unique_ptr<OutFile>> files_;
@@ -621,8 +646,16 @@ std::unique_ptr<SampleWriter> make_jsonl_writer(const std::string& path, const s
   return std::make_unique<JsonlWriter>(path, quarantine_path);
 }
 
-std::unique_ptr<SampleWriter> make_shard_writer(const std::string& dir, bool overwrite, bool paired) {
-  return std::make_unique<ShardWriter>(dir, overwrite, paired);
+std::unique_ptr<SampleWriter> make_shard_writer(const std::string& dir, bool overwrite, bool paired, Checksum checksum) {
+  return std::make_unique<ShardWriter>(dir, overwrite, paired, checksum);
 }
+
+Checksum parse_checksum(const std::string& name) {
+  if (name == "crc32") return Checksum::crc32;
+  if (name == "sha256") return Checksum::sha256;
+  throw Error("checksum: \"" + name + "\" is not one of crc32, sha256");
+}
+
+const char* checksum_name(Checksum c) { return c == Checksum::sha256 ? "sha256" : "crc32"; }
 
 }  // namespace tokalign::shard

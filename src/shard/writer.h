@@ -58,16 +58,24 @@ class SampleWriter {
   Counts counts_;
 };
 
+// The checksum the manifest gives each shard file (files.*, docs/shard-format.md): CRC-32
+// (zlib's; format version 2) by default, or SHA-256 (format version 1, as every shard before).
+enum class Checksum { crc32, sha256 };
+// "crc32" or "sha256"; throws tokalign::Error naming the known ones otherwise.
+Checksum parse_checksum(const std::string& name);
+const char* checksum_name(Checksum c);
+
 // JSONL: one {"id", "input_ids", "labels", "images"} line per sample to `path` ("-" is
 // stdout); quarantined samples to `quarantine_path`.
 std::unique_ptr<SampleWriter> make_jsonl_writer(const std::string& path, const std::string& quarantine_path);
 // The shard folder `dir` (created; must not hold a shard already unless `overwrite`). Each
-// file is written and hashed on a thread of its own; `paired`: input_ids.bin and labels.bin,
-// the two big files, on one thread, hashed together (util/sha256_pair.h): 0.8 of the CPU
-// time, at one thread's pace, which more than two compile threads outrun (`compile` pairs them
-// for one or two compile threads, or one CPU).
+// file is written and checksummed on a thread of its own; `paired`: input_ids.bin and
+// labels.bin, the two big files, on one thread (with SHA-256, hashed together,
+// util/sha256_pair.h: 0.8 of the CPU time), at one thread's pace, which more than two compile
+// threads outrun (`compile` pairs them for one or two compile threads, or one CPU).
 // The same bytes either way.
-std::unique_ptr<SampleWriter> make_shard_writer(const std::string& dir, bool overwrite, bool paired = false);
+std::unique_ptr<SampleWriter> make_shard_writer(const std::string& dir, bool overwrite, bool paired = false,
+                                                Checksum checksum = Checksum::crc32);
 
 // The counts as a JSON object (for the manifest and the command's summary).
 std::string counts_json(const Counts& c);

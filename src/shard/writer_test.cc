@@ -1,14 +1,18 @@
-// The shard writer writes and hashes its files on background threads: what lands on disk is
-// every sample in order, the manifest's sizes and SHA-256 sums are those of the files, and a
-// write error (a full disk) is an error naming the file, never a shard that looks complete.
+// The shard writer writes and checksums its files on background threads: what lands on disk
+// is every sample in order, the manifest's sizes and checksums (CRC-32 against zlib's, SHA-256
+// against OpenSSL's) are those of the files, and a write error (a full disk) is an error
+// naming the file, never a shard that looks complete.
 #include "shard/writer.h"
 
 #include <gtest/gtest.h>
+#include <simdjson.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <tuple>
 
 #include "shard/reader.h"
 #include "util/error.h"
@@ -40,10 +44,40 @@ size_t expect_same_files(const fs::path& a, const fs::path& b) {
   return files;
 }
 
-// Each test runs with the two big files written apart and paired (one thread, hashed together).
-class ShardWriter : public ::testing::TestWithParam<bool> {};
-INSTANTIATE_TEST_SUITE_P(Writers, ShardWriter, ::testing::Values(false, true),
-                         [](const ::testing::TestParamInfo<bool>& i) { return i.param ? "Paired" : "Apart"; });
+// Each test runs with the two big files written apart and paired (one thread; with SHA-256,
+// hashed together), with each checksum.
+class ShardWriter : public ::testing::TestWithParam<std::tuple<bool, Checksum>> {
+ protected:
+  std::unique_ptr<SampleWriter> writer(const fs::path& dir, bool overwrite) const {
+    return make_shard_writer(dir.string(), overwrite, std::get<0>(GetParam()), std::get<1>(GetParam()));
+  }
+};
+INSTANTIATE_TEST_SUITE_P(Writers, ShardWriter,
+                         ::testing::Combine(::testing::Bool(), ::testing::Values(Checksum::crc32, Checksum::sha256)),
+                         [](const auto& i) {
+                           return std::string(std::get<0>(i.param) ? "Paired" : "Apart") + "_" +
+                                  checksum_name(std::get<1>(i.param));
+                         });
+
+std::string read_all(const fs::path& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+// A file's checksum as the independent implementation computes it: zlib's CRC-32 (what
+// Python's zlib.crc32 calls) as 8 hex digits, or OpenSSL's SHA-256.
+std::string reference_checksum(Checksum c, const fs::path& path) {
+  if (c == Checksum::sha256) return sha256_file(path.string());
+  const std::string bytes = read_all(path);
+  uLong crc = ::crc32(0L, Z_NULL, 0);
+  for (size_t at = 0; at < bytes.size(); at += 1u << 30)
+    crc = ::crc32(crc, reinterpret_cast<const Bytef*>(bytes.data() + at), static_cast<uInt>(std::min<size_t>(bytes.size() - at, 1u << 30)));
+  char hex[9];
+  std::snprintf(hex, sizeof hex, "%08lx", crc);
+  return hex;
+}
 
 Sample sample(size_t i) {
   Sample s;
@@ -64,11 +98,11 @@ Sample sample(size_t i) {
   return s;
 }
 
-TEST_P(ShardWriter, ManyBuffersReadBackInOrderWithTheManifestsHashes) {
+TEST_P(ShardWriter, ManyBuffersReadBackInOrderWithTheManifestsChecksums) {
   const fs::path dir = temp_dir("big");
   const size_t n = 6000;
   {
-    auto w = make_shard_writer(dir.string(), false, GetParam());
+    auto w = writer(dir, false);
     for (size_t i = 0; i < n; ++i) w->write(sample(i));
     w->finish(RunInfo{"{}", "{}", "{}", "[]", ""});
   }
@@ -82,14 +116,20 @@ TEST_P(ShardWriter, ManyBuffersReadBackInOrderWithTheManifestsHashes) {
     EXPECT_EQ(got.images.size(), want.images.size());
   }
   EXPECT_GT(fs::file_size(dir / "input_ids.bin"), 4u << 20);  // past several 1 MiB buffers
-  std::stringstream manifest;
-  manifest << std::ifstream(dir / "manifest.json").rdbuf();
-  for (const char* f : {"input_ids.bin", "labels.bin", "samples.bin", "strings.bin", "lengths.bin"}) {
-    uint64_t bytes = 0;
-    const std::string h = sha256_file((dir / f).string(), &bytes);
-    EXPECT_NE(manifest.str().find(h), std::string::npos) << f << ": the manifest lacks its sha256 " << h;
-    EXPECT_NE(manifest.str().find("\"bytes\":" + std::to_string(bytes)), std::string::npos) << f;
+  const Checksum sum = std::get<1>(GetParam());
+  simdjson::dom::parser parser;
+  const simdjson::dom::element m = parser.parse(simdjson::padded_string(read_all(dir / "manifest.json")));
+  EXPECT_EQ(int64_t(m["format_version"]), sum == Checksum::sha256 ? 1 : 2);
+  const char* other = sum == Checksum::sha256 ? "crc32" : "sha256";
+  size_t files = 0;
+  for (const auto [name, f] : simdjson::dom::object(m["files"])) {
+    const fs::path path = dir / std::string(name);
+    EXPECT_EQ(uint64_t(f["bytes"]), fs::file_size(path)) << name;
+    EXPECT_EQ(std::string_view(f[checksum_name(sum)]), reference_checksum(sum, path)) << name;
+    EXPECT_TRUE(f[other].error()) << name << " has a " << other << " as well";
+    ++files;
   }
+  EXPECT_EQ(files, 7u);  // every file but the manifest
   fs::remove_all(dir);
 }
 
@@ -98,7 +138,7 @@ TEST_P(ShardWriter, ManyBuffersReadBackInOrderWithTheManifestsHashes) {
 TEST_P(ShardWriter, SealThenFinishIsFinish) {
   const fs::path a = temp_dir("seal-a"), b = temp_dir("seal-b"), c = temp_dir("seal-c");
   for (const fs::path& dir : {a, b, c}) {
-    auto w = make_shard_writer(dir.string(), false, GetParam());
+    auto w = writer(dir, false);
     for (size_t i = 0; i < 1500; ++i) w->write(sample(i));
     if (dir != a) w->seal();
     if (dir != c) w->finish(RunInfo{"{}", "{}", "{}", "[]", ""});
@@ -115,7 +155,7 @@ TEST_P(ShardWriter, SealThenFinishIsFinish) {
 TEST_P(ShardWriter, OverwriteLeavesOnlyTheNewShard) {
   const fs::path dir = temp_dir("overwrite");
   auto write = [&](size_t n, size_t from) {
-    auto w = make_shard_writer(dir.string(), true, GetParam());
+    auto w = writer(dir, true);
     for (size_t i = 0; i < n; ++i) w->write(sample(from + i));
     w->finish(RunInfo{"{}", "{}", "{}", "[]", ""});
   };
@@ -131,7 +171,7 @@ TEST_P(ShardWriter, OverwriteLeavesOnlyTheNewShard) {
   for (const auto& e : fs::directory_iterator(dir))
     EXPECT_NE(e.path().extension(), ".old") << e.path() << " was left behind";
   {
-    auto w = make_shard_writer(dir.string(), true, GetParam());
+    auto w = writer(dir, true);
     w->write(sample(1));
   }  // no finish: a run that stopped
   EXPECT_FALSE(fs::exists(dir / "manifest.json"));
@@ -146,7 +186,7 @@ TEST_P(ShardWriter, AFullDiskIsAnErrorNamingTheFile) {
   fs::create_directories(dir);
   fs::create_symlink("/dev/full", dir / "labels.bin.tmp");  // the writer's temporary labels file
   try {
-    auto w = make_shard_writer(dir.string(), false, GetParam());
+    auto w = writer(dir, false);
     for (size_t i = 0; i < 3000; ++i) w->write(sample(i));
     w->finish(RunInfo{"{}", "{}", "{}", "[]", ""});
     FAIL() << "writing to a full disk succeeded";
@@ -157,16 +197,19 @@ TEST_P(ShardWriter, AFullDiskIsAnErrorNamingTheFile) {
   fs::remove_all(dir);
 }
 
-// Paired or apart, the shard's bytes are the same, manifest included.
+// Paired or apart, the shard's bytes are the same, manifest included; the checksum changes
+// the manifest only.
 TEST(ShardWriterPairing, PairedWritesTheSameBytesAsApart) {
-  const fs::path apart = temp_dir("apart"), paired = temp_dir("paired");
-  for (const fs::path& dir : {apart, paired}) {
-    auto w = make_shard_writer(dir.string(), false, dir == paired);
-    for (size_t i = 0; i < 2500; ++i) w->write(sample(i));
-    w->finish(RunInfo{"{}", "{}", "{}", "[]", ""});
+  for (Checksum sum : {Checksum::crc32, Checksum::sha256}) {
+    const fs::path apart = temp_dir("apart"), paired = temp_dir("paired");
+    for (const fs::path& dir : {apart, paired}) {
+      auto w = make_shard_writer(dir.string(), false, dir == paired, sum);
+      for (size_t i = 0; i < 2500; ++i) w->write(sample(i));
+      w->finish(RunInfo{"{}", "{}", "{}", "[]", ""});
+    }
+    EXPECT_EQ(expect_same_files(apart, paired), 8u) << checksum_name(sum);
+    for (const fs::path& dir : {apart, paired}) fs::remove_all(dir);
   }
-  EXPECT_EQ(expect_same_files(apart, paired), 8u);
-  for (const fs::path& dir : {apart, paired}) fs::remove_all(dir);
 }
 
 }  // namespace

@@ -52,6 +52,8 @@ check broken-array 3 "broken.json: .*not closed.* at byte [0-9]+ \(line 2\)" -- 
 check slow 2 "--slow .* not available in compile yet.*encode --slow" -- "${C[@]}" --data "$W/data.jsonl" --template v1 --out "$W/s6" --slow
 check expand-needs-token 2 "image token '<img>'" -- "${C[@]}" --data "$W/data.jsonl" --template v1 --out "$W/s7" --image-tokens expand --image-token "<img>"
 check quarantine-flag 2 "--quarantine goes with --format jsonl" -- "${C[@]}" --data "$W/data.jsonl" --template v1 --out "$W/s8" --quarantine "$W/q"
+check checksum-jsonl 2 "--checksum goes with a shard folder" -- "${C[@]}" --data "$W/data.jsonl" --template v1 --out "$W/o8.jsonl" --format jsonl --checksum sha256
+check checksum-unknown 2 "--checksum: md5 not in \{crc32,sha256\}" -- "${C[@]}" --data "$W/data.jsonl" --template v1 --out "$W/s8c" --checksum md5
 check list 0 "chatml_direct" -- "$BIN" compile --list-templates
 check stdin-jsonl 0 "" -- bash -c "\"$BIN\" compile --tokenizer $TOK --template v1 --data - --format jsonl --out $W/o.jsonl --quarantine $W/q.jsonl < $W/data.jsonl"
 [[ $(wc -l < "$W/o.jsonl") == 2 && $(wc -l < "$W/q.jsonl") == 1 ]] || { echo "FAIL stdin-jsonl: wrong line counts"; fails=$((fails + 1)); }
