@@ -6,7 +6,9 @@
 # followed by a tokalign run; then the
 # same on every core (tokalign -j N, LLaVA in N processes, the reference on N threads).
 # With .device/guard/tokalign_prev present (an earlier build, same libraries), every tokalign
-# row is also run with it, next to the current one, so a change is measured in the same run.
+# row is also run with it, next to the current one, so a change is measured in the same run;
+# PREV_ARGS adds compile options to its runs only (with PREV the same binary: an option's
+# cost, e.g. PREV_ARGS="--checksum sha256").
 # Every tokalign row and every peer's has the host's stolen time over it (host_steal_s, from
 # /proc/stat): the device is a KVM guest whose speed moves with its neighbours.
 # PAIRS_ONLY=1: only the one-process LLaVA runs, each followed by TK_AFTER tokalign runs
@@ -29,13 +31,13 @@ R=$OUT/percore.jsonl
 python3 bench/gen_llava_mix.py --n $N --seed 1 --text .device/bench/pride.txt > /tmp/mix.json
 tk1() {  # BINARY LABEL THREADS [OUTPUT_FOLDER]
   rm -rf "${4:-/tmp/shard}"
-  BIN="$1" LABEL="$2" SHARD="${4:-/tmp/shard}" TK_PIN="${TK_PIN:-}" python3 - "${TK_DATA:-/tmp/mix.json}" "${TK_N:-$N}" $3 >> $R <<'PY'
+  BIN="$1" LABEL="$2" SHARD="${4:-/tmp/shard}" TK_PIN="${TK_PIN:-}" python3 - "${TK_DATA:-/tmp/mix.json}" "${TK_N:-$N}" $3 ${TK_ARGS:-} >> $R <<'PY'
 import json, os, subprocess, sys, time
-data, n, threads = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+data, n, threads, extra = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4:]
 g = ".device/guard"
 out = os.environ["SHARD"]
 cmd = [f"{g}/lib/ld-linux-x86-64.so.2", "--library-path", f"{g}/lib", os.environ["BIN"], "compile", "--data", data,
-       "-t", os.environ["TOK"], "--template", "llava_v1", "--out", out, "--overwrite", "-j", threads]
+       "-t", os.environ["TOK"], "--template", "llava_v1", "--out", out, "--overwrite", "-j", threads] + extra
 pin = os.environ.get("TK_PIN", "")
 if pin:  # the whole process, its writer and hash threads too, on one CPU
     cmd = ["taskset", "-c", pin] + cmd
@@ -59,7 +61,7 @@ PY
 }
 tk() {  # THREADS [OUTPUT_FOLDER]: the current build, then the previous one if carried
   tk1 .device/guard/tokalign tokalign "$1" "${2:-}"
-  [ -x .device/guard/tokalign_prev ] && tk1 .device/guard/tokalign_prev "tokalign (previous build)" "$1" "${2:-}"
+  [ -x .device/guard/tokalign_prev ] && TK_ARGS="${PREV_ARGS:-}" tk1 .device/guard/tokalign_prev "tokalign (previous build)" "$1" "${2:-}"
   return 0
 }
 # The compile loop alone, in-process (bench/compile_engine.cc; its first pass, word tables

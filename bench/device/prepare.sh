@@ -4,7 +4,7 @@
 #   .device/guard/tokalign      build/tokalign (build it first: make build)
 #   .device/guard/tokalign_prev PREV, when given: an earlier build measured beside it
 #   .device/guard/compile_engine build/bench/compile_engine, when built
-#   .device/guard/sha256_pair_bench build/bench/sha256_pair_bench, when built
+#   .device/guard/checksum_bench build/bench/checksum_bench, when built
 #   .device/guard/lib/          the Debian libraries both link against, and their loader (the
 #                               device's Python image has other versions; the jobs run the
 #                               binaries through this loader, bench/device/env.sh)
@@ -23,13 +23,14 @@ mkdir -p $D/guard/lib $D/tok $D/bench
 cp build/tokalign $D/guard/tokalign
 # The compile loop alone (bench/compile_engine.cc), for percore_job.sh's like-for-like row.
 if [ -x build/bench/compile_engine ]; then cp build/bench/compile_engine $D/guard/compile_engine; else rm -f $D/guard/compile_engine; fi
-# Two-stream SHA-256 against OpenSSL's (bench/sha256_pair_bench.cc), for the device's CPU.
+# The shard checksums, CRC-32 and SHA-256 (bench/checksum_bench.cc), for the device's CPU.
 BINS=build/tokalign
-if [ -x build/bench/sha256_pair_bench ]; then
-  cp build/bench/sha256_pair_bench $D/guard/sha256_pair_bench
-  BINS="$BINS build/bench/sha256_pair_bench"
+rm -f $D/guard/sha256_pair_bench  # (its earlier name)
+if [ -x build/bench/checksum_bench ]; then
+  cp build/bench/checksum_bench $D/guard/checksum_bench
+  BINS="$BINS build/bench/checksum_bench"
 else
-  rm -f $D/guard/sha256_pair_bench
+  rm -f $D/guard/checksum_bench
 fi
 if [ $# -ge 1 ]; then cp "$1" $D/guard/tokalign_prev; else rm -f $D/guard/tokalign_prev; fi
 # Every shared library the binaries resolve, and the loader (ldd's "=> path" and its own line).
