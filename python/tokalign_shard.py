@@ -449,7 +449,8 @@ def _summary(shard: Shard) -> str:
     tmpl = m.get("template", {})
     lines.append(f"  template:  {tmpl.get('name', '?')} (sha256 {str(tmpl.get('sha256', '?'))[:12]})")
     for s in m.get("sources", []):
-        lines.append(f"  source:    {s.get('path')} ({s.get('bytes')} bytes, sha256 {str(s.get('sha256'))[:12]})")
+        kind = "sha256" if "sha256" in s else "crc32"
+        lines.append(f"  source:    {s.get('path')} ({s.get('bytes')} bytes, {kind} {str(s.get(kind))[:12]})")
     lines.append(f"  samples:   {c['in']} in, {c['out']} out, {c['quarantined']} quarantined"
                  + "".join(f"\n               {k}: {v}" for k, v in sorted(c.get("quarantine_reasons", {}).items())))
     pct = 100.0 * c["trained_tokens"] / c["tokens"] if c["tokens"] else 0.0

@@ -252,7 +252,9 @@ class ShardReaderTest(unittest.TestCase):
         self.assertEqual(m["tokenizer"]["files"][0]["sha256"], sha256_file(TOKENIZER))
         self.assertEqual(m["tokenizer"]["files"][0]["bytes"], os.path.getsize(TOKENIZER))
         self.assertEqual(m["template"]["name"], "v1")
-        self.assertEqual(m["sources"][0]["sha256"], sha256_file(self.default.data))
+        self.assertEqual(m["sources"][0]["crc32"], crc32_file(self.default.data))
+        self.assertEqual(m["sources"][0]["bytes"], os.path.getsize(self.default.data))
+        self.assertNotIn("sha256", m["sources"][0])
         for name, f in m["files"].items():
             path = os.path.join(self.default.shard, name)
             self.assertEqual(f["bytes"], os.path.getsize(path), name)
@@ -264,6 +266,7 @@ class ShardReaderTest(unittest.TestCase):
         # --checksum sha256: the same files, a version-1 manifest with SHA-256 sums (sha256sum's).
         m, crc = Shard(self.sha256.shard, verify=True).manifest, Shard(self.default.shard).manifest
         self.assertEqual(m["format_version"], 1)
+        self.assertEqual(m["sources"][0]["sha256"], sha256_file(self.sha256.data))  # the input's too
         for name, f in m["files"].items():
             path = os.path.join(self.sha256.shard, name)
             self.assertEqual(f["sha256"], sha256_file(path), name)

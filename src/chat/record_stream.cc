@@ -9,7 +9,7 @@
 #endif
 
 #include "util/error.h"
-#include "util/sha256.h"
+#include "util/checksum.h"
 
 namespace tokalign::chat {
 

@@ -16,7 +16,7 @@
 #include "chat/conversation.h"
 
 namespace tokalign {
-class Sha256;  // util/sha256.h
+class Digest;  // util/checksum.h
 }
 
 namespace tokalign::chat {
@@ -28,10 +28,10 @@ class RecordStream {
     // Array elements found one byte at a time, never 64 at a time (the block scanner's
     // reference, for tests and the fuzzer comparing the two).
     bool bytewise = false;
-    // Every byte read from the file also goes to this hash, in order, as it is read (not
-    // owned): the input's SHA-256 without a second pass over the file. read_to_end() finishes
-    // it where the records stop short of the file's end.
-    Sha256* hash = nullptr;
+    // Every byte read from the file also goes to this checksum, in order, as it is read (not
+    // owned): the input's checksum without a second pass over the file. read_to_end()
+    // finishes it where the records stop short of the file's end.
+    Digest* hash = nullptr;
   };
   // Reads `f` (not owned); `name` names it in errors and source positions.
   RecordStream(FILE* f, std::string name) : RecordStream(f, std::move(name), Options{}) {}

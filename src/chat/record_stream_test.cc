@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "util/error.h"
+#include "util/checksum.h"
 #include "util/sha256.h"
 
 namespace tokalign::chat {
@@ -286,7 +287,8 @@ TEST(RecordStream, BrokenStructureNamesByteAndLine) {
 
 // Options::hash sees every byte of the file once, in order, whatever the read chunk and
 // wherever the records stop: all read, some read then read_to_end, or none; the digest and
-// the byte count are sha256_hex's and the file's size.
+// the byte count are those of the whole file (SHA-256 against sha256_hex; the tap is the
+// same for CRC-32).
 TEST(RecordStream, HashTapSeesTheWholeFileOnce) {
   std::string text = "\xEF\xBB\xBF [\n";
   for (int i = 0; i < 300; ++i) text += (i ? ",\n" : "") + std::string("{\"id\": ") + std::to_string(i) + ", \"v\": \"" + std::string(i % 97, 'x') + "\"}";
@@ -298,7 +300,7 @@ TEST(RecordStream, HashTapSeesTheWholeFileOnce) {
     for (size_t chunk : {size_t{1}, size_t{7}, size_t{64}, size_t{1000}, size_t{1} << 20}) {
       for (size_t stop_after : {size_t{0}, size_t{3}, size_t{1000}}) {
         FILE* f = input.empty() ? std::tmpfile() : fmemopen(const_cast<char*>(input.data()), input.size(), "rb");
-        Sha256 h;
+        Digest h(Checksum::sha256);
         RecordStream::Options o;
         o.chunk = chunk;
         o.hash = &h;

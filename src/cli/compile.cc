@@ -24,6 +24,7 @@
 #include "util/error.h"
 #include "util/file.h"
 #include "util/json_write.h"
+#include "util/checksum.h"
 #include "util/sha256.h"
 #include "util/thread_cpu.h"
 
@@ -45,8 +46,8 @@ struct CompileArgs {
   int debug = -1;  // -1: off; N: inspect view of the first N samples and every quarantined one
   uint64_t part_size = 0;  // >0: a parted output (shard/parts.h)
   std::string shard_spec;  // --shard I/N
-  std::string checksum;  // the shard files' (shard::Checksum); empty: crc32
-  shard::Checksum checksum_kind() const { return shard::parse_checksum(checksum.empty() ? "crc32" : checksum); }
+  std::string checksum;  // the input's and the shard files' (util/checksum.h); empty: crc32
+  Checksum checksum_kind() const { return parse_checksum(checksum.empty() ? "crc32" : checksum); }
 };
 
 constexpr uint64_t kDefaultPartSize = 100000;
@@ -94,23 +95,23 @@ void warn_idle_slices(uint64_t records, uint64_t part_size, uint64_t parts, uint
 // two compile threads outrun (665,000 samples at -j 12 took 2.0 s paired against 1.3 s apart).
 bool paired_writer(const CompileSetup& s) { return available_cpus() == 1 || compile::pipeline_workers(s.threads) <= 2; }
 
-// The run's identity for the manifest; the input's hash from `digest` when the reader took it,
-// else from a pass over the file here.
-shard::RunInfo run_info(const CompileSetup& s, CompileSetup::InputDigest* digest = nullptr) {
+// The run's identity for the manifest; the input's checksum (of the kind `sum`) from `digest`
+// when the reader took it, else from a pass over the file here.
+shard::RunInfo run_info(const CompileSetup& s, Checksum sum, CompileSetup::InputDigest* digest = nullptr) {
   shard::RunInfo info;
   info.tokenizer_json = s.tokenizer_json();
   info.template_json = "{\"name\": " + json_quoted(s.tmpl->name) + ", \"sha256\": \"" + sha256_hex(s.tmpl->json) + "\"}";
   info.options_json = s.options_json();
   uint64_t bytes = digest ? digest->bytes : 0;
-  const std::string data_hash = s.data == "-" ? std::string() : digest ? digest->sha.hex() : sha256_file(s.data, &bytes);
-  info.sources_json = "[{\"path\": " + json_quoted(s.data) + ", \"sha256\": " + (data_hash.empty() ? "null" : "\"" + data_hash + "\"") +
-                      ", \"bytes\": " + std::to_string(bytes) + "}]";
+  const std::string data_hash = s.data == "-" ? std::string() : digest ? digest->sum.hex() : checksum_file(s.data, sum, &bytes);
+  info.sources_json = "[{\"path\": " + json_quoted(s.data) + ", \"" + checksum_name(sum) + "\": " +
+                      (data_hash.empty() ? "null" : "\"" + data_hash + "\"") + ", \"bytes\": " + std::to_string(bytes) + "}]";
   return info;
 }
 
 // run_info on a thread of its own: its CPU time counts as the input's hash (TOKALIGN_PIPELINE_STATS).
-shard::RunInfo run_info_noted(const CompileSetup& s) {
-  shard::RunInfo info = run_info(s);
+shard::RunInfo run_info_noted(const CompileSetup& s, Checksum sum) {
+  shard::RunInfo info = run_info(s, sum);
   note_thread_cpu("input hash");
   return info;
 }
@@ -209,7 +210,8 @@ int run_parted_once(CompileArgs& a, bool& compiling) {
   // the input, run beside the compile. Only a resumed run (committed parts already there)
   // waits for it first, to check that those parts belong to this run.
   const uint64_t K = a.part_size ? a.part_size : kDefaultPartSize;
-  const std::shared_future<shard::RunInfo> info_later = std::async(std::launch::async, [&s] { return run_info_noted(s); }).share();
+  const std::shared_future<shard::RunInfo> info_later =
+      std::async(std::launch::async, [&s, &a] { return run_info_noted(s, a.checksum_kind()); }).share();
   std::map<uint64_t, shard::Counts> done;
   if (!shard::part_folders(a.out).empty()) done = shard::committed_parts(a.out, shard::PartRun{info_later.get(), K});
   shard::remove_unfinished_parts(a.out, slice, slices);
@@ -338,14 +340,17 @@ int run(CompileArgs& a) {
   int shown = 0;
   int rc = 0;
   Progress progress = compile_progress(s, a.debug < 0);
-  // The manifest hashes the input (and tokenizer files): a second pass over the input, run
-  // beside the compile rather than after it. On one CPU (taskset, a Slurm task of one CPU) that
-  // thread only takes turns with the compile and reads the file a second time: there the
-  // reader hashes the bytes as it reads them instead (the same hash).
-  const bool hash_inline = s.data != "-" && available_cpus() == 1;
-  CompileSetup::InputDigest digest;
+  // A shard's manifest gives the input's checksum (and the tokenizer files' SHA-256): a
+  // second pass over the input, run beside the compile rather than after it. On one CPU
+  // (taskset, a Slurm task of one CPU) that thread only takes turns with the compile and reads
+  // the file a second time: there the reader checksums the bytes as it reads them instead
+  // (the same checksum). JSONL output has no manifest: nothing is hashed for it.
+  const bool shard_out = a.format != "jsonl";
+  const bool hash_inline = shard_out && s.data != "-" && available_cpus() == 1;
+  CompileSetup::InputDigest digest(a.checksum_kind());
   std::future<shard::RunInfo> info_later;
-  if (!hash_inline) info_later = std::async(std::launch::async, [&s] { return run_info_noted(s); });
+  if (shard_out && !hash_inline)
+    info_later = std::async(std::launch::async, [&s, &a] { return run_info_noted(s, a.checksum_kind()); });
   const Clock::time_point t_records = Clock::now();
   auto each = [&](const CompileSetup::Record& r) {
     progress.tick(r.pos.byte_offset, !r.ok);
@@ -361,7 +366,9 @@ int run(CompileArgs& a) {
   progress.done();
   const Clock::time_point t_finish = Clock::now();
   if (rc) return rc;
-  const shard::RunInfo info = hash_inline ? run_info(s, &digest) : info_later.get();
+  const shard::RunInfo info = !shard_out     ? shard::RunInfo{}
+                              : hash_inline ? run_info(s, a.checksum_kind(), &digest)
+                                            : info_later.get();
   w->finish(info);
   if (std::getenv("TOKALIGN_PIPELINE_STATS")) {
     std::fprintf(stderr,
@@ -397,9 +404,9 @@ Run add_compile(CLI::App& app) {
                  "with --format jsonl: where quarantined samples go (default: <out>.quarantine.jsonl)");
   app.add_flag("--overwrite", a->overwrite, "replace a shard already in the output folder");
   app.add_option("--checksum", a->checksum,
-                 "the checksum the shard's manifest gives each of its files: crc32 (default; zlib's CRC-32, as "
-                 "Python's zlib.crc32 checks it; format version 2) or sha256 (as sha256sum checks it; format version 1, "
-                 "for readers of that version; slower: 2 GB of ids and labels take 1-2 CPU seconds to hash)")
+                 "the checksum the shard's manifest gives the input and each shard file: crc32 (default; zlib's CRC-32, "
+                 "as Python's zlib.crc32 checks it; format version 2) or sha256 (as sha256sum checks it; format version 1, "
+                 "for readers of that version; slower: SHA-256 runs at about 1 GB/s, on the input on one thread)")
       ->check(CLI::IsMember({"crc32", "sha256"}));
   app.add_option("--part-size", a->part_size,
                  "cut the shard folder into parts of N input records (part-00000/, ...), each committed on its "

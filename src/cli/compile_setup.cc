@@ -156,7 +156,7 @@ uint64_t CompileSetup::for_each(const std::function<bool(const Record&)>& fn, co
                                 InputDigest* digest) const {
   Input in(data);
   chat::RecordStream::Options ro;
-  if (digest) ro.hash = &digest->sha;
+  if (digest) ro.hash = &digest->sum;
   chat::RecordStream records(in.file(), in.name(), ro);
   bool stopped = false;
   compile::PipelineOptions po;

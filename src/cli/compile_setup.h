@@ -15,7 +15,7 @@
 #include "compile/compiler.h"
 #include "report/inspect_view.h"
 #include "tokenizer/tokenizer.h"
-#include "util/sha256.h"
+#include "util/checksum.h"
 
 namespace tokalign::cli {
 
@@ -58,10 +58,11 @@ struct CompileSetup {
     const compile::Sample& sample;
     const chat::Problem& problem;
   };
-  // The input file's SHA-256 and size, taken by the reader as it reads (chat::RecordStream's
+  // The input file's checksum and size, taken by the reader as it reads (chat::RecordStream's
   // Options::hash).
   struct InputDigest {
-    Sha256 sha;
+    explicit InputDigest(Checksum kind) : sum(kind) {}
+    Digest sum;
     uint64_t bytes = 0;
   };
   // Streams --data through the compiler; `fn` returns false to stop early. Only the records

@@ -29,7 +29,9 @@ std::string canonical(dom::parser& p, std::string_view json) {
 std::string canonical(dom::element e) { return simdjson::to_string(e); }
 
 // What must agree between parts: the field's canonical JSON, without the paths (the same
-// tokenizer and input may sit under other paths on another machine; their sha256 decide).
+// tokenizer and input may sit under other paths on another machine; their checksums decide:
+// the tokenizer files' SHA-256, the input's CRC-32 or SHA-256, named, so that a run with
+// another --checksum is another run).
 std::string identity_of(const char* name, dom::element e) {
   std::string_view n(name);
   if (n == "tokenizer") {
@@ -43,8 +45,10 @@ std::string identity_of(const char* name, dom::element e) {
     for (dom::element x : a) {
       dom::element h, b;
       out += (out.size() > 1 ? "," : "");
-      out += (x["sha256"].get(h) == simdjson::SUCCESS ? canonical(h) : std::string("null")) + "/" +
-             (x["bytes"].get(b) == simdjson::SUCCESS ? canonical(b) : std::string("null"));
+      std::string sum = "null";
+      for (const char* kind : {"crc32", "sha256"})
+        if (x[kind].get(h) == simdjson::SUCCESS) sum = std::string(kind) + ":" + canonical(h);
+      out += sum + "/" + (x["bytes"].get(b) == simdjson::SUCCESS ? canonical(b) : std::string("null"));
     }
     return out + "]";
   }
@@ -163,6 +167,7 @@ std::map<uint64_t, Counts> committed_parts(const std::string& dir, const PartRun
       dom::element v;
       if (m[names[i]].get(v) != simdjson::SUCCESS || identity_of(names[i], v) != want[i])
         throw Error(manifest.string() + ": this part was compiled with a different " + names[i] +
+                    (i == 3 ? " (the input's size and checksum: another input, or another --checksum)" : "") +
                     " than this run; use another --out, or --overwrite to start over");
     }
     uint64_t size = 0, idx = 0;

@@ -23,11 +23,10 @@
 #include <thread>
 #include <tuple>
 
-#include "util/crc32.h"
+#include "util/checksum.h"
 #include "util/error.h"
 #include "util/file.h"
 #include "util/json_write.h"
-#include "util/sha256.h"
 #include "util/sha256_pair.h"
 #include "util/thread_cpu.h"
 
@@ -51,7 +50,7 @@ class OutFile {
  public:
   OutFile(std::string path, bool is_stdout = false, bool background = false, std::string twin_path = {},
           std::optional<Checksum> sum = std::nullopt)
-      : lanes_(twin_path.empty() ? 1 : 2), sum_(sum) {
+      : lanes_(twin_path.empty() ? 1 : 2) {
     path_[0] = std::move(path);
     path_[1] = std::move(twin_path);
     for (int l = 0; l < lanes_; ++l) {
@@ -63,10 +62,9 @@ class OutFile {
       }
     }
     owned_ = !is_stdout;
-    if (sum_ == Checksum::sha256) {
-      if (lanes_ == 2) pair_ = std::make_unique<Sha256Pair>();
-      else hash_ = std::make_unique<Sha256>();
-    }
+    if (sum && *sum == Checksum::sha256 && lanes_ == 2) pair_ = std::make_unique<Sha256Pair>();
+    else if (sum)
+      for (int l = 0; l < lanes_; ++l) sum_[l] = std::make_unique<Digest>(*sum);
     if (background) {
       bg_ = std::make_unique<Background>();
       reserve_buffers();
@@ -127,11 +125,11 @@ class OutFile {
   uint64_t bytes() const { return bytes_; }  // each file's
   // The checksum's lowercase hex, after close(); `lane` 1 is a twin's second file.
   std::string checksum(int lane = 0) {
-    if (!sum_) throw std::logic_error(path_[0] + ": written without a checksum");
-    if (*sum_ == Checksum::crc32) return crc_[lane].hex();
+    if (!pair_ && !sum_[0]) throw std::logic_error(path_[0] + ": written without a checksum");
     if (digest_[0].empty()) {
       if (pair_) std::tie(digest_[0], digest_[1]) = pair_->hex();
-      else digest_[0] = hash_->hex();
+      else
+        for (int l = 0; l < lanes_; ++l) digest_[l] = sum_[l]->hex();
     }
     return digest_[lane];
   }
@@ -187,12 +185,10 @@ class OutFile {
     for (int l = 0; l < lanes_; ++l)
       if (std::fwrite(s[l].data(), 1, s[l].size(), f_[l]) != s[l].size())
         return path_[l] + ": write error: " + std::strerror(errno);
-    if (sum_ == Checksum::crc32) {
-      for (int l = 0; l < lanes_; ++l) crc_[l].update(s[l]);
-    } else if (pair_) {
+    if (pair_) {
       pair_->update(s[0], s[1]);
-    } else if (hash_) {
-      hash_->update(s[0]);
+    } else if (sum_[0]) {
+      for (int l = 0; l < lanes_; ++l) sum_[l]->update(s[l]);
     }
     return {};
   }
@@ -274,10 +270,10 @@ class OutFile {
   std::string path_[2];
   FILE* f_[2] = {nullptr, nullptr};
   bool owned_ = true;
-  std::optional<Checksum> sum_;       // none: nobody asks (a JSONL output, the manifest)
-  Crc32 crc_[2];                      // each file's, for Checksum::crc32
-  std::unique_ptr<Sha256> hash_;      // for Checksum::sha256: one file's,
-  std::unique_ptr<Sha256Pair> pair_;  // or a twin's
+  // Each file's checksum, or a twin's two SHA-256 sums in step; neither when nobody asks (a
+  // JSONL output, the manifest).
+  std::unique_ptr<Digest> sum_[2];
+  std::unique_ptr<Sha256Pair> pair_;
   std::string digest_[2];
   uint64_t bytes_ = 0;
 };
@@ -649,13 +645,5 @@ std::unique_ptr<SampleWriter> make_jsonl_writer(const std::string& path, const s
 std::unique_ptr<SampleWriter> make_shard_writer(const std::string& dir, bool overwrite, bool paired, Checksum checksum) {
   return std::make_unique<ShardWriter>(dir, overwrite, paired, checksum);
 }
-
-Checksum parse_checksum(const std::string& name) {
-  if (name == "crc32") return Checksum::crc32;
-  if (name == "sha256") return Checksum::sha256;
-  throw Error("checksum: \"" + name + "\" is not one of crc32, sha256");
-}
-
-const char* checksum_name(Checksum c) { return c == Checksum::sha256 ? "sha256" : "crc32"; }
 
 }  // namespace tokalign::shard

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "shard/sample.h"
+#include "util/checksum.h"
 
 namespace tokalign::shard {
 
@@ -58,18 +59,12 @@ class SampleWriter {
   Counts counts_;
 };
 
-// The checksum the manifest gives each shard file (files.*, docs/shard-format.md): CRC-32
-// (zlib's; format version 2) by default, or SHA-256 (format version 1, as every shard before).
-enum class Checksum { crc32, sha256 };
-// "crc32" or "sha256"; throws tokalign::Error naming the known ones otherwise.
-Checksum parse_checksum(const std::string& name);
-const char* checksum_name(Checksum c);
-
 // JSONL: one {"id", "input_ids", "labels", "images"} line per sample to `path` ("-" is
 // stdout); quarantined samples to `quarantine_path`.
 std::unique_ptr<SampleWriter> make_jsonl_writer(const std::string& path, const std::string& quarantine_path);
 // The shard folder `dir` (created; must not hold a shard already unless `overwrite`). Each
-// file is written and checksummed on a thread of its own; `paired`: input_ids.bin and
+// file is written and checksummed (`checksum`: the manifest's files.*, docs/shard-format.md;
+// CRC-32 makes format version 2, SHA-256 version 1) on a thread of its own; `paired`: input_ids.bin and
 // labels.bin, the two big files, on one thread (with SHA-256, hashed together,
 // util/sha256_pair.h: 0.8 of the CPU time), at one thread's pace, which more than two compile
 // threads outrun (`compile` pairs them for one or two compile threads, or one CPU).

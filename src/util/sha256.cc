@@ -2,11 +2,7 @@
 
 #include <openssl/evp.h>
 
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-#include <memory>
-
+#include "util/checksum.h"
 #include "util/error.h"
 
 namespace tokalign {
@@ -44,20 +40,6 @@ std::string sha256_hex(std::string_view data) {
   return h.hex();
 }
 
-std::string sha256_file(const std::string& path, uint64_t* size) {
-  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "rb"), &std::fclose);
-  if (!f) throw Error(path + ": cannot open: " + std::strerror(errno));
-  Sha256 h;
-  std::string buf(1 << 20, '\0');
-  uint64_t total = 0;
-  size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), f.get())) > 0) {
-    h.update(std::string_view(buf.data(), n));
-    total += n;
-  }
-  if (std::ferror(f.get())) throw Error(path + ": read error");
-  if (size) *size = total;
-  return h.hex();
-}
+std::string sha256_file(const std::string& path, uint64_t* size) { return checksum_file(path, Checksum::sha256, size); }
 
 }  // namespace tokalign

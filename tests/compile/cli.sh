@@ -54,6 +54,10 @@ check expand-needs-token 2 "image token '<img>'" -- "${C[@]}" --data "$W/data.js
 check quarantine-flag 2 "--quarantine goes with --format jsonl" -- "${C[@]}" --data "$W/data.jsonl" --template v1 --out "$W/s8" --quarantine "$W/q"
 check checksum-jsonl 2 "--checksum goes with a shard folder" -- "${C[@]}" --data "$W/data.jsonl" --template v1 --out "$W/o8.jsonl" --format jsonl --checksum sha256
 check checksum-unknown 2 "--checksum: md5 not in \{crc32,sha256\}" -- "${C[@]}" --data "$W/data.jsonl" --template v1 --out "$W/s8c" --checksum md5
+# A parted run resumed with another --checksum is another run (the input's checksum differs).
+check parted-crc32 0 "" -- "${C[@]}" --data "$W/data.jsonl" --template v1 --out "$W/pc" --part-size 2 --shard 0/2
+check resume-other-checksum 3 "different sources \(the input's size and checksum: another input, or another --checksum\)" -- \
+  "${C[@]}" --data "$W/data.jsonl" --template v1 --out "$W/pc" --part-size 2 --shard 1/2 --checksum sha256
 check list 0 "chatml_direct" -- "$BIN" compile --list-templates
 check stdin-jsonl 0 "" -- bash -c "\"$BIN\" compile --tokenizer $TOK --template v1 --data - --format jsonl --out $W/o.jsonl --quarantine $W/q.jsonl < $W/data.jsonl"
 [[ $(wc -l < "$W/o.jsonl") == 2 && $(wc -l < "$W/q.jsonl") == 1 ]] || { echo "FAIL stdin-jsonl: wrong line counts"; fails=$((fails + 1)); }

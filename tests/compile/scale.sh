@@ -64,13 +64,18 @@ if command -v taskset > /dev/null; then
   grep -q "pipeline on 1 thread:" "$W/one_cpu.err" ||
     fail "-j 0 under taskset -c $cpu: $(grep 'pipeline on' "$W/one_cpu.err" | cut -c1-60) (want 1 thread)"
   # There the reader hashes the input as it reads it (no thread of its own for the hash, no
-  # second pass): the same shard, manifest included, and the file's own SHA-256 in it.
+  # second pass): the same shard, manifest included, and the file's own CRC-32 in it (as
+  # Python's zlib computes it); with --checksum sha256, its SHA-256 (as sha256sum does).
   grep -q "input hash" "$W/one_cpu.err" && fail "on one CPU the input was hashed on a thread of its own"
   for f in $(cd "$W/shard1" && ls); do
     cmp -s "$W/shard1/$f" "$W/one_cpu/$f" || fail "shard file $f differs between -j 1 and one CPU"
   done
-  grep -q "\"sha256\": \"$(sha256sum "$W/data.jsonl" | cut -c1-64)\", \"bytes\": $(stat -c %s "$W/data.jsonl")}" "$W/one_cpu/manifest.json" ||
-    fail "the one-CPU manifest lacks the input's SHA-256 and size: $(grep -o '"sources".*' "$W/one_cpu/manifest.json")"
+  crc=$(python3 -c 'import sys, zlib; print("%08x" % zlib.crc32(open(sys.argv[1], "rb").read()))' "$W/data.jsonl")
+  grep -q "\"crc32\": \"$crc\", \"bytes\": $(stat -c %s "$W/data.jsonl")}" "$W/one_cpu/manifest.json" ||
+    fail "the one-CPU manifest lacks the input's CRC-32 and size: $(grep -o '"sources".*' "$W/one_cpu/manifest.json")"
+  taskset -c "$cpu" "${C[@]}" -j 0 --out "$W/one_cpu_sha" --checksum sha256 > /dev/null 2>&1 || fail "--checksum sha256 on one CPU: exit $?"
+  grep -q "\"sha256\": \"$(sha256sum "$W/data.jsonl" | cut -c1-64)\", \"bytes\": $(stat -c %s "$W/data.jsonl")}" "$W/one_cpu_sha/manifest.json" ||
+    fail "the one-CPU manifest with --checksum sha256 lacks the input's SHA-256 and size: $(grep -o '"sources".*' "$W/one_cpu_sha/manifest.json")"
 fi
 
 [[ $fails == 0 ]] && echo "ok: identical output for -j 1/2/3/8 (shard, JSONL, quarantine, --strict, broken file); flat RSS; -j 0 on one CPU, the input hashed as read"
