@@ -7,7 +7,6 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <filesystem>
 #include <fstream>
@@ -17,6 +16,7 @@
 #include "shard/reader.h"
 #include "util/error.h"
 #include "util/sha256.h"
+#include "util/test_support.h"
 
 namespace tokalign::shard {
 namespace {
@@ -70,13 +70,7 @@ std::string read_all(const fs::path& path) {
 // Python's zlib.crc32 calls) as 8 hex digits, or OpenSSL's SHA-256.
 std::string reference_checksum(Checksum c, const fs::path& path) {
   if (c == Checksum::sha256) return sha256_file(path.string());
-  const std::string bytes = read_all(path);
-  uLong crc = ::crc32(0L, Z_NULL, 0);
-  for (size_t at = 0; at < bytes.size(); at += 1u << 30)
-    crc = ::crc32(crc, reinterpret_cast<const Bytef*>(bytes.data() + at), static_cast<uInt>(std::min<size_t>(bytes.size() - at, 1u << 30)));
-  char hex[9];
-  std::snprintf(hex, sizeof hex, "%08lx", crc);
-  return hex;
+  return testing_util::zlib_crc32_hex(read_all(path));
 }
 
 Sample sample(size_t i) {

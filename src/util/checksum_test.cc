@@ -4,34 +4,26 @@
 
 #include <gtest/gtest.h>
 #include <unistd.h>
-#include <zlib.h>
 
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <random>
 
 #include "util/error.h"
 #include "util/sha256.h"
+#include "util/test_support.h"
 
 namespace tokalign {
 namespace {
 
-std::string zlib_hex(const std::string& s) {
-  char hex[9];
-  std::snprintf(hex, sizeof hex, "%08lx", ::crc32(0L, reinterpret_cast<const Bytef*>(s.data()), static_cast<uInt>(s.size())));
-  return hex;
-}
+using testing_util::zlib_crc32_hex;
 
 TEST(Checksum, DigestOfEitherKindInPieces) {
-  std::mt19937 rng(5);
-  std::string s(3u << 20, '\0');
-  for (char& c : s) c = static_cast<char>(rng());
+  const std::string s = testing_util::random_bytes(3u << 20, 5);
   for (Checksum kind : {Checksum::crc32, Checksum::sha256}) {
     Digest d(kind);
     EXPECT_EQ(d.kind(), kind);
     for (size_t at = 0; at < s.size(); at += 100003) d.update(std::string_view(s).substr(at, 100003));
-    EXPECT_EQ(d.hex(), kind == Checksum::crc32 ? zlib_hex(s) : sha256_hex(s)) << checksum_name(kind);
+    EXPECT_EQ(d.hex(), kind == Checksum::crc32 ? zlib_crc32_hex(s) : sha256_hex(s)) << checksum_name(kind);
   }
 }
 
@@ -41,7 +33,7 @@ TEST(Checksum, FileOfEitherKindWithItsSize) {
   for (int i = 0; i < 200000; ++i) s += std::to_string(i * 7919) + ",";  // past the 1 MiB read chunk
   std::ofstream(path, std::ios::binary) << s;
   uint64_t bytes = 0;
-  EXPECT_EQ(checksum_file(path.string(), Checksum::crc32, &bytes), zlib_hex(s));
+  EXPECT_EQ(checksum_file(path.string(), Checksum::crc32, &bytes), zlib_crc32_hex(s));
   EXPECT_EQ(bytes, s.size());
   EXPECT_EQ(checksum_file(path.string(), Checksum::sha256), sha256_hex(s));
   std::filesystem::remove(path);

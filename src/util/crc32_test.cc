@@ -4,27 +4,18 @@
 #include "util/crc32.h"
 
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include <cstdint>
-#include <cstdio>
-#include <random>
 #include <string>
 #include <vector>
+
+#include "util/test_support.h"
 
 namespace tokalign {
 namespace {
 
-std::string random_bytes(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::string s(n, '\0');
-  for (char& c : s) c = static_cast<char>(rng());
-  return s;
-}
-
-uint32_t zlib_crc32(const std::string& s) {
-  return static_cast<uint32_t>(::crc32(0L, reinterpret_cast<const Bytef*>(s.data()), static_cast<uInt>(s.size())));
-}
+using testing_util::random_bytes;
+using testing_util::zlib_crc32;
 
 uint32_t in_chunks(const std::string& s, const std::vector<size_t>& chunks) {
   Crc32 c;
@@ -53,9 +44,7 @@ TEST(Crc32, HexIsEightLowercaseDigits) {
     const std::string s = random_bytes(1000 + seed, seed);
     Crc32 c;
     c.update(s);
-    char want[9];
-    std::snprintf(want, sizeof want, "%08x", zlib_crc32(s));
-    EXPECT_EQ(c.hex(), want);
+    EXPECT_EQ(c.hex(), testing_util::zlib_crc32_hex(s));
   }
   EXPECT_EQ(Crc32().hex(), "00000000");  // nothing hashed: the CRC of no bytes
 }

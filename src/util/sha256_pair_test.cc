@@ -6,20 +6,16 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
-#include <random>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "util/test_support.h"
+
 namespace tokalign {
 namespace {
 
-std::string random_bytes(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::string s(n, '\0');
-  for (char& c : s) c = static_cast<char>(rng());
-  return s;
-}
+using testing_util::random_bytes;
 
 // Feeds `a` and `b` (equally long) in chunks cycling through `chunks`; returns the digests.
 std::pair<std::string, std::string> hash_in_chunks(bool interleave, const std::string& a, const std::string& b,
