@@ -21,10 +21,10 @@
 #include "shard/parts.h"
 #include "shard/writer.h"
 #include "util/cpus.h"
+#include "util/checksum.h"
 #include "util/error.h"
 #include "util/file.h"
 #include "util/json_write.h"
-#include "util/checksum.h"
 #include "util/sha256.h"
 #include "util/thread_cpu.h"
 
@@ -89,10 +89,10 @@ void warn_idle_slices(uint64_t records, uint64_t part_size, uint64_t parts, uint
     std::fprintf(stderr, "; fewer records than slices: use at most %llu slices\n", u(records));
 }
 
-// Whether the shard's two big files (input_ids.bin, labels.bin) are written and hashed together
-// on one thread (shard/writer.h): 0.8 of the CPU their hashes take apart, which on one CPU is
-// time; but one thread's pace (about 300,000 samples a second on the device), which more than
-// two compile threads outrun (665,000 samples at -j 12 took 2.0 s paired against 1.3 s apart).
+// Whether the shard's two big files (input_ids.bin, labels.bin) are written on one thread
+// (shard/writer.h; with --checksum sha256 hashed together: 0.8 of the CPU their hashes take
+// apart, which on one CPU is time); but one thread's pace, which more than two compile threads
+// outrun (with SHA-256, 665,000 samples at -j 12 took 2.0 s paired against 1.3 s apart).
 bool paired_writer(const CompileSetup& s) { return available_cpus() == 1 || compile::pipeline_workers(s.threads) <= 2; }
 
 // The run's identity for the manifest; the input's checksum (of the kind `sum`) from `digest`
