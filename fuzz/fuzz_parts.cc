@@ -46,7 +46,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   run.info.tokenizer_json = R"({"path": "t.json", "files": [{"name": "tokenizer.json", "sha256": "ab", "bytes": 1}]})";
   run.info.template_json = R"({"name": "v1", "sha256": "cd"})";
   run.info.options_json = R"({"labels": "tokalign"})";
-  run.info.sources_json = R"([{"path": "d.json", "sha256": "ef", "bytes": 2}])";
+  run.info.sources_json = R"([{"path": "d.json", "crc32": "0000abcd", "bytes": 2}])";
   run.part_size = 100;
   try {
     auto parts = shard::committed_parts(dir().string(), run);

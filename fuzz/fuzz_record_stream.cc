@@ -13,6 +13,7 @@
 
 #include "chat/record_stream.h"
 #include "util/error.h"
+#include "util/checksum.h"
 #include "util/sha256.h"
 
 using namespace tokalign;
@@ -25,7 +26,7 @@ std::string scan(std::string_view bytes, chat::RecordStream::Options options, bo
   std::string log;
   FILE* f = bytes.empty() ? std::tmpfile() : fmemopen(const_cast<char*>(bytes.data()), bytes.size(), "rb");
   if (!f) std::abort();
-  Sha256 sha;
+  Digest sha(Checksum::sha256);
   if (hash) options.hash = &sha;
   chat::RecordStream rs(f, "fuzz.json", options);
   try {
