@@ -222,19 +222,19 @@ class Shard:
         kind = FORMAT_VERSIONS[self.manifest["format_version"]]
         for name in self._names():
             path, want = self._file(name), self.manifest["files"][name]
-            h, crc, size = hashlib.sha256(), 0, 0
+            sha, crc, size = hashlib.sha256() if kind == "sha256" else None, 0, 0
             try:
                 with open(path, "rb") as f:
                     for chunk in iter(lambda: f.read(1 << 20), b""):
-                        if kind == "crc32":
-                            crc = zlib.crc32(chunk, crc)
+                        if sha:
+                            sha.update(chunk)
                         else:
-                            h.update(chunk)
+                            crc = zlib.crc32(chunk, crc)
                         size += len(chunk)
             except OSError as e:
                 raise ShardError(f"{path}: cannot read: {e.strerror or e}") from None
             _check(size == want["bytes"], path, f"{size} bytes, but the manifest says {want['bytes']}")
-            got = f"{crc:08x}" if kind == "crc32" else h.hexdigest()
+            got = sha.hexdigest() if sha else f"{crc:08x}"
             _check(got == want[kind], path, f"{kind} {got} does not match the manifest's {want[kind]} (corrupt or replaced)")
 
     # --- pickling (e.g. a Dataset sent to DataLoader workers): reopen by path, no data copied ---
@@ -448,8 +448,8 @@ def _summary(shard: Shard) -> str:
                  + ", ".join(f"{f['name']} sha256 {f['sha256'][:12]}" for f in tok.get("files", [])))
     tmpl = m.get("template", {})
     lines.append(f"  template:  {tmpl.get('name', '?')} (sha256 {str(tmpl.get('sha256', '?'))[:12]})")
+    kind = FORMAT_VERSIONS[m["format_version"]]  # the input's checksum is of the files' kind
     for s in m.get("sources", []):
-        kind = "sha256" if "sha256" in s else "crc32"
         lines.append(f"  source:    {s.get('path')} ({s.get('bytes')} bytes, {kind} {str(s.get(kind))[:12]})")
     lines.append(f"  samples:   {c['in']} in, {c['out']} out, {c['quarantined']} quarantined"
                  + "".join(f"\n               {k}: {v}" for k, v in sorted(c.get("quarantine_reasons", {}).items())))

@@ -167,7 +167,9 @@ std::map<uint64_t, Counts> committed_parts(const std::string& dir, const PartRun
       dom::element v;
       if (m[names[i]].get(v) != simdjson::SUCCESS || identity_of(names[i], v) != want[i])
         throw Error(manifest.string() + ": this part was compiled with a different " + names[i] +
-                    (i == 3 ? " (the input's size and checksum: another input, or another --checksum)" : "") +
+                    (std::string_view(names[i]) == "sources"
+                         ? " (the input's size and checksum: another input, or another --checksum)"
+                         : "") +
                     " than this run; use another --out, or --overwrite to start over");
     }
     uint64_t size = 0, idx = 0;

@@ -28,7 +28,8 @@ TEST(Checksum, DigestOfEitherKindInPieces) {
 }
 
 TEST(Checksum, FileOfEitherKindWithItsSize) {
-  const std::filesystem::path path = std::filesystem::temp_directory_path() / ("tokalign-checksum-" + std::to_string(::getpid()));
+  const std::filesystem::path path =
+      std::filesystem::temp_directory_path() / ("tokalign-checksum-" + std::to_string(::getpid()));
   std::string s;
   for (int i = 0; i < 200000; ++i) s += std::to_string(i * 7919) + ",";  // past the 1 MiB read chunk
   std::ofstream(path, std::ios::binary) << s;

@@ -2,6 +2,8 @@
 
 #include <isa-l/crc.h>
 
+#include "util/sha256.h"  // digest_hex
+
 namespace tokalign {
 
 void Crc32::update(std::string_view data) {
@@ -11,10 +13,10 @@ void Crc32::update(std::string_view data) {
 }
 
 std::string Crc32::hex() const {
-  static const char* digits = "0123456789abcdef";
-  std::string s(8, '0');
-  for (int i = 0; i < 8; ++i) s[static_cast<size_t>(i)] = digits[(crc_ >> (28 - 4 * i)) & 15];
-  return s;
+  // Most significant byte first, as the number prints.
+  const unsigned char b[4] = {static_cast<unsigned char>(crc_ >> 24), static_cast<unsigned char>(crc_ >> 16),
+                              static_cast<unsigned char>(crc_ >> 8), static_cast<unsigned char>(crc_)};
+  return digest_hex(b, 4);
 }
 
 }  // namespace tokalign

@@ -29,7 +29,8 @@ uint32_t in_chunks(const std::string& s, const std::vector<size_t>& chunks) {
 }
 
 TEST(Crc32, EqualsZlibForEveryLengthAndChunking) {
-  const std::vector<std::vector<size_t>> chunkings = {{1u << 20}, {1}, {7, 64, 3}, {15, 17}, {128, 1, 200}, {256, 0, 5}};
+  const std::vector<std::vector<size_t>> chunkings = {{1u << 20},  {1},           {7, 64, 3},
+                                                      {15, 17},   {128, 1, 200}, {256, 0, 5}};
   for (size_t n = 0; n <= 700; ++n) {
     const std::string s = random_bytes(n, static_cast<uint32_t>(n));
     for (const auto& chunks : chunkings) ASSERT_EQ(in_chunks(s, chunks), zlib_crc32(s)) << "length " << n;
