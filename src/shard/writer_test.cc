@@ -9,12 +9,11 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <tuple>
 
 #include "shard/reader.h"
 #include "util/error.h"
+#include "util/file.h"
 #include "util/sha256.h"
 #include "util/test_support.h"
 
@@ -34,11 +33,7 @@ size_t expect_same_files(const fs::path& a, const fs::path& b) {
   size_t files = 0;
   for (const auto& e : fs::directory_iterator(a)) {
     const std::string name = e.path().filename().string();
-    std::ifstream fa(e.path(), std::ios::binary), fb(b / name, std::ios::binary);
-    std::stringstream sa, sb;
-    sa << fa.rdbuf();
-    sb << fb.rdbuf();
-    EXPECT_EQ(sa.str(), sb.str()) << name;
+    EXPECT_EQ(read_file(e.path().string()), read_file((b / name).string())) << name;
     ++files;
   }
   return files;
@@ -59,18 +54,11 @@ INSTANTIATE_TEST_SUITE_P(Writers, ShardWriter,
                                   checksum_name(std::get<1>(i.param));
                          });
 
-std::string read_all(const fs::path& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
 // A file's checksum as the independent implementation computes it: zlib's CRC-32 (what
 // Python's zlib.crc32 calls) as 8 hex digits, or OpenSSL's SHA-256.
 std::string reference_checksum(Checksum c, const fs::path& path) {
   if (c == Checksum::sha256) return sha256_file(path.string());
-  return testing_util::zlib_crc32_hex(read_all(path));
+  return testing_util::zlib_crc32_hex(read_file(path.string()));
 }
 
 Sample sample(size_t i) {
@@ -112,7 +100,7 @@ TEST_P(ShardWriter, ManyBuffersReadBackInOrderWithTheManifestsChecksums) {
   EXPECT_GT(fs::file_size(dir / "input_ids.bin"), 4u << 20);  // past several 1 MiB buffers
   const Checksum sum = std::get<1>(GetParam());
   simdjson::dom::parser parser;
-  const simdjson::dom::element m = parser.parse(simdjson::padded_string(read_all(dir / "manifest.json")));
+  const simdjson::dom::element m = parser.parse(simdjson::padded_string(read_file((dir / "manifest.json").string())));
   EXPECT_EQ(int64_t(m["format_version"]), sum == Checksum::sha256 ? 1 : 2);
   const char* other = sum == Checksum::sha256 ? "crc32" : "sha256";
   size_t files = 0;
