@@ -340,13 +340,16 @@ int run(CompileArgs& a) {
   int shown = 0;
   int rc = 0;
   Progress progress = compile_progress(s, a.debug < 0);
-  // A shard's manifest gives the input's checksum (and the tokenizer files' SHA-256): a
-  // second pass over the input, run beside the compile rather than after it. On one CPU
-  // (taskset, a Slurm task of one CPU) that thread only takes turns with the compile and reads
-  // the file a second time: there the reader checksums the bytes as it reads them instead
-  // (the same checksum). JSONL output has no manifest: nothing is hashed for it.
+  // A shard's manifest gives the input's checksum (and the tokenizer files' SHA-256). The
+  // reader checksums the bytes as it reads them, each 1 MiB chunk while it is in cache: CRC-32
+  // costs it some 0.05 s a GB. SHA-256 (--checksum sha256) would cost it 0.7 s a GB and make
+  // it the pipeline's slowest stage, so that one runs on a thread of its own, a second pass
+  // over the file beside the compile -- except on one CPU (taskset, a Slurm task of one CPU),
+  // where that thread would only take turns with the compile. JSONL output has no manifest:
+  // nothing is hashed for it.
   const bool shard_out = a.format != "jsonl";
-  const bool hash_inline = shard_out && s.data != "-" && available_cpus() == 1;
+  const bool hash_inline =
+      shard_out && s.data != "-" && (a.checksum_kind() == Checksum::crc32 || available_cpus() == 1);
   CompileSetup::InputDigest digest(a.checksum_kind());
   std::future<shard::RunInfo> info_later;
   if (shard_out && !hash_inline)

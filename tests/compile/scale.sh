@@ -77,6 +77,18 @@ if command -v taskset > /dev/null; then
   grep -q "\"sha256\": \"$(sha256sum "$W/data.jsonl" | cut -c1-64)\", \"bytes\": $(stat -c %s "$W/data.jsonl")}" "$W/one_cpu_sha/manifest.json" ||
     fail "the one-CPU manifest with --checksum sha256 lacks the input's SHA-256 and size: $(grep -o '"sources".*' "$W/one_cpu_sha/manifest.json")"
 fi
+# On more CPUs the reader takes the input's CRC-32 as it reads too (cheap); SHA-256 has a
+# thread of its own, a second pass over the file beside the compile. Both give the file's own.
+if (( $(nproc) > 1 )); then
+  TOKALIGN_PIPELINE_STATS=1 "${C[@]}" -j 2 --out "$W/hash_crc" > /dev/null 2> "$W/hash_crc.err" || fail "-j 2 (stats): exit $?"
+  grep -q "input hash" "$W/hash_crc.err" && fail "-j 2: the input's CRC-32 was taken on a thread of its own"
+  cmp -s "$W/shard1/manifest.json" "$W/hash_crc/manifest.json" || fail "-j 2 (stats): the manifest differs from -j 1's"
+  TOKALIGN_PIPELINE_STATS=1 "${C[@]}" -j 2 --checksum sha256 --out "$W/hash_sha" > /dev/null 2> "$W/hash_sha.err" ||
+    fail "-j 2 --checksum sha256: exit $?"
+  grep -q "input hash" "$W/hash_sha.err" || fail "-j 2 --checksum sha256: no thread of its own for the input's SHA-256"
+  grep -q "\"sha256\": \"$(sha256sum "$W/data.jsonl" | cut -c1-64)\", \"bytes\": $(stat -c %s "$W/data.jsonl")}" "$W/hash_sha/manifest.json" ||
+    fail "-j 2 --checksum sha256: the manifest lacks the input's SHA-256 and size"
+fi
 
-[[ $fails == 0 ]] && echo "ok: identical output for -j 1/2/3/8 (shard, JSONL, quarantine, --strict, broken file); flat RSS; -j 0 on one CPU, the input hashed as read"
+[[ $fails == 0 ]] && echo "ok: identical output for -j 1/2/3/8 (shard, JSONL, quarantine, --strict, broken file); flat RSS; -j 0 on one CPU, the input hashed as read; -j 2: CRC-32 as read, SHA-256 beside"
 exit $(( fails > 0 ))
