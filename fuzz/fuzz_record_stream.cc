@@ -1,5 +1,5 @@
 // libFuzzer target: arbitrary bytes as a dataset file -> RecordStream, its 64-byte block scan
-// against its bytewise scan (RecordStream::Options::bytewise), each reading the bytes in
+// against its bytewise scan (RecordStream::Options::scan: the widest vectors the CPU has, and SSE2), each reading the bytes in
 // chunks of a size taken from the input's first byte (1 to 256, then a megabyte), so that
 // read boundaries fall anywhere in a block.
 // Invariants: no crash, hang or sanitizer report; errors are tokalign::Error only; both scans
@@ -57,11 +57,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const size_t chunk = data[0] == 0xFF ? size_t{1} << 20 : size_t{data[0]} + 1;
   const std::string_view text(reinterpret_cast<const char*>(data) + 1, size - 1);
-  const std::string blocks = scan(text, {chunk, false}, true);
-  const std::string bytewise = scan(text, {chunk, true}, false);
-  if (blocks != bytewise) {
-    std::fprintf(stderr, "block scan:\n%s\nbytewise scan:\n%s\n", blocks.c_str(), bytewise.c_str());
-    std::abort();
+  using Scan = chat::RecordStream::Scan;
+  const std::string bytewise = scan(text, {chunk, Scan::bytewise}, false);
+  for (Scan how : {Scan::widest, Scan::sse2}) {
+    const std::string blocks = scan(text, {chunk, how}, how == Scan::widest);
+    if (blocks != bytewise) {
+      std::fprintf(stderr, "block scan (%s):\n%s\nbytewise scan:\n%s\n", how == Scan::widest ? "widest" : "SSE2",
+                   blocks.c_str(), bytewise.c_str());
+      std::abort();
+    }
   }
   return 0;
 }

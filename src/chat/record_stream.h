@@ -23,11 +23,13 @@ namespace tokalign::chat {
 
 class RecordStream {
  public:
+  enum class Scan { widest, sse2, bytewise };
   struct Options {
     size_t chunk = size_t{1} << 20;  // bytes a read asks for
-    // Array elements found one byte at a time, never 64 at a time (the block scanner's
-    // reference, for tests and the fuzzer comparing the two).
-    bool bytewise = false;
+    // How array elements are found: 64 bytes at a time with the widest vectors the CPU has
+    // (AVX2, else SSE2), with SSE2 alone, or one byte at a time (the block scans' reference,
+    // for tests and the fuzzer comparing them).
+    Scan scan = Scan::widest;
     // Every byte read from the file also goes to this checksum, in order, as it is read (not
     // owned): the input's checksum without a second pass over the file. read_to_end()
     // finishes it where the records stop short of the file's end.
@@ -61,6 +63,12 @@ class RecordStream {
   struct ScanState;
   bool more(ScanState& st);  // fills, keeping st's indexes on the same bytes; false at EOF
   bool scan_blocks(ScanState& st);  // true: the element's end is found; false: go on with scan_bytes
+  // One scan_blocks step per instruction set: blocks of data[st.i, size) until the element
+  // ends (ended), the masks cannot decide (undecided) or fewer than 64 bytes are left (go_on).
+  enum class Block { ended, undecided, go_on };
+  static Block blocks_sse2(const char* data, size_t size, ScanState& st);
+  static Block blocks_avx2(const char* data, size_t size, ScanState& st);
+  static bool have_avx2();  // the CPU runs blocks_avx2
   void scan_bytes(ScanState& st);
   bool next_line(std::string_view& record, SourcePos& pos);
 

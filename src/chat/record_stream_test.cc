@@ -222,6 +222,7 @@ TEST(RecordStream, UnclosedStringAtTheBackslashInAndOutOfBlocks) {
 // positions and errors. A bug planted in the block scan's escapes, its string mask's carry
 // from block to block or its fallback to the bytewise scan fails this.
 TEST(RecordStream, BlockScanEqualsBytewiseScanOnAnyText) {
+  using Scan = RecordStream::Scan;
   const std::vector<std::string> pieces = {"\"", "\\", "\\\"", "\\\\", "{", "}", "[", "]", ",", " ", "\n",
                                            "a", "12", "ü", "{\"k\": \"v\"}", "\"x,]}\"", std::string(70, 'w')};
   size_t with_backslash = 0, errors = 0, records = 0;
@@ -253,10 +254,11 @@ TEST(RecordStream, BlockScanEqualsBytewiseScanOnAnyText) {
     }
     if (clean || rng() % 4) text += "]";
     if (text.size() > 1 && text[text.size() - 2] == ',') text.erase(text.size() - 2, 1);
-    const std::string bytewise = scan_log(text, {size_t{1} << 20, true});
+    const std::string bytewise = scan_log(text, {size_t{1} << 20, Scan::bytewise});
     for (size_t chunk : {size_t{1}, size_t{7}, size_t{63}, size_t{64}, size_t{65}, size_t{130}, size_t{1} << 20}) {
-      ASSERT_EQ(scan_log(text, {chunk, false}), bytewise) << "seed " << seed << " chunk " << chunk << "\n" << text;
-      ASSERT_EQ(scan_log(text, {chunk, true}), bytewise) << "seed " << seed << " chunk " << chunk << " (bytewise)";
+      ASSERT_EQ(scan_log(text, {chunk, Scan::widest}), bytewise) << "seed " << seed << " chunk " << chunk << "\n" << text;
+      ASSERT_EQ(scan_log(text, {chunk, Scan::sse2}), bytewise) << "seed " << seed << " chunk " << chunk << " (SSE2)\n" << text;
+      ASSERT_EQ(scan_log(text, {chunk, Scan::bytewise}), bytewise) << "seed " << seed << " chunk " << chunk << " (bytewise)";
     }
     errors += bytewise.find("error: ") != std::string::npos;
     if (clean) {
