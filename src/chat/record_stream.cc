@@ -198,6 +198,7 @@ struct RecordStream::ScanState {
   int depth = 0;           // nesting outside strings
   bool in_string = false;
   bool escaped = false;    // data_[i] is escaped (by a backslash in a string just before it)
+  uint64_t newlines = 0;   // in [start, i), counted by the block scan (not by scan_bytes)
   // A char outside strings (a bracket or a comma; others change nothing): nesting; true where
   // the element ends (a comma at depth 0, or the array's own ']').
   bool ends_at(char c) {
@@ -211,7 +212,8 @@ struct RecordStream::ScanState {
     }
     return false;
   }
-  [[gnu::always_inline]] inline Block block(const char* p, uint64_t in, uint64_t structural, uint64_t backslashes);
+  [[gnu::always_inline]] inline Block block(const char* p, uint64_t in, uint64_t structural, uint64_t backslashes,
+                                            uint64_t nl);
 };
 
 bool RecordStream::more(ScanState& st) {
@@ -249,7 +251,8 @@ inline uint64_t escaped_bytes(uint64_t backslashes, bool& carry) {
 // A block's masks known: st.i at the element's end (ended), st back at the element's start
 // when a backslash outside strings leaves the masks unable to decide (undecided), or st past
 // the block (go_on). `in`: which bytes are in strings.
-RecordStream::Block RecordStream::ScanState::block(const char* p, uint64_t in, uint64_t structural, uint64_t backslashes) {
+RecordStream::Block RecordStream::ScanState::block(const char* p, uint64_t in, uint64_t structural, uint64_t backslashes,
+                                                  uint64_t nl) {
   // A backslash outside strings is not JSON, and the masks assumed otherwise: what it does to
   // the boundaries is the bytewise scan's to say, from the element's start. (Up to the first
   // such backslash the masks agree with the bytewise scan, so it is seen here.)
@@ -262,11 +265,13 @@ RecordStream::Block RecordStream::ScanState::block(const char* p, uint64_t in, u
   for (uint64_t m = structural & ~in; m != 0; m &= m - 1) {
     const unsigned k = static_cast<unsigned>(__builtin_ctzll(m));
     if (ends_at(p[k])) {
+      newlines += static_cast<uint64_t>(__builtin_popcountll(nl & ((uint64_t{1} << k) - 1)));
       i += k;
       return Block::ended;
     }
   }
   in_string = (in >> 63) != 0;
+  newlines += static_cast<uint64_t>(__builtin_popcountll(nl));
   i += 64;
   return Block::go_on;
 }
@@ -277,7 +282,8 @@ RecordStream::Block RecordStream::ScanState::block(const char* p, uint64_t in, u
 // strings is the prefix XOR of the unescaped quotes (the opening quote in, the closing one
 // out), carried from block to block. Returns true with st.i at the element's end; false with
 // st where the bytewise scan goes on: at the last bytes of the input (fewer than 64), or back at
-// the element's start when the masks cannot decide (ScanState::block).
+// the element's start when the masks cannot decide (ScanState::block). The block scan also
+// counts the element's newlines (for the next record's line), where a second pass did.
 bool RecordStream::scan_blocks(ScanState& st) {
   // AVX2 and a carry-less multiply where the CPU has them (x86-64's baseline is SSE2): the
   // masks from two 32-byte loads instead of four 16-byte ones, the prefix XOR in one
@@ -295,9 +301,10 @@ RecordStream::Block RecordStream::blocks_sse2(const char* data, size_t size, Sca
 #if defined(__SSE2__)
   const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), comma = _mm_set1_epi8(',');
   const __m128i open = _mm_set1_epi8('{'), close = _mm_set1_epi8('}'), lower = _mm_set1_epi8(0x20);
+  const __m128i newline = _mm_set1_epi8('\n');
   while (st.i + 64 <= size) {
     const char* p = data + st.i;
-    uint64_t quotes = 0, backslashes = 0, structural = 0;
+    uint64_t quotes = 0, backslashes = 0, structural = 0, nl = 0;
     for (int k = 0; k < 4; ++k) {
       const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
       const __m128i y = _mm_or_si128(x, lower);  // '[' and ']' become '{' and '}'
@@ -305,6 +312,7 @@ RecordStream::Block RecordStream::blocks_sse2(const char* data, size_t size, Sca
       quotes |= static_cast<uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, quote)))) << (16 * k);
       backslashes |= static_cast<uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, backslash)))) << (16 * k);
       structural |= static_cast<uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(s))) << (16 * k);
+      nl |= static_cast<uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, newline)))) << (16 * k);
     }
     uint64_t in = quotes & ~escaped_bytes(backslashes, st.escaped);
     in ^= in << 1;
@@ -314,7 +322,7 @@ RecordStream::Block RecordStream::blocks_sse2(const char* data, size_t size, Sca
     in ^= in << 16;
     in ^= in << 32;
     if (st.in_string) in = ~in;
-    const Block b = st.block(p, in, structural, backslashes);
+    const Block b = st.block(p, in, structural, backslashes, nl);
     if (b != Block::go_on) return b;
   }
   return Block::go_on;
@@ -332,11 +340,14 @@ namespace {
 }
 }  // namespace
 
-bool RecordStream::have_avx2() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("pclmul"); }
+bool RecordStream::have_avx2() {
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("popcnt");
+}
 
-[[gnu::target("avx2,pclmul")]] RecordStream::Block RecordStream::blocks_avx2(const char* data, size_t size, ScanState& st) {
+[[gnu::target("avx2,pclmul,popcnt")]] RecordStream::Block RecordStream::blocks_avx2(const char* data, size_t size, ScanState& st) {
   const __m256i quote = _mm256_set1_epi8('"'), backslash = _mm256_set1_epi8('\\'), comma = _mm256_set1_epi8(',');
   const __m256i open = _mm256_set1_epi8('{'), close = _mm256_set1_epi8('}'), lower = _mm256_set1_epi8(0x20);
+  const __m256i newline = _mm256_set1_epi8('\n');
   const __m128i ones = _mm_set1_epi8(static_cast<char>(0xFF));
   while (st.i + 64 <= size) {
     const char* p = data + st.i;
@@ -345,6 +356,7 @@ bool RecordStream::have_avx2() { return __builtin_cpu_supports("avx2") && __buil
     const __m256i ylo = _mm256_or_si256(lo, lower), yhi = _mm256_or_si256(hi, lower);  // '[' ']' as '{' '}'
     const uint64_t quotes = mask64(_mm256_cmpeq_epi8(lo, quote), _mm256_cmpeq_epi8(hi, quote));
     const uint64_t backslashes = mask64(_mm256_cmpeq_epi8(lo, backslash), _mm256_cmpeq_epi8(hi, backslash));
+    const uint64_t nl = mask64(_mm256_cmpeq_epi8(lo, newline), _mm256_cmpeq_epi8(hi, newline));
     const uint64_t structural =
         mask64(_mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(ylo, open), _mm256_cmpeq_epi8(ylo, close)), _mm256_cmpeq_epi8(lo, comma)),
                _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(yhi, open), _mm256_cmpeq_epi8(yhi, close)), _mm256_cmpeq_epi8(hi, comma)));
@@ -352,7 +364,7 @@ bool RecordStream::have_avx2() { return __builtin_cpu_supports("avx2") && __buil
     // The prefix XOR: q times all ones, carry-less (bit k: the XOR of q's bits 0 to k).
     uint64_t in = static_cast<uint64_t>(_mm_cvtsi128_si64(_mm_clmulepi64_si128(_mm_cvtsi64_si128(static_cast<long long>(q)), ones, 0)));
     if (st.in_string) in = ~in;
-    const Block b = st.block(p, in, structural, backslashes);
+    const Block b = st.block(p, in, structural, backslashes, nl);
     if (b != Block::go_on) return b;
   }
   return Block::go_on;
@@ -428,7 +440,8 @@ bool RecordStream::next_array(std::string_view& record, SourcePos& pos) {
   // Scan one element: nesting depth outside strings; it ends at a ',' or ']' at depth 0.
   ScanState st;
   st.start = st.i = pos_;
-  if (options_.scan == Scan::bytewise || !scan_blocks(st)) scan_bytes(st);
+  const bool blocks = options_.scan != Scan::bytewise && scan_blocks(st);
+  if (!blocks) scan_bytes(st);
   const size_t start = st.start, i = st.i;
   size_t b = i;
   while (b > start && is_space(data_[b - 1])) --b;
@@ -436,8 +449,15 @@ bool RecordStream::next_array(std::string_view& record, SourcePos& pos) {
   const uint64_t line = line_;
   record = buf().substr(start, b - start);
   set_pos(pos, line, abs(start));
-  // Consume the separator; the closing ']' is left for the next call.
-  advance_to(data_[i] == ',' ? i + 1 : i);
+  // Consume the separator; the closing ']' is left for the next call. The block scan counted
+  // the newlines from the element's start (pos_) to it.
+  const size_t next = data_[i] == ',' ? i + 1 : i;
+  if (blocks) {
+    line_ += st.newlines;
+    pos_ = next;
+  } else {
+    advance_to(next);
+  }
   return true;
 }
 
