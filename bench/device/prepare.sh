@@ -38,7 +38,7 @@ for bin in $BINS; do ldd $bin; done | awk '/=> \//{print $3} /ld-linux/{print $1
   cp -L "$lib" $D/guard/lib/
 done
 cp -L "$(ldd build/tokalign | awk '/ld-linux/{print $1}')" $D/guard/lib/ld-linux-x86-64.so.2
-# Other allocators for alloc_job.sh, preloaded there: where this machine has them (apt install
+# Other allocators for runtime_job.sh, preloaded there: where this machine has them (apt install
 # libjemalloc2 libmimalloc2.0).
 for lib in libjemalloc.so.2 libmimalloc.so.2; do
   if [ -f /usr/lib/x86_64-linux-gnu/$lib ]; then cp -L /usr/lib/x86_64-linux-gnu/$lib $D/guard/lib/; else rm -f $D/guard/lib/$lib; fi
