@@ -287,7 +287,7 @@ RecordStream::Block RecordStream::ScanState::block(const char* p, uint64_t in, u
 bool RecordStream::scan_blocks(ScanState& st) {
   // AVX2 and a carry-less multiply where the CPU has them (x86-64's baseline is SSE2): the
   // masks from two 32-byte loads instead of four 16-byte ones, the prefix XOR in one
-  // instruction instead of twelve; 1.7x the block scan's speed on the mixture.
+  // instruction instead of twelve (the 665k mixture's 1.08 GB: 0.16 s against 0.22 s on the VM).
   static const bool wide = have_avx2();
   const bool avx2 = wide && options_.scan == Scan::widest;
   for (;;) {
