@@ -10,6 +10,7 @@
 #include <cassert>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <condition_variable>
 #include <deque>
@@ -36,6 +37,43 @@ static_assert(std::endian::native == std::endian::little, "the shard format is l
 
 namespace {
 
+// An allocator of whole pages at page-aligned addresses (O_DIRECT's buffers).
+template <class T>
+struct PageAligned {
+  using value_type = T;
+  PageAligned() = default;
+  template <class U>
+  PageAligned(const PageAligned<U>&) {}
+  T* allocate(size_t n) {
+    void* p = std::aligned_alloc(4096, (n * sizeof(T) + 4095) / 4096 * 4096);
+    if (!p) throw std::bad_alloc();
+    return static_cast<T*>(p);
+  }
+  void deallocate(T* p, size_t) { std::free(p); }
+  template <class U>
+  bool operator==(const PageAligned<U>&) const { return true; }
+};
+
+// Writes all of `s` to `fd`; false with errno set on an error.
+bool write_all(int fd, std::string_view s) {
+  while (!s.empty()) {
+    const ssize_t n = ::write(fd, s.data(), s.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      if (n == 0) errno = EIO;
+      return false;
+    }
+    s.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+// Clears O_DIRECT on `fd` (writes of any size and address from here on); false on an error.
+bool buffered(int fd) {
+  const int flags = ::fcntl(fd, F_GETFL);
+  return flags >= 0 && ((flags & O_DIRECT) == 0 || ::fcntl(fd, F_SETFL, flags & ~O_DIRECT) == 0);
+}
+
 // A file written front to back, checksummed as it goes (when `sum` names a checksum); errors
 // name it. Writes go through a buffer of kBuffer bytes, so the file and the checksum see a
 // few large writes instead of several small ones per sample. In the background mode a thread
@@ -46,22 +84,32 @@ namespace {
 // write (a shard's input_ids.bin and labels.bin): one buffer, thread and queue for both; with
 // SHA-256, their digests computed together (util/sha256_pair.h), in 0.8 of the time of
 // hashing them one after the other.
+//
+// `direct`: the full buffers go to the disk without the page cache (O_DIRECT), where the file
+// system takes it, in whole pages from page-aligned buffers (the bytes past the last whole
+// page move to the next buffer, and the last few are written through the page cache at
+// close). The kernel's copy of each buffer into the page cache cost a one-CPU compile of the
+// 665k mixture 1.4-5 s of its 10-13 s on the VM (docs/BENCHMARKS.md): with few CPUs that copy
+// takes the compile's own time. (With many, the page cache's write-back spreads the disk's
+// work better than one blocking write at a time: there the files stay buffered.)
 class OutFile {
  public:
-  OutFile(std::string path, bool is_stdout = false, bool background = false, std::string twin_path = {},
-          std::optional<Checksum> sum = std::nullopt)
+  OutFile(std::string path, bool background = false, std::string twin_path = {},
+          std::optional<Checksum> sum = std::nullopt, bool direct = false)
       : lanes_(twin_path.empty() ? 1 : 2) {
     path_[0] = std::move(path);
     path_[1] = std::move(twin_path);
+    direct_ = direct && background;
     for (int l = 0; l < lanes_; ++l) {
-      f_[l] = is_stdout ? stdout : std::fopen(path_[l].c_str(), "wb");
-      if (!f_[l]) {
+      const int flags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC;
+      fd_[l] = direct_ ? ::open(path_[l].c_str(), flags | O_DIRECT, 0666) : -1;
+      if (fd_[l] < 0) fd_[l] = ::open(path_[l].c_str(), flags, 0666);  // (no O_DIRECT here: tmpfs, some FUSE)
+      if (fd_[l] < 0) {
         const std::string error = path_[l] + ": cannot create: " + std::strerror(errno);
-        if (l && !is_stdout) std::fclose(f_[0]);
+        if (l) ::close(fd_[0]);
         throw Error(error);
       }
     }
-    owned_ = !is_stdout;
     if (sum && *sum == Checksum::sha256 && lanes_ == 2) pair_ = std::make_unique<Sha256Pair>();
     else if (sum)
       for (int l = 0; l < lanes_; ++l) sum_[l] = std::make_unique<Digest>(*sum);
@@ -78,9 +126,9 @@ class OutFile {
   ~OutFile() {
     stop_background();  // writes what was queued
     for (int l = 0; l < lanes_; ++l) {
-      if (!f_[l]) continue;
-      if (!buf_[l].empty()) std::fwrite(buf_[l].data(), 1, buf_[l].size(), f_[l]);  // best effort, as fclose's own flush
-      if (owned_) std::fclose(f_[l]);
+      if (fd_[l] < 0) continue;
+      if (!buf_[l].empty() && buffered(fd_[l])) write_all(fd_[l], buf_[l]);  // best effort, as a close's own flush
+      ::close(fd_[l]);
     }
   }
   void write(std::string_view s) {
@@ -108,17 +156,23 @@ class OutFile {
     if (waited_ > 0) note_wait("handing on, for the shard file writers' room", waited_);
     waited_ = 0;
     if (stop_background()) throw Error(bg_error_);
+    // What drain() kept back of a direct file: its last bytes, less than a page, through the
+    // page cache (and the checksum, after everything before them).
+    if (!buf_[0].empty()) {
+      for (int l = 0; l < lanes_; ++l)
+        if (!buffered(fd_[l])) throw Error(path_[l] + ": write error: " + std::strerror(errno));
+      put({buf_[0], buf_[1]});
+    }
     std::string error;
     for (int l = 0; l < lanes_; ++l) {
-      bool bad = std::fflush(f_[l]) != 0 || std::ferror(f_[l]);
-      if (sync && !bad && ::fsync(fileno(f_[l])) != 0) bad = true;
-      if (owned_ && std::fclose(f_[l]) != 0) bad = true;
-      if (owned_) f_[l] = nullptr;
+      bool bad = sync && ::fsync(fd_[l]) != 0;
+      if (::close(fd_[l]) != 0) bad = true;
+      fd_[l] = -1;
       if (bad && error.empty()) error = path_[l] + ": write error: " + std::strerror(errno);
     }
     // The buffers go now, not with the object (a parted run's part may wait a while to be
     // committed).
-    for (auto& b : buf_) std::string().swap(b);
+    for (auto& b : buf_) Buffer().swap(b);
     if (bg_) std::vector<Chunk>().swap(bg_->spare);
     if (!error.empty()) throw Error(error);
   }
@@ -145,7 +199,9 @@ class OutFile {
   // the bytes.)
   static constexpr size_t kSlack = 64 << 10;
   static constexpr size_t kQueued = 4;  // full buffers waiting for the background thread, at most
-  using Chunk = std::array<std::string, 2>;  // a buffer for each file (the second: a twin's)
+  static constexpr size_t kPage = 4096;  // O_DIRECT's unit: buffers' addresses, write sizes
+  using Buffer = std::basic_string<char, std::char_traits<char>, PageAligned<char>>;
+  using Chunk = std::array<Buffer, 2>;  // a buffer for each file (the second: a twin's)
   struct Background {
     std::thread thread;
     std::mutex mu;
@@ -182,9 +238,12 @@ class OutFile {
   // Writes and checksums; returns the error, naming the file, or "" (the background thread
   // keeps it for the writing thread to throw).
   std::string write_out(std::array<std::string_view, 2> s) {
-    for (int l = 0; l < lanes_; ++l)
-      if (std::fwrite(s[l].data(), 1, s[l].size(), f_[l]) != s[l].size())
-        return path_[l] + ": write error: " + std::strerror(errno);
+    for (int l = 0; l < lanes_; ++l) {
+      bool ok = write_all(fd_[l], s[l]);
+      // A file system that opens O_DIRECT but refuses the write: the page cache from here on.
+      if (!ok && errno == EINVAL && direct_ && buffered(fd_[l])) ok = write_all(fd_[l], s[l]);
+      if (!ok) return path_[l] + ": write error: " + std::strerror(errno);
+    }
     if (pair_) {
       pair_->update(s[0], s[1]);
     } else if (sum_[0]) {
@@ -203,17 +262,25 @@ class OutFile {
       for (auto& b : buf_) b.clear();
       return;
     }
+    // A direct file's buffer goes in whole pages: the bytes past the last one start the next.
+    const size_t tail = direct_ ? buf_[0].size() % kPage : 0;
+    if (tail == buf_[0].size()) return;  // not a page yet (close writes it)
     std::unique_lock<std::mutex> lock(bg_->mu);
     timed_wait(bg_->cv, lock, waited_, [&] { return bg_->full.size() < kQueued || !bg_->error.empty(); });
     if (!bg_->error.empty()) throw Error(bg_->error);
-    bg_->full.push_back(std::move(buf_));
-    for (auto& b : buf_) b.clear();
+    Chunk next;
     if (!bg_->spare.empty()) {
-      buf_ = std::move(bg_->spare.back());
+      next = std::move(bg_->spare.back());
       bg_->spare.pop_back();
     } else {
-      reserve_buffers();
+      for (int l = 0; l < lanes_; ++l) next[l].reserve(kBuffer + kSlack);
     }
+    for (int l = 0; l < lanes_; ++l) {
+      next[l].assign(buf_[l], buf_[l].size() - tail, tail);
+      buf_[l].resize(buf_[l].size() - tail);
+    }
+    bg_->full.push_back(std::move(buf_));
+    buf_ = std::move(next);
     bg_->cv.notify_all();
   }
   void background_loop() {
@@ -241,10 +308,9 @@ class OutFile {
   // writing gigabytes at the end. Only a hint: a write error still surfaces at fsync.
   void start_writeback(size_t n) {
     unsynced_ += n;
-    if (unsynced_ < kWriteback || !owned_) return;
+    if (unsynced_ < kWriteback || direct_) return;
     for (int l = 0; l < lanes_; ++l)
-      if (std::fflush(f_[l]) == 0)
-        ::sync_file_range(fileno(f_[l]), static_cast<off_t>(synced_), static_cast<off_t>(unsynced_), SYNC_FILE_RANGE_WRITE);
+      ::sync_file_range(fd_[l], static_cast<off_t>(synced_), static_cast<off_t>(unsynced_), SYNC_FILE_RANGE_WRITE);
     synced_ += unsynced_;
     unsynced_ = 0;
   }
@@ -268,8 +334,8 @@ class OutFile {
   std::string bg_error_;
   double waited_ = 0;  // seconds drain() waited for room in the background thread's queue
   std::string path_[2];
-  FILE* f_[2] = {nullptr, nullptr};
-  bool owned_ = true;
+  int fd_[2] = {-1, -1};
+  bool direct_ = false;  // opened for O_DIRECT writes (see above)
   // Each file's checksum, or a twin's two SHA-256 sums in step; neither when nobody asks (a
   // JSONL output, the manifest).
   std::unique_ptr<Digest> sum_[2];
@@ -421,7 +487,8 @@ class ShardWriter : public SampleWriter {
     for (size_t i = 0; i < std::size(kFiles); ++i) {
       if (paired_ && i == 1) continue;  // labels.bin: input_ids.bin's twin
       files_.emplace_back(
-          std::make_unique<OutFile>(tmp(kFiles[i]), false, true, paired_ && i == 0 ? tmp(kFiles[1]) : "", checksum_));
+          std::make_unique<OutFile>(tmp(kFiles[i]), true, paired_ && i == 0 ? tmp(kFiles[1]) : "", checksum_,
+                                    /*direct=*/paired_ && i <= 1));
     }
   }
   ~ShardWriter() override {

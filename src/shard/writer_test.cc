@@ -194,5 +194,25 @@ TEST(ShardWriterPairing, PairedWritesTheSameBytesAsApart) {
   }
 }
 
+// Paired, the big files are written O_DIRECT in whole pages (their last bytes through the
+// page cache at close): files shorter than a page, exactly a page, and a page and a few
+// bytes come out as the buffered writer's.
+TEST(ShardWriterPairing, DirectWritesOfAnySizeAreTheBufferedOnes) {
+  for (size_t tokens : {size_t{3}, size_t{1024}, size_t{1027}, size_t{1024 * 257}}) {
+    const fs::path apart = temp_dir("apart"), paired = temp_dir("paired");
+    for (const fs::path& dir : {apart, paired}) {
+      auto w = make_shard_writer(dir.string(), false, dir == paired, Checksum::crc32);
+      Sample s = sample(1);
+      s.input_ids.resize(tokens, 7);
+      s.labels.resize(tokens, 9);
+      w->write(s);
+      w->finish(RunInfo{"{}", "{}", "{}", "[]", ""});
+    }
+    EXPECT_EQ(fs::file_size(paired / "input_ids.bin"), tokens * 4);
+    EXPECT_EQ(expect_same_files(apart, paired), 8u) << tokens << " tokens";
+    for (const fs::path& dir : {apart, paired}) fs::remove_all(dir);
+  }
+}
+
 }  // namespace
 }  // namespace tokalign::shard
