@@ -115,7 +115,7 @@ class OutFile {
       for (int l = 0; l < lanes_; ++l) sum_[l] = std::make_unique<Digest>(*sum);
     if (background) {
       bg_ = std::make_unique<Background>();
-      reserve_buffers();
+      reserve_buffers(buf_);
       bg_->thread = std::thread([this] {
         pthread_setname_np(pthread_self(), "tokalign-write");
         background_loop();
@@ -212,8 +212,8 @@ class OutFile {
     std::string error;
   };
   // New background buffers (none spare): each lane's, at its full size at once.
-  void reserve_buffers() {
-    for (int l = 0; l < lanes_; ++l) buf_[l].reserve(kBuffer + kSlack);
+  void reserve_buffers(Chunk& c) const {
+    for (int l = 0; l < lanes_; ++l) c[l].reserve(kBuffer + kSlack);
   }
   template <class T>
   static std::string_view as_bytes(const T* p, size_t n) {
@@ -273,7 +273,7 @@ class OutFile {
       next = std::move(bg_->spare.back());
       bg_->spare.pop_back();
     } else {
-      for (int l = 0; l < lanes_; ++l) next[l].reserve(kBuffer + kSlack);
+      reserve_buffers(next);
     }
     for (int l = 0; l < lanes_; ++l) {
       next[l].assign(buf_[l], buf_[l].size() - tail, tail);
@@ -488,7 +488,7 @@ class ShardWriter : public SampleWriter {
       if (paired_ && i == 1) continue;  // labels.bin: input_ids.bin's twin
       files_.emplace_back(
           std::make_unique<OutFile>(tmp(kFiles[i]), true, paired_ && i == 0 ? tmp(kFiles[1]) : "", checksum_,
-                                    /*direct=*/paired_ && i <= 1));
+                                    /*direct=*/paired_ && i == 0));
     }
   }
   ~ShardWriter() override {
