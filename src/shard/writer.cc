@@ -94,13 +94,15 @@ bool buffered(int fd) {
 // work better than one blocking write at a time: there the files stay buffered.)
 class OutFile {
  public:
+  // `path` "-": standard output (one lane, not closed here).
   OutFile(std::string path, bool background = false, std::string twin_path = {},
           std::optional<Checksum> sum = std::nullopt, bool direct = false)
-      : lanes_(twin_path.empty() ? 1 : 2) {
-    path_[0] = std::move(path);
+      : lanes_(twin_path.empty() ? 1 : 2), owned_(path != "-") {
+    path_[0] = owned_ ? std::move(path) : "<stdout>";
     path_[1] = std::move(twin_path);
-    direct_ = direct && background;
-    for (int l = 0; l < lanes_; ++l) {
+    direct_ = direct && background && owned_;
+    if (!owned_) fd_[0] = STDOUT_FILENO;
+    for (int l = owned_ ? 0 : lanes_; l < lanes_; ++l) {
       const int flags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC;
       fd_[l] = direct_ ? ::open(path_[l].c_str(), flags | O_DIRECT, 0666) : -1;
       if (fd_[l] < 0) fd_[l] = ::open(path_[l].c_str(), flags, 0666);  // (no O_DIRECT here: tmpfs, some FUSE)
@@ -128,7 +130,7 @@ class OutFile {
     for (int l = 0; l < lanes_; ++l) {
       if (fd_[l] < 0) continue;
       if (!buf_[l].empty() && buffered(fd_[l])) write_all(fd_[l], buf_[l]);  // best effort, as a close's own flush
-      ::close(fd_[l]);
+      if (owned_) ::close(fd_[l]);
     }
   }
   void write(std::string_view s) {
@@ -166,7 +168,7 @@ class OutFile {
     std::string error;
     for (int l = 0; l < lanes_; ++l) {
       bool bad = sync && ::fsync(fd_[l]) != 0;
-      if (::close(fd_[l]) != 0) bad = true;
+      if (owned_ && ::close(fd_[l]) != 0) bad = true;
       fd_[l] = -1;
       if (bad && error.empty()) error = path_[l] + ": write error: " + std::strerror(errno);
     }
@@ -308,7 +310,7 @@ class OutFile {
   // writing gigabytes at the end. Only a hint: a write error still surfaces at fsync.
   void start_writeback(size_t n) {
     unsynced_ += n;
-    if (unsynced_ < kWriteback || direct_) return;
+    if (unsynced_ < kWriteback || direct_ || !owned_) return;
     for (int l = 0; l < lanes_; ++l)
       ::sync_file_range(fd_[l], static_cast<off_t>(synced_), static_cast<off_t>(unsynced_), SYNC_FILE_RANGE_WRITE);
     synced_ += unsynced_;
@@ -328,6 +330,7 @@ class OutFile {
   }
   static constexpr size_t kWriteback = 4 << 20;
   const int lanes_;  // 1, or 2 for a twin
+  const bool owned_;  // a file of its own (not standard output)
   uint64_t synced_ = 0, unsynced_ = 0;  // bytes handed to start_writeback, and since the last hint
   Chunk buf_;
   std::unique_ptr<Background> bg_;
@@ -396,7 +399,7 @@ void append_flags(std::string& out, const Sample& s) {
 class JsonlWriter : public SampleWriter {
  public:
   JsonlWriter(const std::string& path, const std::string& qpath)
-      : out_(path == "-" ? "<stdout>" : path, path == "-"), q_(qpath) {}
+      : out_(path), q_(qpath) {}
   void write(const Sample& s) override {
     count(s, s.trained_tokens());
     line_.clear();

@@ -67,7 +67,8 @@ std::unique_ptr<SampleWriter> make_jsonl_writer(const std::string& path, const s
 // CRC-32 makes format version 2, SHA-256 version 1) on a thread of its own; `paired`: input_ids.bin and
 // labels.bin, the two big files, on one thread (with SHA-256, hashed together,
 // util/sha256_pair.h: 0.8 of the CPU time), at one thread's pace, which more than two compile
-// threads outrun (`compile` pairs them for one or two compile threads, or one CPU).
+// threads outrun (`compile` pairs them for one or two compile threads, or one CPU); paired,
+// they are written O_DIRECT where the file system takes it (no copy into the page cache).
 // The same bytes either way.
 std::unique_ptr<SampleWriter> make_shard_writer(const std::string& dir, bool overwrite, bool paired = false,
                                                 Checksum checksum = Checksum::crc32);

