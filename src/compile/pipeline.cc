@@ -20,6 +20,8 @@ namespace tokalign::compile {
 
 namespace {
 
+constexpr size_t kBurstWorkers = 4;  // the most workers that read and hand on in bursts (below)
+
 struct Batch {
   uint64_t seq = 0;
   std::string data;                                // the records' texts, back to back
@@ -109,6 +111,22 @@ uint64_t run_pipeline(chat::RecordStream& records, chat::InputFormat format, con
 
   const size_t batch_size = options.batch ? options.batch : 64;
   const size_t max_in_flight = options.in_flight ? options.in_flight : 4 * threads;
+  // With few workers the reader and the sink are woken for several batches at a time instead
+  // of one: a reader that finds the queue full waits until half of it has gone, then reads on;
+  // the sink waits for as many compiled batches as there are workers (the next one among
+  // them). Each wake-up is a context switch, and where the workers take every CPU (the VM's
+  // two, -j 2) they cost the workers' time: 100k samples at -j 2 made some 3,800 voluntary
+  // and 3,300 involuntary switches, 2,000 and 1,800 with these bursts, and ran 3% faster (on
+  // the VM; the 665k mixture at -j 2 on the device too; docs/BENCHMARKS.md). With many workers the reader and the sink
+  // are near their own limits (on the device at -j 12 the reader is busy 65% of the run and
+  // the sink 75%): there the bursts starved the workers of records (4 rounds: they waited
+  // 0.05-0.18 s against 0.03-0.10 s) and the run was 4% slower, so each batch wakes them.
+  const bool bursts = threads <= kBurstWorkers;
+  // Batches in flight when a waiting reader reads on; the sink wakes it at exactly this count.
+  const size_t refill_at = bursts ? max_in_flight / 2 : max_in_flight - 1;
+  // Compiled batches the sink waits for. Never more than refill_at + 1: fewer batches in
+  // flight than that let the reader read on, so a sink waiting for them never waits for nothing.
+  const size_t sink_batches = bursts ? std::max<size_t>(1, std::min(threads, refill_at + 1)) : 1;
   std::mutex mu;
   std::condition_variable work_cv, done_cv, room_cv;
   std::deque<std::unique_ptr<Batch>> todo;           // read, not yet compiled
@@ -122,6 +140,12 @@ uint64_t run_pipeline(chat::RecordStream& records, chat::InputFormat format, con
   std::exception_ptr read_error, work_error;
   PipelineStats st;  // waits are added under mu; CPU times as each thread ends
   st.threads = threads;
+
+  // (under mu) The sink has something to do: the next batch and enough after it, or the end.
+  auto sink_may_go = [&] {
+    return work_error || (reading_done && next_out == read_seq) ||
+           (done.count(next_out) && (done.size() >= sink_batches || reading_done));
+  };
 
   auto worker = [&] {
     pthread_setname_np(pthread_self(), "tokalign-work");
@@ -152,7 +176,7 @@ uint64_t run_pipeline(chat::RecordStream& records, chat::InputFormat format, con
       }
       std::lock_guard<std::mutex> lock(mu);
       done.emplace(b->seq, std::move(b));
-      done_cv.notify_one();
+      if (sink_may_go()) done_cv.notify_one();
     }
   };
 
@@ -161,7 +185,8 @@ uint64_t run_pipeline(chat::RecordStream& records, chat::InputFormat format, con
     auto b = std::make_unique<Batch>();
     auto push = [&]() -> bool {
       std::unique_lock<std::mutex> lock(mu);
-      timed_wait(room_cv, lock, st.reader_wait, [&] { return stop || read_seq - next_out < max_in_flight; });
+      if (read_seq - next_out >= max_in_flight)
+        timed_wait(room_cv, lock, st.reader_wait, [&] { return stop || read_seq - next_out <= refill_at; });
       if (stop) return false;
       b->seq = read_seq++;
       todo.push_back(std::move(b));
@@ -227,15 +252,14 @@ uint64_t run_pipeline(chat::RecordStream& records, chat::InputFormat format, con
       std::unique_ptr<Batch> b;
       {
         std::unique_lock<std::mutex> lock(mu);
-        timed_wait(done_cv, lock, st.sink_wait, [&] {
-          return done.count(next_out) || work_error || (reading_done && next_out == read_seq);
-        });
+        // (after a wait, every batch ready in order is handed on before the next wait)
+        if (!done.count(next_out)) timed_wait(done_cv, lock, st.sink_wait, sink_may_go);
         if (work_error) break;
         if (!done.count(next_out)) break;  // everything read has been handed on
         b = std::move(done[next_out]);
         done.erase(next_out);
         ++next_out;
-        room_cv.notify_one();
+        if (read_seq - next_out == refill_at) room_cv.notify_one();
       }
       for (PipelineItem& item : b->items)
         if (!sink(item)) {

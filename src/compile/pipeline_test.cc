@@ -96,6 +96,29 @@ TEST(Pipeline, SameItemsInInputOrderForAnyThreadCount) {
   }
 }
 
+// Few workers (up to 4) read and hand on in bursts, more wake the reader and the sink for
+// each batch (pipeline.cc); either way, with any limit on the batches in flight (down to one,
+// where a burst is a single batch), every record arrives once and in order, and nothing waits
+// forever (a deadlock here hangs the test until ctest's timeout).
+TEST(Pipeline, AnyLimitOnBatchesInFlightWithOrWithoutBursts) {
+  if (!std::filesystem::exists(kTokenizer)) GTEST_SKIP() << "oracle/node_modules absent (run make deps)";
+  const tok::Tokenizer t = tok::Tokenizer::from_file(kTokenizer);
+  const Compiler c(t, chat::TemplateRegistry::builtin().find("llava_v1"), Options{});
+  const std::string text = dataset(300);
+  PipelineOptions one;
+  one.threads = 1;
+  const std::vector<Seen> a = run(text, c, one);
+  ASSERT_EQ(a.size(), 300u);
+  for (size_t threads : {2, 4, 5})
+    for (size_t in_flight : {1, 2, 3, 5, 16}) {
+      PipelineOptions o;
+      o.threads = threads;
+      o.batch = 3;
+      o.in_flight = in_flight;
+      EXPECT_EQ(run(text, c, o), a) << threads << " threads, " << in_flight << " batches in flight";
+    }
+}
+
 TEST(Pipeline, WantedRecordsOnlyAndTheSinkStops) {
   if (!std::filesystem::exists(kTokenizer)) GTEST_SKIP() << "oracle/node_modules absent (run make deps)";
   const tok::Tokenizer t = tok::Tokenizer::from_file(kTokenizer);
