@@ -4,6 +4,13 @@
 #include <cstring>
 #include <memory>
 
+#include <atomic>
+#include <csignal>
+
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #elif defined(__SSE2__)
@@ -73,19 +80,118 @@ size_t find_quote_or_backslash(const char* p, size_t i, size_t n) {
 }
 }  // namespace
 
+// A mapped file that another program shortens under the mapping (truncates or rewrites it):
+// reading a page past its new end raises SIGBUS, which would end the process with "Bus error"
+// and nothing more. The handler says which file and where, and ends the process (the run's
+// output is not committed: rerunning the command resumes or starts over, compile.md).
+// One mapping at a time (compile reads one input); a RecordStream that finds the slot taken
+// reads instead.
+namespace {
+struct MappedInput {
+  std::atomic<const char*> begin{nullptr};
+  std::atomic<size_t> size{0};  // 0 until the file is mapped
+  std::string message;  // up to the byte offset, which the handler appends
+};
+std::atomic<MappedInput*> g_mapped{nullptr};
+struct sigaction g_previous_sigbus;
+
+// Async-signal-safe: write(2) and _exit only.
+void on_sigbus(int, siginfo_t* info, void*) {
+  const MappedInput* m = g_mapped.load(std::memory_order_acquire);
+  const char* at = static_cast<const char*>(info->si_addr);
+  const char* begin = m ? m->begin.load() : nullptr;
+  if (m && at >= begin && at < begin + m->size.load()) {
+    char digits[24];
+    size_t n = 0;
+    for (uint64_t v = static_cast<uint64_t>(at - begin); n == 0 || v; v /= 10) digits[n++] = static_cast<char>('0' + v % 10);
+    char line[32];
+    size_t k = 0;
+    while (n) line[k++] = digits[--n];
+    line[k++] = ')';
+    line[k++] = '\n';
+    (void)!::write(STDERR_FILENO, m->message.data(), m->message.size());
+    (void)!::write(STDERR_FILENO, line, k);
+    ::_exit(1);
+  }
+  // Not a mapped input's page: the signal's previous handling, when the access faults again.
+  ::sigaction(SIGBUS, &g_previous_sigbus, nullptr);
+}
+}  // namespace
+
 RecordStream::RecordStream(FILE* f, std::string name, Options options)
     : f_(f), name_(std::move(name)), options_(options) {
   options_.chunk = std::max<size_t>(options_.chunk, 1);
+  if (options_.map) map_file();
+}
+
+RecordStream::~RecordStream() {
+  if (!map_) return;
+  MappedInput* m = g_mapped.exchange(nullptr, std::memory_order_acq_rel);
+  ::munmap(const_cast<char*>(map_), map_size_);
+  delete m;
+}
+
+void RecordStream::map_file() {
+  struct stat st;
+  const int fd = ::fileno(f_);
+  if (fd < 0 || ::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) return;
+  if (::ftello(f_) != 0) return;  // (read from its start only)
+  const size_t size = static_cast<size_t>(st.st_size);
+  auto m = std::make_unique<MappedInput>();
+  m->message = "tokalign: " + name_ +
+               ": the file became shorter while it was read (truncated or rewritten by another program); stopped "
+               "before this run's output was committed (at byte ";
+  MappedInput* none = nullptr;
+  if (!g_mapped.compare_exchange_strong(none, m.get(), std::memory_order_acq_rel)) return;  // another stream's
+  struct sigaction sa {};
+  sa.sa_sigaction = on_sigbus;
+  sa.sa_flags = SA_SIGINFO;
+  sigemptyset(&sa.sa_mask);
+  struct sigaction previous {};
+  void* p = ::sigaction(SIGBUS, &sa, &previous) == 0
+                ? ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0)
+                : MAP_FAILED;
+  if (p == MAP_FAILED) {
+    g_mapped.store(nullptr, std::memory_order_release);
+    return;  // (the handler stays: it passes on what is not a mapping's)
+  }
+  if (!((previous.sa_flags & SA_SIGINFO) && previous.sa_sigaction == on_sigbus)) g_previous_sigbus = previous;
+  ::madvise(p, size, MADV_SEQUENTIAL);
+  map_ = static_cast<const char*>(p);
+  map_size_ = size;
+  m->begin = map_;
+  m->size = size;
+  m.release();  // (g_mapped's, deleted by the destructor)
+  data_ = map_;
+  cap_ = map_size_;
 }
 
 bool RecordStream::fill() {
   if (eof_) return false;
+  if (map_) {
+    // The mapped file: a chunk more of it becomes the buffer's (hashed as a read would be).
+    const size_t n = std::min(options_.chunk, map_size_ - size_);
+    if (n == 0) {
+      eof_ = true;
+      return false;
+    }
+    if (options_.hash) options_.hash->update(std::string_view(data_ + size_, n));
+    size_ += n;
+    // Pages well behind the record being scanned are let go by the process (they stay in
+    // the page cache; one touched again is read again): its memory does not grow with the file.
+    const size_t drop = pos_ & ~(kDropUnit - 1);
+    if (drop >= dropped_ + kDropUnit) {
+      ::madvise(const_cast<char*>(map_) + dropped_, drop - dropped_, MADV_DONTNEED);
+      dropped_ = drop;
+    }
+    return true;
+  }
   // Room for a chunk: where it is short, the bytes before pos_ (consumed) are dropped first, so
   // that only the part of a record being scanned moves; the buffer grows only for a record
   // longer than a chunk. Nothing is zero-filled first.
   const size_t chunk = options_.chunk;
   if (cap_ - size_ < chunk && pos_ > 0) {
-    std::memmove(data_.get(), data_.get() + pos_, size_ - pos_);
+    std::memmove(owned_.get(), data_ + pos_, size_ - pos_);
     size_ -= pos_;
     base_ += pos_;
     pos_ = 0;
@@ -93,12 +199,13 @@ bool RecordStream::fill() {
   if (cap_ - size_ < chunk) {
     const size_t cap = std::max(2 * cap_, size_ + chunk);
     std::unique_ptr<char[]> grown(new char[cap]);
-    if (size_) std::memcpy(grown.get(), data_.get(), size_);
-    data_ = std::move(grown);
+    if (size_) std::memcpy(grown.get(), data_, size_);
+    owned_ = std::move(grown);
+    data_ = owned_.get();
     cap_ = cap;
   }
-  const size_t n = std::fread(data_.get() + size_, 1, chunk, f_);
-  if (options_.hash && n) options_.hash->update(std::string_view(data_.get() + size_, n));
+  const size_t n = std::fread(owned_.get() + size_, 1, chunk, f_);
+  if (options_.hash && n) options_.hash->update(std::string_view(data_ + size_, n));
   size_ += n;
   if (n == 0) {
     if (std::ferror(f_)) throw Error(name_ + ": read error: " + std::strerror(errno));
@@ -129,7 +236,7 @@ void RecordStream::set_pos(SourcePos& pos, uint64_t line, uint64_t offset) {
 }
 
 void RecordStream::advance_to(size_t i) {
-  line_ += count_newlines(data_.get() + pos_, i - pos_);
+  line_ += count_newlines(data_ + pos_, i - pos_);
   pos_ = i;
 }
 
@@ -291,7 +398,7 @@ bool RecordStream::scan_blocks(ScanState& st) {
   static const bool wide = have_avx2();
   const bool avx2 = wide && options_.scan == Scan::widest;
   for (;;) {
-    const Block b = avx2 ? blocks_avx2(data_.get(), size_, st) : blocks_sse2(data_.get(), size_, st);
+    const Block b = avx2 ? blocks_avx2(data_, size_, st) : blocks_sse2(data_, size_, st);
     if (b == Block::ended) return true;
     if (b == Block::undecided || !more(st)) return false;
   }
@@ -391,7 +498,7 @@ void RecordStream::scan_bytes(ScanState& st) {
     }
     if (st.in_string) {
       // Jump to the string's next quote or backslash (which escapes one char).
-      i = find_quote_or_backslash(data_.get(), i, size_);
+      i = find_quote_or_backslash(data_, i, size_);
       if (i == size_) continue;  // at the end of the buffer: fill and go on
       if (data_[i] == '\\') st.escaped = true;
       else st.in_string = false;
@@ -402,7 +509,7 @@ void RecordStream::scan_bytes(ScanState& st) {
     // colons, numbers and literals, changes nothing here), where one byte a step cost some ten
     // instructions a byte on the short stretches between a record's many strings.
     if (i + 16 <= size_) {
-      unsigned m = structural_mask(data_.get() + i);
+      unsigned m = structural_mask(data_ + i);
       if (m == 0) {
         i += 16;
         continue;

@@ -34,10 +34,20 @@ class RecordStream {
     // owned): the input's checksum without a second pass over the file. read_to_end()
     // finishes it where the records stop short of the file's end.
     Digest* hash = nullptr;
+    // A regular file read from its start is mapped into memory instead of read: no copy of
+    // each chunk out of the page cache (on the VM a one-CPU compile of the 665k mixture spent
+    // 0.3 s of its 10 s of system time on it; docs/BENCHMARKS.md). Records, positions, errors
+    // and the hash are the same. A file shortened under the mapping by another program ends
+    // the process with a message naming it (SIGBUS; record_stream.cc): for commands, not for
+    // a library inside someone else's process (the Python module does not set it).
+    bool map = false;
   };
   // Reads `f` (not owned); `name` names it in errors and source positions.
   RecordStream(FILE* f, std::string name) : RecordStream(f, std::move(name), Options{}) {}
   RecordStream(FILE* f, std::string name, Options options);
+  ~RecordStream();
+  RecordStream(const RecordStream&) = delete;
+  RecordStream& operator=(const RecordStream&) = delete;
 
   // The next record's text and position; false at the end. Throws tokalign::Error when the
   // file's structure is broken beyond one record (an unterminated array or string, text
@@ -45,6 +55,7 @@ class RecordStream {
   bool next(std::string_view& record, SourcePos& pos);
 
   bool is_array() const { return mode_ == Mode::array; }
+  bool mapped() const { return map_ != nullptr; }  // Options::map took effect
 
   // Reads whatever of the file is left unread (through Options::hash) and returns how many
   // bytes the file held; no record follows.
@@ -53,7 +64,7 @@ class RecordStream {
  private:
   enum class Mode { unknown, array, lines, done };
   bool fill();  // appends more input (after dropping the bytes before pos_ when short of room); false at EOF
-  std::string_view buf() const { return {data_.get(), size_}; }
+  std::string_view buf() const { return {data_, size_}; }
   [[noreturn]] void fail(const std::string& what, size_t at) const;
   uint64_t abs(size_t i) const { return base_ + i; }
   void advance_to(size_t i);  // moves pos_ to i, counting newlines
@@ -75,7 +86,12 @@ class RecordStream {
   FILE* f_;
   std::string name_;
   Options options_;
-  std::unique_ptr<char[]> data_;  // the input read, size_ bytes of cap_
+  void map_file();  // Options::map: maps f_ where it can
+  static constexpr size_t kDropUnit = size_t{4} << 20;  // a mapped file's pages are let go 4 MiB at a time
+  std::unique_ptr<char[]> owned_;  // the input read (unless mapped)
+  const char* map_ = nullptr;      // the mapped file (Options::map), map_size_ bytes
+  size_t map_size_ = 0, dropped_ = 0;  // dropped_: the mapped bytes before it were let go
+  const char* data_ = nullptr;     // the input: size_ bytes of cap_ (owned_, or the mapping)
   size_t size_ = 0, cap_ = 0;
   size_t pos_ = 0;      // next unread byte in data_
   uint64_t base_ = 0;   // file offset of data_[0]

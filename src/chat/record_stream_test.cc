@@ -7,7 +7,10 @@
 #include <algorithm>
 #include <cstdio>
 #include <random>
+#include <stdexcept>
 #include <string>
+
+#include <unistd.h>
 #include <vector>
 
 #include "util/error.h"
@@ -22,10 +25,26 @@ struct Got {
   std::vector<SourcePos> pos;
 };
 
+// A file holding `text`: in memory, or with `real` a temporary file on disk (one that
+// Options::map can map).
+FILE* open_text(const std::string& text, bool real = false) {
+  if (text.empty() || real) {
+    FILE* f = std::tmpfile();
+    if (!text.empty()) std::fwrite(text.data(), 1, text.size(), f);
+    std::rewind(f);
+    return f;
+  }
+  return fmemopen(const_cast<char*>(text.data()), text.size(), "rb");
+}
+
 Got read_all(const std::string& text, RecordStream::Options options = {}) {
-  FILE* f = fmemopen(const_cast<char*>(text.data()), text.size(), "rb");
-  if (text.empty()) f = std::tmpfile();
+  FILE* f = open_text(text, options.map);
   RecordStream rs(f, "data.json", options);
+  // (Options::map must have mapped it: else these tests would compare reads with reads)
+  if (options.map && rs.mapped() != !text.empty()) {
+    std::fclose(f);
+    throw std::logic_error("Options::map did not map a regular file");
+  }
   Got g;
   std::string_view r;
   SourcePos p;
@@ -260,6 +279,9 @@ TEST(RecordStream, BlockScanEqualsBytewiseScanOnAnyText) {
       ASSERT_EQ(scan_log(text, {chunk, Scan::sse2}), bytewise) << "seed " << seed << " chunk " << chunk << " (SSE2)\n" << text;
       ASSERT_EQ(scan_log(text, {chunk, Scan::bytewise}), bytewise) << "seed " << seed << " chunk " << chunk << " (bytewise)";
     }
+    // The same file mapped instead of read (Options::map), a chunk of it at a time.
+    for (size_t chunk : {size_t{1}, size_t{64}, size_t{1} << 20})
+      ASSERT_EQ(scan_log(text, {chunk, Scan::widest, nullptr, true}), bytewise) << "seed " << seed << " chunk " << chunk << " (mapped)\n" << text;
     errors += bytewise.find("error: ") != std::string::npos;
     if (clean) {
       ASSERT_EQ(bytewise.find("error: "), std::string::npos) << text;
@@ -301,24 +323,111 @@ TEST(RecordStream, HashTapSeesTheWholeFileOnce) {
     const std::string want = sha256_hex(input);
     for (size_t chunk : {size_t{1}, size_t{7}, size_t{64}, size_t{1000}, size_t{1} << 20}) {
       for (size_t stop_after : {size_t{0}, size_t{3}, size_t{1000}}) {
-        FILE* f = input.empty() ? std::tmpfile() : fmemopen(const_cast<char*>(input.data()), input.size(), "rb");
-        Digest h(Checksum::sha256);
-        RecordStream::Options o;
-        o.chunk = chunk;
-        o.hash = &h;
-        RecordStream rs(f, "data.json", o);
-        std::string_view r;
-        SourcePos p;
-        size_t n = 0;
-        while (n < stop_after && rs.next(r, p)) ++n;
-        const uint64_t bytes = rs.read_to_end();
-        std::fclose(f);
-        EXPECT_EQ(bytes, input.size()) << "chunk " << chunk << ", stopped after " << stop_after;
-        EXPECT_EQ(h.hex(), want) << "chunk " << chunk << ", stopped after " << stop_after;
-        EXPECT_FALSE(rs.next(r, p));
+        for (bool map : {false, true}) {
+          FILE* f = open_text(input, map);
+          Digest h(Checksum::sha256);
+          RecordStream::Options o;
+          o.chunk = chunk;
+          o.hash = &h;
+          o.map = map;
+          RecordStream rs(f, "data.json", o);
+          std::string_view r;
+          SourcePos p;
+          size_t n = 0;
+          while (n < stop_after && rs.next(r, p)) ++n;
+          const uint64_t bytes = rs.read_to_end();
+          std::fclose(f);
+          EXPECT_EQ(bytes, input.size()) << "chunk " << chunk << ", stopped after " << stop_after << (map ? ", mapped" : "");
+          EXPECT_EQ(h.hex(), want) << "chunk " << chunk << ", stopped after " << stop_after << (map ? ", mapped" : "");
+          EXPECT_FALSE(rs.next(r, p));
+        }
       }
     }
   }
+}
+
+// A mapped file many times the unit in which its pages are let go: every record and position
+// as read, through and past each let-go range; a second stream while the first holds the
+// mapping reads instead (one mapping at a time), with the same records.
+TEST(RecordStream, MappedFileLargerThanItsLetGoUnit) {
+  std::string text = "[\n";
+  for (int i = 0; text.size() < (size_t{13} << 20); ++i)
+    text += (i ? ",\n" : "") + std::string("{\"id\": ") + std::to_string(i) + ", \"v\": \"" + std::string(i % 3000, 'x') + "\"}";
+  text += "]\n";
+  const Got read = read_all(text);
+  ASSERT_GT(read.records.size(), 5000u);
+  RecordStream::Options o;
+  o.map = true;
+  FILE* f = open_text(text, true);
+  RecordStream rs(f, "data.json", o);
+  ASSERT_TRUE(rs.mapped());
+  FILE* g = open_text(text, true);
+  RecordStream second(g, "data.json", o);
+  EXPECT_FALSE(second.mapped());
+  std::string_view r, r2;
+  SourcePos p, p2;
+  for (size_t i = 0; i < read.records.size(); ++i) {
+    ASSERT_TRUE(rs.next(r, p)) << i;
+    ASSERT_EQ(r, read.records[i]) << i;
+    ASSERT_EQ(p.byte_offset, read.pos[i].byte_offset) << i;
+    ASSERT_EQ(p.line, read.pos[i].line) << i;
+    ASSERT_TRUE(second.next(r2, p2)) << i;
+    ASSERT_EQ(r2, read.records[i]) << i;
+  }
+  EXPECT_FALSE(rs.next(r, p));
+  EXPECT_FALSE(second.next(r2, p2));
+  std::fclose(f);
+  std::fclose(g);
+}
+
+// A mapped file that ends exactly at a page's end (nothing readable past it): the scans stop
+// at its last byte, in records, in whitespace, in an unterminated string and in a JSON line.
+TEST(RecordStream, MappedFileEndingAtAPageBoundary) {
+  const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  auto exact = [&](std::string head, std::string tail, size_t pages) {
+    head.resize(pages * page - tail.size(), ' ');
+    return head + tail;
+  };
+  std::string records = "[";
+  for (int i = 0; records.size() < 3 * page; ++i) records += std::string(i ? "," : "") + "{\"id\": " + std::to_string(i) + "}";
+  std::string line = "{\"id\": \"" + std::string(2 * page, 'q') + "\"}";
+  for (size_t pages : {1, 2, 4}) {
+    for (const std::string& text : {exact(records, "]", 4), exact("[{\"a\": 1}", "]", pages),
+                                    exact("[{\"a\": \"" + std::string(page / 2, 'z'), "x", pages),
+                                    exact("{\"a\": 1}\n", "{\"b\": 2}", pages), exact(line + "\n", "{}", 4)}) {
+      ASSERT_EQ(text.size() % page, 0u);
+      for (size_t chunk : {size_t{1}, size_t{64}, size_t{1} << 20})
+        EXPECT_EQ(scan_log(text, {chunk, RecordStream::Scan::widest, nullptr, true}),
+                  scan_log(text, {chunk, RecordStream::Scan::bytewise}))
+            << text.size() << " bytes, chunk " << chunk;
+    }
+  }
+}
+
+// A mapped file that another program shortens while it is read: the process ends with a
+// message naming the file and the byte, not with a bare "Bus error".
+TEST(RecordStreamDeathTest, MappedFileTruncatedUnderTheMapping) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  std::string text = "[\n";
+  for (int i = 0; text.size() < (size_t{3} << 20); ++i) text += (i ? ",\n" : "") + std::string("{\"id\": ") + std::to_string(i) + "}";
+  text += "]";
+  EXPECT_EXIT(
+      {
+        FILE* f = open_text(text, true);
+        RecordStream::Options o;
+        o.map = true;
+        o.chunk = 4096;
+        RecordStream rs(f, "shrinking.json", o);
+        if (!rs.mapped()) std::exit(3);
+        std::string_view r;
+        SourcePos p;
+        rs.next(r, p);
+        if (::ftruncate(::fileno(f), 100) != 0) std::exit(4);
+        while (rs.next(r, p)) {
+        }
+        std::exit(5);  // (not reached: the pages past byte 100 are gone)
+      },
+      ::testing::ExitedWithCode(1), "shrinking.json: the file became shorter while it was read .*at byte [0-9]+\\)");
 }
 
 }  // namespace

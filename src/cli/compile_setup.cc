@@ -157,6 +157,7 @@ uint64_t CompileSetup::for_each(const std::function<bool(const Record&)>& fn, co
   Input in(data);
   chat::RecordStream::Options ro;
   if (digest) ro.hash = &digest->sum;
+  ro.map = true;
   chat::RecordStream records(in.file(), in.name(), ro);
   bool stopped = false;
   compile::PipelineOptions po;
