@@ -179,7 +179,8 @@ bool RecordStream::fill() {
     size_ += n;
     // Pages well behind the record being scanned are let go by the process (they stay in
     // the page cache; one touched again is read again): its memory does not grow with the file.
-    const size_t drop = pos_ & ~(kDropUnit - 1);
+    const size_t keep_from = hold_ ? std::min<uint64_t>(pos_, released_.load(std::memory_order_acquire)) : pos_;
+    const size_t drop = keep_from & ~(kDropUnit - 1);
     if (drop >= dropped_ + kDropUnit) {
       ::madvise(const_cast<char*>(map_) + dropped_, drop - dropped_, MADV_DONTNEED);
       dropped_ = drop;

@@ -7,6 +7,7 @@
 // the compile workers, so it reads 64 bytes a step as bit masks (record_stream.cc).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
@@ -56,6 +57,13 @@ class RecordStream {
 
   bool is_array() const { return mode_ == Mode::array; }
   bool mapped() const { return map_ != nullptr; }  // Options::map took effect
+  // A mapped stream's records can stay valid after next() (they are views of the mapping):
+  // hold_records() keeps every page from the one release() last named on, so a caller can
+  // keep records without copying them (the compile pipeline's batches) and say, from any
+  // thread, when it is done with the records before a byte offset. Without it, a record
+  // lasts until the next call, as when reading.
+  void hold_records() { hold_ = true; }
+  void release(uint64_t offset) { released_.store(offset, std::memory_order_release); }
 
   // Reads whatever of the file is left unread (through Options::hash) and returns how many
   // bytes the file held; no record follows.
@@ -91,6 +99,8 @@ class RecordStream {
   std::unique_ptr<char[]> owned_;  // the input read (unless mapped)
   const char* map_ = nullptr;      // the mapped file (Options::map), map_size_ bytes
   size_t map_size_ = 0, dropped_ = 0;  // dropped_: the mapped bytes before it were let go
+  bool hold_ = false;                  // hold_records()
+  std::atomic<uint64_t> released_{0};  // release(): records before it are no longer held
   const char* data_ = nullptr;     // the input: size_ bytes of cap_ (owned_, or the mapping)
   size_t size_ = 0, cap_ = 0;
   size_t pos_ = 0;      // next unread byte in data_

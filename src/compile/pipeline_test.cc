@@ -7,7 +7,9 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <algorithm>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -40,9 +42,20 @@ struct Seen {
   bool operator==(const Seen&) const = default;
 };
 
-std::vector<Seen> run(const std::string& text, const Compiler& c, PipelineOptions o, size_t stop_after = SIZE_MAX) {
-  std::unique_ptr<FILE, int (*)(FILE*)> f(fmemopen(const_cast<char*>(text.data()), text.size(), "r"), &fclose);
-  chat::RecordStream records(f.get(), "mem.jsonl");
+// `mapped`: the records from a file on disk that the stream maps (RecordStream::Options::map;
+// with threads, the batches hold views of the mapping instead of copies).
+std::vector<Seen> run(const std::string& text, const Compiler& c, PipelineOptions o, size_t stop_after = SIZE_MAX,
+                      bool mapped = false) {
+  std::unique_ptr<FILE, int (*)(FILE*)> f(mapped ? std::tmpfile() : fmemopen(const_cast<char*>(text.data()), text.size(), "r"),
+                                          &fclose);
+  if (mapped) {
+    std::fwrite(text.data(), 1, text.size(), f.get());
+    std::rewind(f.get());
+  }
+  chat::RecordStream::Options ro;
+  ro.map = mapped;
+  chat::RecordStream records(f.get(), "mem.jsonl", ro);
+  if (records.mapped() != mapped) throw std::logic_error("the test's file was not mapped");
   std::vector<Seen> seen;
   run_pipeline(records, chat::InputFormat::llava, c, o, [&](PipelineItem& it) {
     seen.push_back({it.pos.index, it.ok, it.sample.input_ids, it.sample.labels, it.problem.reason});
@@ -116,7 +129,17 @@ TEST(Pipeline, AnyLimitOnBatchesInFlightWithOrWithoutBursts) {
       o.batch = 3;
       o.in_flight = in_flight;
       EXPECT_EQ(run(text, c, o), a) << threads << " threads, " << in_flight << " batches in flight";
+      // The same records as views of the mapped file.
+      EXPECT_EQ(run(text, c, o, SIZE_MAX, true), a) << threads << " threads, " << in_flight << " batches in flight, mapped";
     }
+  // Mapped on one thread too; and the sink stopping a mapped run early.
+  EXPECT_EQ(run(text, c, one, SIZE_MAX, true), a);
+  PipelineOptions four;
+  four.threads = 4;
+  four.batch = 5;
+  const std::vector<Seen> first = run(text, c, four, 42, true);
+  ASSERT_EQ(first.size(), 42u);
+  EXPECT_TRUE(std::equal(first.begin(), first.end(), a.begin()));
 }
 
 TEST(Pipeline, WantedRecordsOnlyAndTheSinkStops) {
