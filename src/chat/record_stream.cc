@@ -1,11 +1,11 @@
 #include "chat/record_stream.h"
 
 #include <algorithm>
-#include <cstring>
-#include <memory>
-
 #include <atomic>
 #include <csignal>
+#include <cstring>
+#include <memory>
+#include <string>
 
 #include <sys/mman.h>
 #include <sys/stat.h>

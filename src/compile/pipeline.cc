@@ -25,11 +25,11 @@ constexpr size_t kBurstWorkers = 4;  // the most workers that read and hand on i
 struct Batch {
   uint64_t seq = 0;
   // The records' texts: views of a mapped input that the stream holds (RecordStream::
-  // hold_records: no copy), or of their copies in `data`, back to back from `offsets` (made
-  // views when the batch is full and `data` no longer moves).
+  // hold_records: no copy), or of their copies in `data`, back to back, at `copies` (offset,
+  // size; made views when the batch is full and `data` no longer moves).
   std::vector<std::string_view> texts;
   std::string data;
-  std::vector<size_t> offsets;
+  std::vector<std::pair<size_t, size_t>> copies;
   // One per record in texts; kept (with their file names' storage) when the batch is reused,
   // so that reading allocates nothing per record.
   std::vector<chat::SourcePos> positions;
@@ -119,12 +119,13 @@ uint64_t run_pipeline(chat::RecordStream& records, chat::InputFormat format, con
   // of one: a reader that finds the queue full waits until half of it has gone, then reads on;
   // the sink waits for as many compiled batches as there are workers (the next one among
   // them). Each wake-up is a context switch, and where the workers take every CPU (the VM's
-  // two, -j 2) they cost the workers' time: 100k samples at -j 2 made some 3,800 voluntary
-  // and 3,300 involuntary switches, 2,000 and 1,800 with these bursts, and ran 3% faster (on
-  // the VM; the 665k mixture at -j 2 on the device too; docs/BENCHMARKS.md). With many workers the reader and the sink
-  // are near their own limits (on the device at -j 12 the reader is busy 65% of the run and
-  // the sink 75%): there the bursts starved the workers of records (4 rounds: they waited
-  // 0.05-0.18 s against 0.03-0.10 s) and the run was 4% slower, so each batch wakes them.
+  // two, -j 2) it costs the workers' time: 100k samples at -j 2 made some 3,800 voluntary and
+  // 3,300 involuntary switches, 2,000 and 1,800 with these bursts, and ran 3% faster (on the
+  // VM, and the 665k mixture at -j 2 on the device; docs/BENCHMARKS.md). With many workers
+  // the reader and the sink are near their own limits (on the device at -j 12 the reader is
+  // busy 65% of the run and the sink 75%): there the bursts starved the workers of records
+  // (4 rounds: they waited 0.05-0.18 s against 0.03-0.10 s) and the run was 4% slower, so
+  // each batch wakes them.
   const bool bursts = threads <= kBurstWorkers;
   // Batches in flight when a waiting reader reads on; the sink wakes it at exactly this count.
   const size_t refill_at = bursts ? max_in_flight / 2 : max_in_flight - 1;
@@ -194,8 +195,7 @@ uint64_t run_pipeline(chat::RecordStream& records, chat::InputFormat format, con
     auto b = std::make_unique<Batch>();
     auto push = [&]() -> bool {
       if (!views)
-        for (size_t i = 0; i < b->texts.size(); ++i)
-          b->texts[i] = std::string_view(b->data).substr(b->offsets[i], b->texts[i].size());
+        for (size_t i = 0; i < b->texts.size(); ++i) b->texts[i] = std::string_view(b->data).substr(b->copies[i].first, b->copies[i].second);
       std::unique_lock<std::mutex> lock(mu);
       if (read_seq - next_out >= max_in_flight)
         timed_wait(room_cv, lock, st.reader_wait, [&] { return stop || read_seq - next_out <= refill_at; });
@@ -210,7 +210,7 @@ uint64_t run_pipeline(chat::RecordStream& records, chat::InputFormat format, con
         b = std::make_unique<Batch>();
       }
       b->data.clear();
-      b->offsets.clear();
+      b->copies.clear();
       b->texts.clear();
       return true;
     };
@@ -225,13 +225,13 @@ uint64_t run_pipeline(chat::RecordStream& records, chat::InputFormat format, con
         const size_t k = b->texts.size();
         if (k < b->positions.size()) b->positions[k] = pos;
         else b->positions.push_back(pos);
+        b->end = pos.byte_offset + text.size();
         if (!views) {
-          b->offsets.push_back(b->data.size());
+          b->copies.emplace_back(b->data.size(), text.size());
           b->data.append(text);
-          text = std::string_view(nullptr, text.size());  // (its size; push makes it a view of data)
+          text = {};  // (push makes it a view of the copy)
         }
         b->texts.push_back(text);
-        b->end = pos.byte_offset + text.size();
         if (b->texts.size() == batch_size && !push()) return;
       }
     } catch (...) {
