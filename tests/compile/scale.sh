@@ -40,6 +40,17 @@ done
 cmp -s "$W/out1.jsonl" "$W/stdout.jsonl" || fail "JSONL to stdout differs from JSONL to a file"
 cmp -s "$W/q1.jsonl" "$W/q_stdout.jsonl" || fail "the quarantine with JSONL to stdout differs"
 [[ -e "$W/<stdout>" || -e "$W/-" ]] && fail "JSONL to stdout made a file in the working folder"
+# The input file is mapped (RecordStream::Options::map; the -j comparisons above check its
+# views against one thread); the same bytes through a pipe are read: the same samples and the
+# same quarantine (whose records name the input, "<stdin>" there), on one thread and on three.
+# (A mapping that lost the file's last two bytes fails all four checks.)
+for j in 1 3; do
+  cat "$W/data.jsonl" | "$BIN" compile --tokenizer "$TOK" --template v1 --data - -j $j --format jsonl \
+    --out "$W/pipe$j.jsonl" --quarantine "$W/pipe_q$j.jsonl" 2> /dev/null || fail "jsonl from a pipe -j $j: exit $?"
+  cmp -s "$W/out1.jsonl" "$W/pipe$j.jsonl" || fail "the samples of the input through a pipe (-j $j) differ from the file's"
+  cmp -s <(sed "s|$W/data.jsonl|<stdin>|g" "$W/q1.jsonl") "$W/pipe_q$j.jsonl" ||
+    fail "the quarantine of the input through a pipe (-j $j) differs from the file's"
+done
 # --strict stops at the same sample whatever the thread count.
 for j in 1 4; do "${C[@]}" -j $j --strict --out "$W/strict$j" > /dev/null 2> "$W/strict$j.err"; echo "rc $?" >> "$W/strict$j.err"; done
 cmp -s "$W/strict1.err" "$W/strict4.err" || fail "--strict differs: $(cat "$W/strict1.err") / $(cat "$W/strict4.err")"
@@ -96,5 +107,5 @@ if (( $(nproc) > 1 )); then
     fail "-j 2 --checksum sha256: the manifest lacks the input's SHA-256 and size"
 fi
 
-[[ $fails == 0 ]] && echo "ok: identical output for -j 1/2/3/8 (shard, JSONL, quarantine, --strict, broken file); JSONL to stdout; flat RSS; -j 0 on one CPU, the input hashed as read; -j 2: CRC-32 as read, SHA-256 beside"
+[[ $fails == 0 ]] && echo "ok: identical output for -j 1/2/3/8 (shard, JSONL, quarantine, --strict, broken file); JSONL to stdout; the input mapped and piped alike; flat RSS; -j 0 on one CPU, the input hashed as read; -j 2: CRC-32 as read, SHA-256 beside"
 exit $(( fails > 0 ))
