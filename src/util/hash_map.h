@@ -16,6 +16,8 @@
 #include <string_view>
 #include <vector>
 
+#include "util/aligned_alloc.h"
+
 namespace tokalign {
 
 // Allocator for the big lookup tables: 2 MiB aligned and advised for transparent huge pages
@@ -30,15 +32,11 @@ struct TableAllocator {
     const size_t bytes = n * sizeof(T);
     constexpr size_t kHuge = size_t{2} << 20;
     if (bytes >= kHuge) {
-      const size_t rounded = (bytes + kHuge - 1) / kHuge * kHuge;
-      void* p = std::aligned_alloc(kHuge, rounded);
-      if (!p) throw std::bad_alloc();
-      ::madvise(p, rounded, MADV_HUGEPAGE);
+      void* p = alloc_aligned(kHuge, bytes);
+      ::madvise(p, (bytes + kHuge - 1) / kHuge * kHuge, MADV_HUGEPAGE);
       return static_cast<T*>(p);
     }
-    void* p = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
-    if (!p) throw std::bad_alloc();
-    return static_cast<T*>(p);
+    return static_cast<T*>(alloc_aligned(64, bytes));
   }
   void deallocate(T* p, size_t) { std::free(p); }
   template <class U>
