@@ -164,7 +164,7 @@ Progress compile_progress(const CompileSetup& s, bool wanted) {
 // stops the run (rc 1, false).
 bool deliver(shard::SampleWriter& w, const CompileSetup::Record& r, bool strict, int& rc) {
   if (r.ok) {
-    w.write(r.sample);
+    w.take(r.sample);
     return true;
   }
   if (strict) {

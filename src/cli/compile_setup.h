@@ -55,7 +55,7 @@ struct CompileSetup {
     size_t messages;        // the messages read
     const chat::SourcePos& pos;
     bool ok;
-    const compile::Sample& sample;
+    compile::Sample& sample;  // (the sink may take its ids and labels: SampleWriter::take)
     const chat::Problem& problem;
   };
   // The input file's checksum and size, taken by the reader as it reads (chat::RecordStream's

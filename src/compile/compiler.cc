@@ -403,7 +403,7 @@ void Compiler::encode(const Rendered& r, Encoded& e) const {
   }
 }
 
-bool Compiler::verify(const Rendered& r, Encoded& e, const Sample& s, Problem& p) const {
+bool Compiler::verify(const Rendered& r, Encoded& e, Sample& s, Problem& p) const {
   // The per-token checks (compile/token_checks.h); failures are reported in the order of the
   // checks (an id out of range before a labelled image token).
   const size_t n = s.input_ids.size();
@@ -543,6 +543,7 @@ bool Compiler::verify(const Rendered& r, Encoded& e, const Sample& s, Problem& p
       a = b;
     }
   }
+  s.trained = static_cast<uint32_t>(trained);  // (the hand-on thread reads no label for it)
   return true;
 }
 

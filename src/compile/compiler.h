@@ -102,7 +102,7 @@ class Compiler {
  private:
   struct Encoded;
   void encode(const chat::Rendered& r, Encoded& e) const;
-  bool verify(const chat::Rendered& r, Encoded& e, const Sample& s, chat::Problem& problem) const;
+  bool verify(const chat::Rendered& r, Encoded& e, Sample& s, chat::Problem& problem) const;
   void provenance(const chat::Rendered& r, const Encoded& e, Sample& out) const;
   bool segment_trained(const chat::Segment& g, int32_t last_turn_of_role[3]) const;
   bool trained_everywhere(int32_t id) const;

@@ -44,6 +44,8 @@ Sample compile_ok(const tok::Tokenizer& t, const char* tmpl, const Conversation&
   Sample s;
   Problem p;
   EXPECT_TRUE(comp.compile(c, s, p)) << p.reason << ": " << p.message;
+  // The trained count the checks keep for the writer is the labels' own.
+  EXPECT_EQ(s.trained, s.labels.size() - static_cast<size_t>(std::count(s.labels.begin(), s.labels.end(), kIgnoreIndex)));
   return s;
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -63,6 +64,11 @@ struct Sample {
   // Ids of the whole prompt encoded with Hugging Face's defaults (special tokens parsed in
   // message text too), kept with provenance when they differ from input_ids.
   std::vector<int32_t> reference_ids;
+  // The labels that are not kIgnoreIndex, as the compiler's checks counted them (they count
+  // them anyway): trained_tokens() then reads no label, which the shard writer's hand-on
+  // thread would otherwise do for every sample. Unset for a sample made otherwise; whoever
+  // changes a compiled sample's labels resets it.
+  std::optional<uint32_t> trained;
   // The length the model sees: placeholders counted as their expansion where a vision policy
   // gave it (ImageSlot::visual_tokens), else input_ids.size().
   uint64_t length_with_images() const { return with_images(input_ids.size(), images); }
@@ -82,8 +88,10 @@ struct Sample {
     provenance.clear();
     special_strings.clear();
     reference_ids.clear();
+    trained.reset();
   }
   uint64_t trained_tokens() const {
+    if (trained) return *trained;
     // Counted in 32-bit lanes (a sample's tokens fit them), which vectorize to a compare and a
     // subtract per four labels; a 64-bit count widened every lane first, some three
     // instructions a label on the writer's thread.

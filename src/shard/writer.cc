@@ -2,7 +2,9 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <climits>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <array>
@@ -51,6 +53,30 @@ bool write_all(int fd, std::string_view s) {
   return true;
 }
 
+// Writes all of `iov` to `fd` (consumed as it goes); false with errno set on an error.
+bool writev_all(int fd, std::vector<iovec>& iov) {
+  size_t at = 0;
+  while (at < iov.size()) {
+    const ssize_t n = ::writev(fd, iov.data() + at, static_cast<int>(iov.size() - at));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      if (n == 0) errno = EIO;
+      return false;
+    }
+    for (size_t done = static_cast<size_t>(n); done;) {
+      if (done >= iov[at].iov_len) {
+        done -= iov[at].iov_len;
+        ++at;
+      } else {
+        iov[at].iov_base = static_cast<char*>(iov[at].iov_base) + done;
+        iov[at].iov_len -= done;
+        done = 0;
+      }
+    }
+  }
+  return true;
+}
+
 // Clears O_DIRECT on `fd` (writes of any size and address from here on); false on an error.
 bool buffered(int fd) {
   const int flags = ::fcntl(fd, F_GETFL);
@@ -68,6 +94,10 @@ bool buffered(int fd) {
 // SHA-256, their digests computed together (util/sha256_pair.h), in 0.8 of the time of
 // hashing them one after the other.
 //
+// `taking` (a background file of one lane, not direct): take() takes whole vectors of 32-bit
+// values instead of copying their bytes (below), and the file's byte buffers are made only if
+// write() is called too.
+//
 // `direct`: the full buffers go to the disk without the page cache (O_DIRECT), where the file
 // system takes it, in whole pages from page-aligned buffers (the bytes past the last whole
 // page move to the next buffer, and the last few are written through the page cache at
@@ -79,11 +109,12 @@ class OutFile {
  public:
   // `path` "-": standard output (one lane, not closed here).
   OutFile(std::string path, bool background = false, std::string twin_path = {},
-          std::optional<Checksum> sum = std::nullopt, bool direct = false)
+          std::optional<Checksum> sum = std::nullopt, bool direct = false, bool taking = false)
       : lanes_(twin_path.empty() ? 1 : 2), owned_(path != "-") {
     path_[0] = owned_ ? std::move(path) : "<stdout>";
     path_[1] = std::move(twin_path);
     direct_ = direct && background && owned_;
+    taking_ = taking && background && lanes_ == 1 && !direct_;
     if (!owned_) fd_[0] = STDOUT_FILENO;
     for (int l = owned_ ? 0 : lanes_; l < lanes_; ++l) {
       const int flags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC;
@@ -112,7 +143,7 @@ class OutFile {
     stop_background();  // writes what was queued
     for (int l = 0; l < lanes_; ++l) {
       if (fd_[l] < 0) continue;
-      if (!buf_[l].empty() && buffered(fd_[l])) write_all(fd_[l], buf_[l]);  // best effort, as a close's own flush
+      if (!buf_.bytes[l].empty() && buffered(fd_[l])) write_all(fd_[l], buf_.bytes[l]);  // best effort, as a close's own flush
       if (owned_) ::close(fd_[l]);
     }
   }
@@ -134,6 +165,28 @@ class OutFile {
   void write_pod(const T* a, const T* b, size_t n) {
     write(as_bytes(a, n), as_bytes(b, n));
   }
+  // Writes v's values like write_pod, for a caller done with them: a taking file (above) takes
+  // the vector itself, for its thread to write and checksum, and leaves v an emptied vector
+  // of an earlier take (its storage, for the caller to fill again) or none. The thread that
+  // hands samples on then never copies, or even reads, the samples' ids and labels: on 32
+  // cores at -j 16 that copy (2 GB for the 665k mixture) kept it busy for 0.74 s of a 0.76 s
+  // run, the limit of the whole pipeline (docs/BENCHMARKS.md). Other files copy.
+  void take(std::vector<int32_t>& v) {
+    if (!taking_) return write_pod(v.data(), v.size());
+    if (v.empty()) return;
+    if (!buf_.bytes[0].empty()) drain();  // the bytes written before it go first
+    const size_t n = v.size() * sizeof(int32_t);
+    bytes_ += n;
+    taken_bytes_ += n;
+    std::vector<int32_t> emptied;
+    if (!recycled_.empty()) {
+      emptied.swap(recycled_.back());
+      recycled_.pop_back();
+    }
+    buf_.taken.push_back(std::move(v));
+    v.swap(emptied);
+    if (taken_bytes_ >= kBuffer) drain();
+  }
   // Flushes and closes; with `sync`, also forces the data to disk (shard files are synced
   // before the manifest that vouches for them is renamed into place).
   void close(bool sync = false) {
@@ -143,10 +196,10 @@ class OutFile {
     if (stop_background()) throw Error(bg_error_);
     // What drain() kept back of a direct file: its last bytes, less than a page, through the
     // page cache (and the checksum, after everything before them).
-    if (!buf_[0].empty()) {
+    if (!buf_.bytes[0].empty()) {
       for (int l = 0; l < lanes_; ++l)
         if (!buffered(fd_[l])) throw Error(path_[l] + ": write error: " + std::strerror(errno));
-      put({buf_[0], buf_[1]});
+      put({buf_.bytes[0], buf_.bytes[1]});
     }
     std::string error;
     for (int l = 0; l < lanes_; ++l) {
@@ -157,7 +210,8 @@ class OutFile {
     }
     // The buffers go now, not with the object (a parted run's part may wait a while to be
     // committed).
-    for (auto& b : buf_) Buffer().swap(b);
+    buf_ = Chunk();
+    std::vector<std::vector<int32_t>>().swap(recycled_);
     if (bg_) std::vector<Chunk>().swap(bg_->spare);
     if (!error.empty()) throw Error(error);
   }
@@ -186,7 +240,14 @@ class OutFile {
   static constexpr size_t kQueued = 4;  // full buffers waiting for the background thread, at most
   static constexpr size_t kPage = 4096;  // O_DIRECT's unit: buffers' addresses, write sizes
   using Buffer = std::basic_string<char, std::char_traits<char>, AlignedAllocator<char, kPage>>;
-  using Chunk = std::array<Buffer, 2>;  // a buffer for each file (the second: a twin's)
+  // What goes to the background thread at once: a buffer of bytes for each file (the second:
+  // a twin's), or a taking file's vectors taken whole (never both: take() and write() queue
+  // what the other one left first).
+  struct Chunk {
+    std::array<Buffer, 2> bytes;
+    std::vector<std::vector<int32_t>> taken;
+    bool empty() const { return bytes[0].empty() && taken.empty(); }
+  };
   struct Background {
     std::thread thread;
     std::mutex mu;
@@ -196,9 +257,11 @@ class OutFile {
     bool closing = false;
     std::string error;
   };
-  // New background buffers (none spare): each lane's, at its full size at once.
+  // New background buffers (none spare): each lane's, at its full size at once (a taking
+  // file's when write() first needs it).
   void reserve_buffers(Chunk& c) const {
-    for (int l = 0; l < lanes_; ++l) c[l].reserve(kBuffer + kSlack);
+    if (!taking_)
+      for (int l = 0; l < lanes_; ++l) c.bytes[l].reserve(kBuffer + kSlack);
   }
   template <class T>
   static std::string_view as_bytes(const T* p, size_t n) {
@@ -209,16 +272,17 @@ class OutFile {
     if (n == 0) return;
     bytes_ += n;
     if (bg_) {
-      for (int l = 0; l < lanes_; ++l) buf_[l].append(s[l]);
-      if (buf_[0].size() >= kBuffer) drain();
+      if (!buf_.taken.empty()) drain();  // the vectors taken before it go first
+      for (int l = 0; l < lanes_; ++l) buf_.bytes[l].append(s[l]);
+      if (buf_.bytes[0].size() >= kBuffer) drain();
       return;
     }
-    if (buf_[0].size() + n > kBuffer) drain();
+    if (buf_.bytes[0].size() + n > kBuffer) drain();
     if (n >= kBuffer) {
       put(s);
       return;
     }
-    for (int l = 0; l < lanes_; ++l) buf_[l].append(s[l]);
+    for (int l = 0; l < lanes_; ++l) buf_.bytes[l].append(s[l]);
   }
   // Writes and checksums; returns the error, naming the file, or "" (the background thread
   // keeps it for the writing thread to throw).
@@ -236,20 +300,40 @@ class OutFile {
     }
     return {};
   }
+  // A taking file's vectors, in order: written together (writev, up to IOV_MAX at a time),
+  // then checksummed one by one.
+  std::string write_taken(const std::vector<std::vector<int32_t>>& taken) {
+    std::vector<iovec> iov;
+    iov.reserve(std::min<size_t>(taken.size(), IOV_MAX));
+    for (size_t i = 0; i < taken.size();) {
+      iov.clear();
+      for (; i < taken.size() && iov.size() < IOV_MAX; ++i)
+        iov.push_back({const_cast<int32_t*>(taken[i].data()), taken[i].size() * sizeof(int32_t)});
+      if (!writev_all(fd_[0], iov)) return path_[0] + ": write error: " + std::strerror(errno);
+    }
+    if (sum_[0])
+      for (const auto& v : taken) sum_[0]->update(as_bytes(v.data(), v.size()));
+    return {};
+  }
+  static size_t taken_size(const std::vector<std::vector<int32_t>>& taken) {
+    size_t n = 0;
+    for (const auto& v : taken) n += v.size() * sizeof(int32_t);
+    return n;
+  }
   void put(std::array<std::string_view, 2> s) {
     const std::string error = write_out(s);
     if (!error.empty()) throw Error(error);
   }
   void drain() {
-    if (buf_[0].empty()) return;
+    if (buf_.empty()) return;
     if (!bg_) {
-      put({buf_[0], buf_[1]});
-      for (auto& b : buf_) b.clear();
+      put({buf_.bytes[0], buf_.bytes[1]});
+      for (auto& b : buf_.bytes) b.clear();
       return;
     }
     // A direct file's buffer goes in whole pages: the bytes past the last one start the next.
-    const size_t tail = direct_ ? buf_[0].size() % kPage : 0;
-    if (tail == buf_[0].size()) return;  // not a page yet (close writes it)
+    const size_t tail = direct_ ? buf_.bytes[0].size() % kPage : 0;
+    if (buf_.taken.empty() && tail == buf_.bytes[0].size()) return;  // not a page yet (close writes it)
     std::unique_lock<std::mutex> lock(bg_->mu);
     timed_wait(bg_->cv, lock, waited_, [&] { return bg_->full.size() < kQueued || !bg_->error.empty(); });
     if (!bg_->error.empty()) throw Error(bg_->error);
@@ -261,9 +345,13 @@ class OutFile {
       reserve_buffers(next);
     }
     for (int l = 0; l < lanes_; ++l) {
-      next[l].assign(buf_[l], buf_[l].size() - tail, tail);
-      buf_[l].resize(buf_[l].size() - tail);
+      next.bytes[l].assign(buf_.bytes[l], buf_.bytes[l].size() - tail, tail);
+      buf_.bytes[l].resize(buf_.bytes[l].size() - tail);
     }
+    // A written chunk's vectors, emptied, are what the next takes hand back.
+    for (auto& v : next.taken) recycled_.push_back(std::move(v));
+    next.taken.clear();
+    taken_bytes_ = 0;
     bg_->full.push_back(std::move(buf_));
     buf_ = std::move(next);
     bg_->cv.notify_all();
@@ -278,10 +366,11 @@ class OutFile {
       lock.unlock();
       std::string error;
       if (bg_->error.empty()) {  // after an error nothing more is written (the file is reported bad)
-        error = write_out({b[0], b[1]});
-        if (error.empty()) start_writeback(b[0].size());
+        error = b.taken.empty() ? write_out({b.bytes[0], b.bytes[1]}) : write_taken(b.taken);
+        if (error.empty()) start_writeback(b.bytes[0].size() + taken_size(b.taken));
       }
-      for (auto& s : b) s.clear();
+      for (auto& s : b.bytes) s.clear();
+      for (auto& v : b.taken) v.clear();
       lock.lock();
       if (!error.empty() && bg_->error.empty()) bg_->error = error;
       bg_->spare.push_back(std::move(b));
@@ -316,6 +405,9 @@ class OutFile {
   const bool owned_;  // a file of its own (not standard output)
   uint64_t synced_ = 0, unsynced_ = 0;  // bytes handed to start_writeback, and since the last hint
   Chunk buf_;
+  bool taking_ = false;   // take() takes vectors whole (see above)
+  size_t taken_bytes_ = 0;  // the bytes of buf_.taken
+  std::vector<std::vector<int32_t>> recycled_;  // emptied vectors for take() to hand back
   std::unique_ptr<Background> bg_;
   std::string bg_error_;
   double waited_ = 0;  // seconds drain() waited for room in the background thread's queue
@@ -474,7 +566,7 @@ class ShardWriter : public SampleWriter {
       if (paired_ && i == 1) continue;  // labels.bin: input_ids.bin's twin
       files_.emplace_back(
           std::make_unique<OutFile>(tmp(kFiles[i]), true, paired_ && i == 0 ? tmp(kFiles[1]) : "", checksum_,
-                                    /*direct=*/paired_ && i == 0));
+                                    /*direct=*/paired_ && i == 0, /*taking=*/!paired_ && i < 2));
     }
   }
   ~ShardWriter() override {
@@ -485,45 +577,21 @@ class ShardWriter : public SampleWriter {
     std::remove(tmp("manifest.json").c_str());
   }
   void write(const Sample& s) override {
-    const uint64_t trained = s.trained_tokens();
-    count(s, trained);
-    SampleRecord r{};
-    r.token_offset = tokens_;
-    r.length = static_cast<uint32_t>(s.input_ids.size());
-    r.id_offset = strings().bytes();
-    r.id_length = static_cast<uint32_t>(s.id.size());
-    r.image_start = static_cast<uint32_t>(images_);
-    r.image_count = static_cast<uint32_t>(s.images.size());
-    r.flags = s.flags;
-    r.trained = static_cast<uint32_t>(trained);
-    // LLaVA's modality_lengths: the length the model sees (images counted as their expansion
-    // where a vision policy gave it), negative for a sample without images.
-    const int64_t len = static_cast<int64_t>(s.length_with_images());
-    const int32_t modality_length = static_cast<int32_t>(s.images.empty() ? -len : len);
-    lengths().write_pod(&modality_length, 1);
-    strings().write(s.id);
+    write_record(s);
     if (paired_) {
       file(0).write_pod(s.input_ids.data(), s.labels.data(), s.input_ids.size());
     } else {
       file(0).write_pod(s.input_ids.data(), s.input_ids.size());
       file(1).write_pod(s.labels.data(), s.labels.size());
     }
-    for (const ImageSlot& slot : s.images) {
-      ImageRecord ir{};
-      ir.path_offset = strings().bytes();
-      ir.path_length = static_cast<uint32_t>(slot.path.size());
-      ir.sample = static_cast<uint32_t>(samples_);
-      ir.position = slot.position;
-      ir.token_count = slot.token_count;
-      ir.width = slot.width;
-      ir.height = slot.height;
-      strings().write(slot.path);
-      images().write_pod(&ir, 1);
-      ++images_;
-    }
-    samples().write_pod(&r, 1);
-    tokens_ += s.input_ids.size();
-    ++samples_;
+  }
+  // input_ids.bin and labels.bin take the vectors themselves (OutFile::take), unless they are
+  // a twin (which copies into its page-aligned buffers for O_DIRECT).
+  void take(Sample& s) override {
+    if (paired_) return write(s);
+    write_record(s);
+    file(0).take(s.input_ids);
+    file(1).take(s.labels);
   }
   void quarantine(const QuarantineRecord& q) override {
     count(q);
@@ -584,6 +652,44 @@ class ShardWriter : public SampleWriter {
   }
 
  private:
+  // Everything of a sample but its ids and labels: counts, its sample record, length, id and
+  // image records.
+  void write_record(const Sample& s) {
+    const uint64_t trained = s.trained_tokens();
+    count(s, trained);
+    SampleRecord r{};
+    r.token_offset = tokens_;
+    r.length = static_cast<uint32_t>(s.input_ids.size());
+    r.id_offset = strings().bytes();
+    r.id_length = static_cast<uint32_t>(s.id.size());
+    r.image_start = static_cast<uint32_t>(images_);
+    r.image_count = static_cast<uint32_t>(s.images.size());
+    r.flags = s.flags;
+    r.trained = static_cast<uint32_t>(trained);
+    // LLaVA's modality_lengths: the length the model sees (images counted as their expansion
+    // where a vision policy gave it), negative for a sample without images.
+    const int64_t len = static_cast<int64_t>(s.length_with_images());
+    const int32_t modality_length = static_cast<int32_t>(s.images.empty() ? -len : len);
+    lengths().write_pod(&modality_length, 1);
+    strings().write(s.id);
+    for (const ImageSlot& slot : s.images) {
+      ImageRecord ir{};
+      ir.path_offset = strings().bytes();
+      ir.path_length = static_cast<uint32_t>(slot.path.size());
+      ir.sample = static_cast<uint32_t>(samples_);
+      ir.position = slot.position;
+      ir.token_count = slot.token_count;
+      ir.width = slot.width;
+      ir.height = slot.height;
+      strings().write(slot.path);
+      images().write_pod(&ir, 1);
+      ++images_;
+    }
+    samples().write_pod(&r, 1);
+    tokens_ += s.input_ids.size();
+    ++samples_;
+  }
+
   static constexpr const char* kFiles[] = {"input_ids.bin", "labels.bin", "samples.bin", "images.bin", "strings.bin",
                                            "quarantine.jsonl", "lengths.bin"};
   // The OutFile that writes kFiles[k]: files_[k], or, paired, kFiles[0] and [1] are one twin

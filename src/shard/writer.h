@@ -43,6 +43,12 @@ class SampleWriter {
  public:
   virtual ~SampleWriter() = default;
   virtual void write(const Sample& s) = 0;
+  // Writes `s` as write() does, for a caller done with its ids and labels: a writer may take
+  // their vectors instead of copying them, leaving s.input_ids and s.labels emptied (with
+  // other storage, or none). The shard writer's own threads then write them, and the calling
+  // thread (the one that hands samples on in order, which every compile thread waits on)
+  // never copies them.
+  virtual void take(Sample& s) { write(s); }
   virtual void quarantine(const QuarantineRecord& q) = 0;
   // Closes the data files (flushed, and synced for a shard): what finish() does first, for a
   // caller that commits later (a parted run's part waiting for the input's hash). Nothing

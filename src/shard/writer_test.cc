@@ -115,6 +115,50 @@ TEST_P(ShardWriter, ManyBuffersReadBackInOrderWithTheManifestsChecksums) {
   fs::remove_all(dir);
 }
 
+// take() (the vectors taken instead of copied, where the big files are written apart) writes
+// the same shard as write(), with takes and writes mixed, with many tiny samples (a chunk of
+// more vectors than one writev takes), and leaves the sample's ids and labels emptied; the
+// vectors come back emptied, storage kept, from later takes.
+TEST_P(ShardWriter, TakingTheVectorsWritesWhatCopyingWrites) {
+  const bool paired = std::get<0>(GetParam());
+  const fs::path copied = temp_dir("copied"), taken = temp_dir("taken");
+  auto each = [](size_t i) {
+    if (i < 3000) return sample(i);
+    Sample s = sample(i);  // then 140,000 samples of 1-3 tokens (no image)
+    s.input_ids.resize(1 + i % 3);
+    s.labels.resize(1 + i % 3);
+    s.images.clear();
+    return s;
+  };
+  const size_t n = 143000;
+  size_t storage_back = 0;
+  for (const fs::path& dir : {copied, taken}) {
+    auto w = writer(dir, false);
+    for (size_t i = 0; i < n; ++i) {
+      Sample s = each(i);
+      if (dir == copied || i % 7 == 3) {
+        w->write(s);
+        continue;
+      }
+      const std::vector<int32_t> ids = s.input_ids;
+      w->take(s);
+      if (paired) {
+        EXPECT_EQ(s.input_ids, ids);  // (a twin copies)
+      } else {
+        ASSERT_TRUE(s.input_ids.empty() && s.labels.empty()) << i;
+        storage_back += s.input_ids.capacity() > 0;
+      }
+    }
+    w->finish(RunInfo{"{}", "{}", "{}", "[]", ""});
+  }
+  EXPECT_EQ(expect_same_files(copied, taken), 8u);
+  if (!paired) EXPECT_GT(storage_back, n / 2) << "taken vectors did not come back";
+  ShardReader r(taken.string());
+  ASSERT_EQ(r.size(), n);
+  EXPECT_EQ(r.get(n - 1).input_ids, each(n - 1).input_ids);
+  for (const fs::path& dir : {copied, taken}) fs::remove_all(dir);
+}
+
 // seal() then finish() (a parted run's part, committed later) writes the same shard as
 // finish() alone; a sealed shard dropped without finish leaves no manifest and no files.
 TEST_P(ShardWriter, SealThenFinishIsFinish) {
@@ -169,7 +213,11 @@ TEST_P(ShardWriter, AFullDiskIsAnErrorNamingTheFile) {
   fs::create_symlink("/dev/full", dir / "labels.bin.tmp");  // the writer's temporary labels file
   try {
     auto w = writer(dir, false);
-    for (size_t i = 0; i < 3000; ++i) w->write(sample(i));
+    for (size_t i = 0; i < 3000; ++i) {
+      Sample s = sample(i);
+      if (i % 2) w->take(s);  // (the taken vectors' writes fail alike)
+      else w->write(s);
+    }
     w->finish(RunInfo{"{}", "{}", "{}", "[]", ""});
     FAIL() << "writing to a full disk succeeded";
   } catch (const Error& e) {
