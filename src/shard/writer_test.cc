@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 #include <simdjson.h>
+#include <malloc.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -157,6 +158,38 @@ TEST_P(ShardWriter, TakingTheVectorsWritesWhatCopyingWrites) {
   ASSERT_EQ(r.size(), n);
   EXPECT_EQ(r.get(n - 1).input_ids, each(n - 1).input_ids);
   for (const fs::path& dir : {copied, taken}) fs::remove_all(dir);
+}
+
+// The emptied vectors a taking writer keeps for later takes are bounded: after a run of tiny
+// samples (a chunk of some 260,000 vectors), longer ones (some 250 a chunk) get back a few
+// of those vectors each chunk, and the rest are freed, not kept (they piled up to tens of MB).
+TEST(ShardWriterTaking, KeepsFewEmptiedVectors) {
+  const fs::path dir = temp_dir("recycled");
+  const size_t before = mallinfo2().uordblks;
+  size_t after_tiny = 0, after_long = 0;
+  {
+    auto w = make_shard_writer(dir.string(), false, /*paired=*/false, Checksum::crc32);
+    Sample s;
+    s.id = "t";
+    for (size_t i = 0; i < 1500000; ++i) {
+      s.input_ids.assign(1, 7);
+      s.labels.assign(1, 7);
+      w->take(s);
+    }
+    after_tiny = mallinfo2().uordblks;
+    for (size_t i = 0; i < 3000; ++i) {
+      s.input_ids.assign(1000, 7);
+      s.labels.assign(1000, 7);
+      w->take(s);
+    }
+    after_long = mallinfo2().uordblks;
+    w->finish(RunInfo{"{}", "{}", "{}", "[]", ""});
+  }
+  EXPECT_EQ(ShardReader(dir.string()).size(), 1503000u);
+  std::printf("heap in use: %zu MB before, %zu MB after the tiny samples, %zu MB after the long ones\n", before >> 20,
+              after_tiny >> 20, after_long >> 20);
+  EXPECT_LT(after_long, before + (48u << 20));
+  fs::remove_all(dir);
 }
 
 // seal() then finish() (a parted run's part, committed later) writes the same shard as
