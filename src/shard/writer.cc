@@ -177,7 +177,7 @@ class OutFile {
     if (!buf_.bytes[0].empty()) drain();  // the bytes written before it go first
     const size_t n = v.size() * sizeof(int32_t);
     bytes_ += n;
-    taken_bytes_ += n;
+    buf_.taken_bytes += n;
     std::vector<int32_t> emptied;
     if (!recycled_.empty()) {
       emptied.swap(recycled_.back());
@@ -186,7 +186,7 @@ class OutFile {
     }
     buf_.taken.push_back(std::move(v));
     v.swap(emptied);
-    if (taken_bytes_ >= kBuffer) drain();
+    if (buf_.taken_bytes >= kBuffer) drain();
   }
   // Flushes and closes; with `sync`, also forces the data to disk (shard files are synced
   // before the manifest that vouches for them is renamed into place).
@@ -249,7 +249,9 @@ class OutFile {
   struct Chunk {
     std::array<Buffer, 2> bytes;
     std::vector<std::vector<int32_t>> taken;
-    bool empty() const { return bytes[0].empty() && taken.empty(); }
+    size_t taken_bytes = 0;  // the bytes of `taken`
+    size_t size() const { return bytes[0].size() + taken_bytes; }  // each file's bytes
+    bool empty() const { return size() == 0; }
   };
   struct Background {
     std::thread thread;
@@ -321,11 +323,6 @@ class OutFile {
   // The memory a kept vector holds: its storage, its own bytes and the allocator's (a list of
   // many tiny samples' vectors is mostly the latter).
   static size_t held(const std::vector<int32_t>& v) { return v.capacity() * sizeof(int32_t) + 64; }
-  static size_t taken_size(const std::vector<std::vector<int32_t>>& taken) {
-    size_t n = 0;
-    for (const auto& v : taken) n += v.size() * sizeof(int32_t);
-    return n;
-  }
   void put(std::array<std::string_view, 2> s) {
     const std::string error = write_out(s);
     if (!error.empty()) throw Error(error);
@@ -365,7 +362,6 @@ class OutFile {
       recycled_.push_back(std::move(v));
     }
     next.taken.clear();
-    taken_bytes_ = 0;
     bg_->full.push_back(std::move(buf_));
     buf_ = std::move(next);
     bg_->cv.notify_all();
@@ -381,10 +377,11 @@ class OutFile {
       std::string error;
       if (bg_->error.empty()) {  // after an error nothing more is written (the file is reported bad)
         error = b.taken.empty() ? write_out({b.bytes[0], b.bytes[1]}) : write_taken(b.taken);
-        if (error.empty()) start_writeback(b.bytes[0].size() + taken_size(b.taken));
+        if (error.empty()) start_writeback(b.size());
       }
       for (auto& s : b.bytes) s.clear();
       for (auto& v : b.taken) v.clear();
+      b.taken_bytes = 0;
       lock.lock();
       if (!error.empty() && bg_->error.empty()) bg_->error = error;
       bg_->spare.push_back(std::move(b));
@@ -420,7 +417,6 @@ class OutFile {
   uint64_t synced_ = 0, unsynced_ = 0;  // bytes handed to start_writeback, and since the last hint
   Chunk buf_;
   bool taking_ = false;   // take() takes vectors whole (see above)
-  size_t taken_bytes_ = 0;  // the bytes of buf_.taken
   std::vector<std::vector<int32_t>> recycled_;  // emptied vectors for take() to hand back
   size_t recycled_bytes_ = 0;  // their storage
   std::unique_ptr<Background> bg_;
@@ -607,6 +603,7 @@ class ShardWriter : public SampleWriter {
     write_record(s);
     file(0).take(s.input_ids);
     file(1).take(s.labels);
+    s.trained.reset();  // (the labels it counted are gone)
   }
   void quarantine(const QuarantineRecord& q) override {
     count(q);
