@@ -5,7 +5,8 @@
 # ROUNDS rounds (default 6) of each thread count in JS (default "16 12 1"), output in
 # /dev/shm, with each run's stats lines (TOKALIGN_PIPELINE_STATS: the workers' CPU). A count
 # written "1p" is -j 1 with the whole process on one CPU (taskset -c 0: its writer and hash
-# threads too), the base for scaling from one core to all of them.
+# threads too), the base for scaling from one core to all of them; "4@6" is -j 4 on the first
+# six CPUs (taskset -c 0-5), a smaller machine.
 # Results: $OUT/threads.txt and a summary.
 set -u
 source "$(dirname "$0")/env.sh"
@@ -17,13 +18,23 @@ python3 bench/gen_llava_mix.py --n ${N:-30000} --seed 1 --format $FORMAT --text 
 R=$OUT/threads.txt
 builds=(tokalign)
 [ -x $G/tokalign_prev ] && builds+=(tokalign_prev)
-one() {  # BUILD THREADS (N, or Np: N on one CPU)
+# ROLES="split shared": each build also with each way of sharing the work
+# (TOKALIGN_PIPELINE_ROLES), as rows named BUILD:ROLES.
+if [ -n "${ROLES:-}" ]; then
+  with=()
+  for b in "${builds[@]}"; do for r in $ROLES; do with+=("$b:$r"); done; done
+  builds=("${with[@]}")
+fi
+one() {  # BUILD[:ROLES] THREADS (N; Np: N on one CPU; N@C: N on the first C CPUs)
   rm -rf /dev/shm/shard
-  local pin=()
+  local pin=() j=${2%@*}
   [ "${2%p}" != "$2" ] && pin=(taskset -c 0)
+  [ "$j" != "$2" ] && pin=(taskset -c 0-$((${2#*@} - 1)))
+  local bin=${1%%:*} roles=
+  [ "$bin" != "$1" ] && roles=${1#*:}
   local s=$EPOCHREALTIME
-  TOKALIGN_PIPELINE_STATS=1 "${pin[@]}" $L $G/$1 compile --data /dev/shm/mix.json -t $TOK --template llava_v1 --out /dev/shm/shard \
-    -j ${2%p} 2> /tmp/threads_err.txt > /dev/null
+  TOKALIGN_PIPELINE_ROLES=$roles TOKALIGN_PIPELINE_STATS=1 "${pin[@]}" $L $G/$bin compile --data /dev/shm/mix.json -t $TOK --template llava_v1 --out /dev/shm/shard \
+    -j ${j%p} 2> /tmp/threads_err.txt > /dev/null
   echo "== $1 j=$2 wall $(awk -v a=$s -v b=$EPOCHREALTIME 'BEGIN{printf "%.3f", b-a}')" >> $R
   grep -E "pipeline on|setup|other threads" /tmp/threads_err.txt | sed 's/^/  /' >> $R
 }
@@ -44,12 +55,13 @@ for line in open(sys.argv[1]):
         cur = (m.group(1), m.group(2))
         rows.setdefault(cur, {"wall": [], "workers": []})["wall"].append(float(m.group(3)))
         continue
-    m = re.search(r"workers ([\d.]+) s CPU", line) or re.search(r"parsing and compiling ([\d.]+) s", line)
+    m = (re.search(r"workers ([\d.]+) s CPU", line) or re.search(r"parsing and compiling ([\d.]+) s", line)
+         or re.search(r"compiling ([\d.]+) s CPU", line))
     if m and cur:
         rows[cur]["workers"].append(float(m.group(1)))
-num = lambda j: int(j.rstrip("p"))
+num = lambda j: int(j.split("@")[0].rstrip("p"))
 for (b, j), v in sorted(rows.items(), key=lambda kv: (-num(kv[0][1]), kv[0][1], kv[0][0])):
-    what = f"-j {num(j):2}" + (", one CPU" if j.endswith("p") else "")
+    what = f"-j {num(j):2}" + (", one CPU" if j.endswith("p") else f" on {j.split('@')[1]} CPUs" if "@" in j else "")
     print(f"{b:14} {what}: wall median {statistics.median(v['wall']):.3f} s ({len(v['wall'])} runs), "
           f"workers' CPU median {statistics.median(v['workers']):.3f} s")
 # Scaling from one core: the one-CPU -j 1 run's median over each thread count's.
@@ -60,5 +72,5 @@ for b in sorted({b for b, _ in rows}):
     one = statistics.median(base["wall"])
     print(f"{b}: from one CPU (-j 1 on one CPU, {one:.3f} s): " + ", ".join(
         f"-j {j} {one / statistics.median(v['wall']):.2f}x" for (bb, j), v in sorted(rows.items(), key=lambda kv: num(kv[0][1]))
-        if bb == b and not j.endswith("p")))
+        if bb == b and not j.endswith("p") and "@" not in j))
 PY

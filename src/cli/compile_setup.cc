@@ -167,6 +167,14 @@ uint64_t CompileSetup::for_each(const std::function<bool(const Record&)>& fn, co
   compile::PipelineStats stats;
   const bool want_stats = std::getenv("TOKALIGN_PIPELINE_STATS") != nullptr;
   if (want_stats) po.stats = &stats;
+  // TOKALIGN_PIPELINE_ROLES=split|shared: how the threads share the work, whatever their count
+  // (for comparing the two designs; docs/HACKING.md).
+  if (const char* r = std::getenv("TOKALIGN_PIPELINE_ROLES"); r && *r) {
+    const std::string_view roles(r);
+    if (roles == "split") po.roles = compile::PipelineOptions::Roles::split;
+    else if (roles == "shared") po.roles = compile::PipelineOptions::Roles::shared;
+    else throw Error("TOKALIGN_PIPELINE_ROLES is '" + std::string(roles) + "': 'split' or 'shared', or unset");
+  }
   const uint64_t n = compile::run_pipeline(records, chat::parse_input_format(input_format), *compiler, po,
                                            [&](compile::PipelineItem& it) {
                                              stopped = !fn(Record{it.id, it.messages, it.pos, it.ok, it.sample, it.problem});
@@ -179,7 +187,13 @@ uint64_t CompileSetup::for_each(const std::function<bool(const Record&)>& fn, co
                  "tokalign compile: pipeline on 1 thread: reading and splitting %.3f s, parsing and compiling %.3f s, "
                  "handing on %.3f s (wall); its CPU %.3f s\n",
                  stats.reader_cpu, stats.workers_cpu, stats.sink_cpu, stats.thread_cpu);
-  if (want_stats && stats.threads > 1)
+  if (want_stats && stats.shared)
+    std::fprintf(stderr,
+                 "tokalign compile: pipeline on %zu threads, each reading, compiling and handing on in turn: reading "
+                 "%.3f s CPU, %.3f s waiting for another thread reading; compiling %.3f s CPU, %.3f s waiting for room; "
+                 "handing on %.3f s CPU\n",
+                 stats.threads, stats.reader_cpu, stats.reader_wait, stats.workers_cpu, stats.workers_wait, stats.sink_cpu);
+  else if (want_stats && stats.threads > 1)
     std::fprintf(stderr,
                  "tokalign compile: pipeline on %zu threads: reader %.3f s CPU, %.3f s waiting for room; workers %.3f s "
                  "CPU, %.3f s waiting for records; sink %.3f s CPU, %.3f s waiting for samples\n",

@@ -13,47 +13,18 @@
 #include <thread>
 #include <vector>
 
+#include "util/cpus.h"
 #include "util/thread_cpu.h"
 #include "util/worker_pool.h"
+#include "compile/pipeline_batch.h"
 
 namespace tokalign::compile {
+
+using detail::Batch;
 
 namespace {
 
 constexpr size_t kBurstWorkers = 4;  // the most workers that read and hand on in bursts (below)
-
-struct Batch {
-  uint64_t seq = 0;
-  // The records' texts: views of a mapped input that the stream holds (RecordStream::
-  // hold_records: no copy), or of their copies in `data`, back to back, at `copies` (offset,
-  // size; made views when the batch is full and `data` no longer moves).
-  std::vector<std::string_view> texts;
-  std::string data;
-  std::vector<std::pair<size_t, size_t>> copies;
-  // One per record in texts; kept (with their file names' storage) when the batch is reused,
-  // so that reading allocates nothing per record.
-  std::vector<chat::SourcePos> positions;
-  uint64_t end = 0;  // the file offset just past the last record
-  std::vector<PipelineItem> items;  // filled by a worker
-};
-
-// `conv` is the calling thread's own (its strings written in this core's cache, where an
-// item's, last written by whichever worker had its batch before, had to be fetched from there).
-void compile_one(chat::ConversationReader& reader, chat::Conversation& conv, const Compiler& compiler,
-                 std::string_view text, const chat::SourcePos& pos, PipelineItem& item) {
-  item.pos = pos;
-  item.problem = chat::Problem{};
-  item.ok = false;
-  const bool read = reader.read(text, pos, conv, item.problem);
-  item.id.assign(conv.id);
-  item.messages = conv.messages.size();
-  // (compile empties the sample itself, keeping its image slots' storage for the next one)
-  if (!read) {
-    item.sample.clear();
-    return;
-  }
-  item.ok = compiler.compile(conv, item.sample, item.problem);
-}
 
 }  // namespace
 
@@ -61,6 +32,8 @@ size_t auto_workers(size_t cores) {
   cores = std::max<size_t>(cores, 1);
   return cores >= 8 ? cores - cores / 4 : cores;
 }
+
+bool shared_roles(size_t threads, size_t cpus) { return threads >= cpus; }
 
 size_t pipeline_workers(size_t threads) { return threads ? threads : auto_workers(resolve_threads(0)); }
 
@@ -100,7 +73,7 @@ uint64_t run_pipeline(chat::RecordStream& records, chat::InputFormat format, con
       if (!more) break;
       ++total;
       if (options.wanted && !options.wanted(pos.index)) continue;
-      compile_one(reader, conv, compiler, text, pos, item);
+      detail::compile_one(reader, conv, compiler, text, pos, item);
       if (timed) st.workers_cpu += since(t);
       const bool go_on = sink(item);
       if (timed) st.sink_cpu += since(t);
@@ -112,6 +85,10 @@ uint64_t run_pipeline(chat::RecordStream& records, chat::InputFormat format, con
     }
     return total;
   }
+
+  if (options.roles == PipelineOptions::Roles::shared ||
+      (options.roles == PipelineOptions::Roles::automatic && shared_roles(threads, available_cpus())))
+    return detail::run_shared(records, format, compiler, options, sink, threads);
 
   const size_t batch_size = options.batch ? options.batch : 64;
   const size_t max_in_flight = options.in_flight ? options.in_flight : 4 * threads;
@@ -125,7 +102,9 @@ uint64_t run_pipeline(chat::RecordStream& records, chat::InputFormat format, con
   // the reader and the sink are near their own limits (on the device at -j 12 the reader is
   // busy 65% of the run and the sink 75%): there the bursts starved the workers of records
   // (4 rounds: they waited 0.05-0.18 s against 0.03-0.10 s) and the run was 4% slower, so
-  // each batch wakes them.
+  // each batch wakes them. (Where the workers take every CPU, as on the VM, the roles are now
+  // shared instead, unless split is asked for: bursts serve few workers with CPUs to spare,
+  // like -j 2 on the device, where they were measured too.)
   const bool bursts = threads <= kBurstWorkers;
   // Batches in flight when a waiting reader reads on; the sink wakes it at exactly this count.
   const size_t refill_at = bursts ? max_in_flight / 2 : max_in_flight - 1;
@@ -167,8 +146,7 @@ uint64_t run_pipeline(chat::RecordStream& records, chat::InputFormat format, con
         todo.pop_front();
       }
       try {
-        b->items.resize(b->texts.size());
-        for (size_t i = 0; i < b->texts.size(); ++i) compile_one(reader, conv, compiler, b->texts[i], b->positions[i], b->items[i]);
+        detail::compile_batch(reader, conv, compiler, *b);
       } catch (...) {
         std::lock_guard<std::mutex> lock(mu);
         end();
@@ -194,8 +172,6 @@ uint64_t run_pipeline(chat::RecordStream& records, chat::InputFormat format, con
     pthread_setname_np(pthread_self(), "tokalign-read");
     auto b = std::make_unique<Batch>();
     auto push = [&]() -> bool {
-      if (!views)
-        for (size_t i = 0; i < b->texts.size(); ++i) b->texts[i] = std::string_view(b->data).substr(b->copies[i].first, b->copies[i].second);
       std::unique_lock<std::mutex> lock(mu);
       if (read_seq - next_out >= max_in_flight)
         timed_wait(room_cv, lock, st.reader_wait, [&] { return stop || read_seq - next_out <= refill_at; });
@@ -209,31 +185,11 @@ uint64_t run_pipeline(chat::RecordStream& records, chat::InputFormat format, con
       } else {
         b = std::make_unique<Batch>();
       }
-      b->data.clear();
-      b->copies.clear();
-      b->texts.clear();
       return true;
     };
     try {
-      std::string_view text;
-      chat::SourcePos pos;
-      while (records.next(text, pos)) {
-        ++total;
-        if (options.wanted && !options.wanted(pos.index)) continue;
-        // texts last: it counts the batch's records, so a throw (out of memory) before it leaves
-        // the batch as it was, for the push below.
-        const size_t k = b->texts.size();
-        if (k < b->positions.size()) b->positions[k] = pos;
-        else b->positions.push_back(pos);
-        b->end = pos.byte_offset + text.size();
-        if (!views) {
-          b->copies.emplace_back(b->data.size(), text.size());
-          b->data.append(text);
-          text = {};  // (push makes it a view of the copy)
-        }
-        b->texts.push_back(text);
-        if (b->texts.size() == batch_size && !push()) return;
-      }
+      while (detail::read_batch(records, options, views, batch_size, *b, total))
+        if (!push()) return;
     } catch (...) {
       std::lock_guard<std::mutex> lock(mu);
       read_error = std::current_exception();

@@ -8,6 +8,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <algorithm>
+#include <atomic>
+#include <thread>
+#include <utility>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -15,6 +18,7 @@
 
 #include "chat/template.h"
 #include "tokenizer/tokenizer.h"
+#include "util/cpus.h"
 #include "util/error.h"
 
 namespace tokalign::compile {
@@ -43,6 +47,10 @@ std::string dataset(size_t n) {
   }
   return s;
 }
+
+using Roles = PipelineOptions::Roles;
+constexpr Roles kRoles[] = {Roles::automatic, Roles::split, Roles::shared};
+const char* name(Roles r) { return r == Roles::split ? "split roles" : r == Roles::shared ? "shared roles" : "automatic roles"; }
 
 struct Seen {
   uint64_t index;
@@ -105,22 +113,29 @@ TEST(Pipeline, SameItemsInInputOrderForAnyThreadCount) {
     quarantined += !a[i].ok;
   }
   EXPECT_EQ(quarantined, 143u);  // records 3, 10, 17, ...
-  for (size_t threads : {2, 3, 5}) {
-    PipelineOptions o;
-    o.threads = threads;
-    o.batch = 7;  // many batches, finishing out of order
-    PipelineStats stats;
-    o.stats = &stats;
-    EXPECT_EQ(run(text, c, o), a) << threads << " threads";
-    EXPECT_EQ(stats.threads, threads);
-    EXPECT_GT(stats.workers_cpu, 0.0);
-    EXPECT_GT(stats.reader_cpu, 0.0);
-  }
+  for (const Roles roles : kRoles)
+    for (size_t threads : {2, 3, 5}) {
+      PipelineOptions o;
+      o.threads = threads;
+      o.roles = roles;
+      o.batch = 7;  // many batches, finishing out of order
+      PipelineStats stats;
+      o.stats = &stats;
+      EXPECT_EQ(run(text, c, o), a) << threads << " threads, " << name(roles);
+      EXPECT_EQ(stats.threads, threads);
+      EXPECT_EQ(stats.shared, roles == Roles::shared || (roles == Roles::automatic && shared_roles(threads, available_cpus())));
+      EXPECT_GT(stats.workers_cpu, 0.0);
+      EXPECT_GT(stats.reader_cpu, 0.0);
+      if (stats.shared) {
+        EXPECT_GT(stats.sink_cpu, 0.0);
+      }
+    }
 }
 
-// Few workers (up to 4) read and hand on in bursts, more wake the reader and the sink for
-// each batch (pipeline.cc); either way, with any limit on the batches in flight (down to one,
-// where a burst is a single batch), every record arrives once and in order, and nothing waits
+// With split roles, few workers (up to 4) read and hand on in bursts, more wake the reader
+// and the sink for each batch (pipeline.cc); with shared roles the threads take turns
+// (pipeline_shared.cc). Every way, with any limit on the batches in flight (down to one, where
+// a burst is a single batch), every record arrives once and in order, and nothing waits
 // forever (a deadlock here hangs the test until ctest's timeout).
 TEST(Pipeline, AnyLimitOnBatchesInFlightWithOrWithoutBursts) {
   if (!llava_v1()) GTEST_SKIP() << "oracle/node_modules absent (run make deps)";
@@ -130,42 +145,50 @@ TEST(Pipeline, AnyLimitOnBatchesInFlightWithOrWithoutBursts) {
   one.threads = 1;
   const std::vector<Seen> a = run(text, c, one);
   ASSERT_EQ(a.size(), 300u);
-  for (size_t threads : {2, 4, 5})
-    for (size_t in_flight : {1, 2, 3, 5, 16}) {
-      PipelineOptions o;
-      o.threads = threads;
-      o.batch = 3;
-      o.in_flight = in_flight;
-      EXPECT_EQ(run(text, c, o), a) << threads << " threads, " << in_flight << " batches in flight";
-      // The same records as views of the mapped file.
-      EXPECT_EQ(run(text, c, o, SIZE_MAX, true), a) << threads << " threads, " << in_flight << " batches in flight, mapped";
-    }
+  for (const Roles roles : {Roles::split, Roles::shared})
+    for (size_t threads : {2, 4, 5})
+      for (size_t in_flight : {1, 2, 3, 5, 16}) {
+        PipelineOptions o;
+        o.threads = threads;
+        o.roles = roles;
+        o.batch = 3;
+        o.in_flight = in_flight;
+        EXPECT_EQ(run(text, c, o), a) << threads << " threads, " << in_flight << " batches in flight, " << name(roles);
+        // The same records as views of the mapped file.
+        EXPECT_EQ(run(text, c, o, SIZE_MAX, true), a)
+            << threads << " threads, " << in_flight << " batches in flight, mapped, " << name(roles);
+      }
   // Mapped on one thread too; and the sink stopping a mapped run early.
   EXPECT_EQ(run(text, c, one, SIZE_MAX, true), a);
-  PipelineOptions four;
-  four.threads = 4;
-  four.batch = 5;
-  const std::vector<Seen> first = run(text, c, four, 42, true);
-  ASSERT_EQ(first.size(), 42u);
-  EXPECT_TRUE(std::equal(first.begin(), first.end(), a.begin()));
+  for (const Roles roles : {Roles::split, Roles::shared}) {
+    PipelineOptions four;
+    four.threads = 4;
+    four.roles = roles;
+    four.batch = 5;
+    const std::vector<Seen> first = run(text, c, four, 42, true);
+    ASSERT_EQ(first.size(), 42u) << name(roles);
+    EXPECT_TRUE(std::equal(first.begin(), first.end(), a.begin())) << name(roles);
+  }
 }
 
 TEST(Pipeline, WantedRecordsOnlyAndTheSinkStops) {
   if (!llava_v1()) GTEST_SKIP() << "oracle/node_modules absent (run make deps)";
   const Compiler& c = *llava_v1();
   const std::string text = dataset(300);
-  for (size_t threads : {1, 4}) {
-    PipelineOptions o;
-    o.threads = threads;
-    o.batch = 5;
-    o.wanted = [](uint64_t i) { return i % 3 == 1; };
-    const std::vector<Seen> s = run(text, c, o);
-    ASSERT_EQ(s.size(), 100u);
-    for (size_t k = 0; k < s.size(); ++k) EXPECT_EQ(s[k].index, 3 * k + 1);
-    const std::vector<Seen> stopped = run(text, c, o, 10);
-    ASSERT_EQ(stopped.size(), 10u);
-    EXPECT_EQ(stopped.back().index, 28u);
-  }
+  for (const Roles roles : {Roles::split, Roles::shared})
+    for (size_t threads : {1, 4}) {
+      PipelineOptions o;
+      o.threads = threads;
+      o.roles = roles;
+      o.batch = 5;
+      o.wanted = [](uint64_t i) { return i % 3 == 1; };
+      const std::vector<Seen> s = run(text, c, o);
+      ASSERT_EQ(s.size(), 100u) << threads << " threads, " << name(roles);
+      for (size_t k = 0; k < s.size(); ++k) EXPECT_EQ(s[k].index, 3 * k + 1);
+      const std::vector<Seen> stopped = run(text, c, o, 10);
+      ASSERT_EQ(stopped.size(), 10u) << threads << " threads, " << name(roles);
+      EXPECT_EQ(stopped.back().index, 28u);
+    }
 }
 
 // A broken file (here a JSON array never closed) raises its error after every record before
@@ -176,9 +199,11 @@ TEST(Pipeline, RecordsBeforeABrokenFileReachTheSinkOnAnyThreadCount) {
   std::string lines = dataset(100), text = "[";
   for (size_t at = 0, nl; (nl = lines.find('\n', at)) != std::string::npos; at = nl + 1)
     text += lines.substr(at, nl - at) + ",\n";  // the last one's comma, then the file ends
-  for (size_t threads : {1, 3}) {
+  for (const auto& [threads, roles] : {std::pair{size_t{1}, Roles::automatic}, std::pair{size_t{3}, Roles::split},
+                                        std::pair{size_t{3}, Roles::shared}}) {
     PipelineOptions o;
     o.threads = threads;
+    o.roles = roles;
     o.batch = 7;  // 14 full batches, then 2 records
     std::vector<uint64_t> seen;
     std::unique_ptr<FILE, int (*)(FILE*)> f(fmemopen(text.data(), text.size(), "r"), &fclose);
@@ -189,10 +214,60 @@ TEST(Pipeline, RecordsBeforeABrokenFileReachTheSinkOnAnyThreadCount) {
                                 return true;
                               }),
                  Error)
-        << threads << " threads";
-    ASSERT_EQ(seen.size(), 100u) << threads << " threads";
+        << threads << " threads, " << name(roles);
+    ASSERT_EQ(seen.size(), 100u) << threads << " threads, " << name(roles);
     for (size_t i = 0; i < seen.size(); ++i) EXPECT_EQ(seen[i], i);
   }
+}
+
+// The sink is called one record at a time, whichever thread calls it (with shared roles,
+// whichever has the turn); what it throws reaches the caller once every thread has stopped,
+// after the records before it.
+TEST(Pipeline, TheSinkIsCalledOneAtATimeAndWhatItThrowsReachesTheCaller) {
+  if (!llava_v1()) GTEST_SKIP() << "oracle/node_modules absent (run make deps)";
+  const Compiler& c = *llava_v1();
+  const std::string text = dataset(400);
+  for (const Roles roles : {Roles::split, Roles::shared})
+    for (size_t threads : {2, 4, 6}) {
+      PipelineOptions o;
+      o.threads = threads;
+      o.roles = roles;
+      o.batch = 3;
+      std::atomic<int> inside{0};
+      std::atomic<bool> overlapped{false};
+      std::vector<uint64_t> seen;
+      std::unique_ptr<FILE, int (*)(FILE*)> f(fmemopen(const_cast<char*>(text.data()), text.size(), "r"), &fclose);
+      chat::RecordStream records(f.get(), "mem.jsonl");
+      EXPECT_THROW(run_pipeline(records, chat::InputFormat::llava, c, o,
+                                [&](PipelineItem& it) {
+                                  if (inside.fetch_add(1) != 0) overlapped = true;
+                                  std::this_thread::yield();  // (room for another call to overlap)
+                                  seen.push_back(it.pos.index);
+                                  inside.fetch_sub(1);
+                                  if (it.pos.index == 250) throw std::runtime_error("the sink failed");
+                                  return true;
+                                }),
+                   std::runtime_error)
+          << threads << " threads, " << name(roles);
+      EXPECT_FALSE(overlapped) << threads << " threads, " << name(roles);
+      ASSERT_EQ(seen.size(), 251u) << threads << " threads, " << name(roles);
+      for (size_t i = 0; i < seen.size(); ++i) EXPECT_EQ(seen[i], i);
+    }
+}
+
+// Shared roles where the threads take every CPU; split where CPUs are left for a reader and
+// a sink of their own.
+TEST(Pipeline, SharedRolesWhereTheThreadsTakeEveryCpu) {
+  EXPECT_TRUE(shared_roles(2, 2));
+  EXPECT_TRUE(shared_roles(4, 4));
+  EXPECT_TRUE(shared_roles(5, 4));
+  EXPECT_TRUE(shared_roles(16, 16));
+  EXPECT_FALSE(shared_roles(3, 4));
+  EXPECT_FALSE(shared_roles(12, 16));
+  // -j 0 on small machines takes every CPU; from 8 on, a quarter is left
+  EXPECT_TRUE(shared_roles(auto_workers(2), 2));
+  EXPECT_TRUE(shared_roles(auto_workers(7), 7));
+  EXPECT_FALSE(shared_roles(auto_workers(8), 8));
 }
 
 // -j 0: every core on small machines, three quarters of them from 8 cores on (the reader, the

@@ -240,6 +240,7 @@ class OutFile {
   // the bytes.)
   static constexpr size_t kSlack = 64 << 10;
   static constexpr size_t kRecycled = 2 * kBuffer;  // storage of emptied vectors kept for take(), at most
+  static constexpr size_t kTakenKept = 16384;        // a spare chunk's list of taken vectors kept, at most (384 KiB)
   static constexpr size_t kQueued = 4;  // full buffers waiting for the background thread, at most
   static constexpr size_t kPage = 4096;  // O_DIRECT's unit: buffers' addresses, write sizes
   using Buffer = std::basic_string<char, std::char_traits<char>, AlignedAllocator<char, kPage>>;
@@ -362,6 +363,10 @@ class OutFile {
       recycled_.push_back(std::move(v));
     }
     next.taken.clear();
+    // The list itself too, where a run of tiny samples made it long (1 MiB of one-token samples
+    // is 262,144 vectors: 6 MiB of list, kept in every spare chunk of both big files, some
+    // 60 MB that ShardWriterTaking.KeepsFewEmptiedVectors found as often as not).
+    if (next.taken.capacity() > kTakenKept) std::vector<std::vector<int32_t>>().swap(next.taken);
     bg_->full.push_back(std::move(buf_));
     buf_ = std::move(next);
     bg_->cv.notify_all();
