@@ -19,12 +19,18 @@ awk 'NR % 397 == 0 { print "{\"id\": \"bad" NR "\", \"conversations\": [{\"from\
      NR % 911 == 0 { print "{\"id\": \"role" NR "\", \"conversations\": [{\"from\": \"robot\", \"value\": \"q\"}]}" }
      NR % 1201 == 0 { print "{not json" } { print }' "$W/gen.jsonl" > "$W/data.jsonl"
 C=("$BIN" compile --tokenizer "$TOK" --template v1 --data "$W/data.jsonl")
-for j in 1 2 3 8; do
-  "${C[@]}" -j $j --out "$W/shard$j" 2> "$W/err$j" || fail "shard -j $j: exit $?"
-  "${C[@]}" -j $j --format jsonl --out "$W/out$j.jsonl" --quarantine "$W/q$j.jsonl" 2>> "$W/err$j" || fail "jsonl -j $j: exit $?"
+# A count with a suffix names the threads' roles (TOKALIGN_PIPELINE_ROLES: a reader and a sink
+# beside the workers, or each thread taking every role); plain counts leave the choice to the
+# machine's CPUs (compile/pipeline.h, shared_roles).
+JS="2 3 8 3split 8split 3shared 8shared"
+for j in 1 $JS; do
+  n=${j%%[a-z]*} roles=${j#"${j%%[a-z]*}"}
+  TOKALIGN_PIPELINE_ROLES=$roles "${C[@]}" -j $n --out "$W/shard$j" 2> "$W/err$j" || fail "shard -j $j: exit $?"
+  TOKALIGN_PIPELINE_ROLES=$roles "${C[@]}" -j $n --format jsonl --out "$W/out$j.jsonl" --quarantine "$W/q$j.jsonl" 2>> "$W/err$j" ||
+    fail "jsonl -j $j: exit $?"
 done
 grep -q "quarantined (" "$W/err1" || fail "the input has no quarantined samples: the test would not check their order"
-for j in 2 3 8; do
+for j in $JS; do
   for f in $(cd "$W/shard1" && ls); do
     cmp -s "$W/shard1/$f" "$W/shard$j/$f" || fail "shard file $f differs between -j 1 and -j $j"
   done
@@ -110,5 +116,5 @@ if (( $(nproc) > 1 )); then
     fail "-j 2 --checksum sha256: the manifest lacks the input's SHA-256 and size"
 fi
 
-[[ $fails == 0 ]] && echo "ok: identical output for -j 1/2/3/8 (shard, JSONL, quarantine, --strict, broken file); JSONL to stdout; the input mapped and piped alike; flat RSS; -j 0 on one CPU, the input hashed as read; -j 2: CRC-32 as read, SHA-256 beside"
+[[ $fails == 0 ]] && echo "ok: identical output for -j 1/2/3/8, roles split and shared (shard, JSONL, quarantine, --strict, broken file); JSONL to stdout; the input mapped and piped alike; flat RSS; -j 0 on one CPU, the input hashed as read; -j 2: CRC-32 as read, SHA-256 beside"
 exit $(( fails > 0 ))
