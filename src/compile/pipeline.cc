@@ -33,7 +33,7 @@ size_t auto_workers(size_t cores) {
   return cores >= 8 ? cores - cores / 4 : cores;
 }
 
-bool shared_roles(size_t threads, size_t cpus) { return threads >= cpus; }
+bool shared_roles(size_t threads, size_t cpus) { return threads >= cpus && threads <= kSharedRolesUpTo; }
 
 size_t pipeline_workers(size_t threads) { return threads ? threads : auto_workers(resolve_threads(0)); }
 

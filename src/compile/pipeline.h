@@ -68,12 +68,16 @@ struct PipelineOptions {
 // (medians of 5 interleaved runs; docs/BENCHMARKS.md, tenth session).
 size_t auto_workers(size_t cores);
 // Whether Roles::automatic shares the roles among `threads` threads in a process that may use
-// `cpus` CPUs: where the threads take every CPU. There a reader and a sink of their own take
-// CPU from the workers at each wake-up; with CPUs to spare, they run beside them on those.
-// On the 16-core device (665k mixture, 4 rounds, taskset for fewer CPUs) shared against split:
-// -j 2 on 2 CPUs 6.19 against 6.56 s, -j 4 on 4 CPUs 3.73 against 4.00 s, -j 8 on 8 CPUs 2.05
-// against 2.08 s, -j 16 on 16 1.27 against 1.33 s; but -j 6 on 8 CPUs 2.30 against 2.06 s,
-// -j 12 on 16 1.32 against 1.15 s (docs/BENCHMARKS.md, twenty-fifth session).
+// `cpus` CPUs: where the threads take every CPU, up to kSharedRolesUpTo of them. There a
+// reader and a sink of their own take CPU from the workers at each wake-up; with CPUs to
+// spare, they run beside them on those. On the 16-core device (665k mixture, 4 rounds, taskset
+// for fewer CPUs) shared against split: -j 2 on 2 CPUs 6.19 against 6.56 s, -j 4 on 4 CPUs
+// 3.73 against 4.00 s, -j 8 on 8 CPUs 2.05 against 2.08 s, -j 16 on 16 1.27 against 1.33 s;
+// but -j 6 on 8 CPUs 2.30 against 2.06 s, -j 12 on 16 1.32 against 1.15 s. Past 16 threads
+// the records are read faster by one thread that never waits than by the threads in turn,
+// each waking the next: on 32 cores -j 32 1.11 against 0.83 s, the turns waiting 16.8 s in
+// all for one another (docs/BENCHMARKS.md, twenty-fifth session).
+inline constexpr size_t kSharedRolesUpTo = 16;
 bool shared_roles(size_t threads, size_t cpus);
 // The workers a pipeline asked for `threads` runs: `threads`, or for 0 auto_workers() of the
 // CPUs this process may use (util/cpus.h).

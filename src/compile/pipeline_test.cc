@@ -255,8 +255,8 @@ TEST(Pipeline, TheSinkIsCalledOneAtATimeAndWhatItThrowsReachesTheCaller) {
     }
 }
 
-// Shared roles where the threads take every CPU; split where CPUs are left for a reader and
-// a sink of their own.
+// Shared roles where the threads take every CPU, up to 16 threads; split where CPUs are left
+// for a reader and a sink of their own, or where one reader thread outpaces the turns.
 TEST(Pipeline, SharedRolesWhereTheThreadsTakeEveryCpu) {
   EXPECT_TRUE(shared_roles(2, 2));
   EXPECT_TRUE(shared_roles(4, 4));
@@ -264,6 +264,8 @@ TEST(Pipeline, SharedRolesWhereTheThreadsTakeEveryCpu) {
   EXPECT_TRUE(shared_roles(16, 16));
   EXPECT_FALSE(shared_roles(3, 4));
   EXPECT_FALSE(shared_roles(12, 16));
+  EXPECT_FALSE(shared_roles(24, 24));
+  EXPECT_FALSE(shared_roles(32, 32));
   // -j 0 on small machines takes every CPU; from 8 on, a quarter is left
   EXPECT_TRUE(shared_roles(auto_workers(2), 2));
   EXPECT_TRUE(shared_roles(auto_workers(7), 7));
