@@ -13,10 +13,10 @@
 #include <thread>
 #include <vector>
 
+#include "compile/pipeline_batch.h"
 #include "util/cpus.h"
 #include "util/thread_cpu.h"
 #include "util/worker_pool.h"
-#include "compile/pipeline_batch.h"
 
 namespace tokalign::compile {
 

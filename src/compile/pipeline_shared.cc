@@ -51,8 +51,6 @@ uint64_t run_shared(chat::RecordStream& records, chat::InputFormat format, const
   st.shared = true;
 
   auto take_turns = [&] {
-    chat::ConversationReader reader(format);
-    chat::Conversation conv;
     PipelineStats mine;  // this thread's CPU in each role, and its waits
     double cpu = timed ? thread_cpu_seconds() : 0;
     auto lap = [&](double& role) {  // the CPU since the last lap, to `role`
@@ -68,6 +66,8 @@ uint64_t run_shared(chat::RecordStream& records, chat::InputFormat format, const
     };
     std::unique_ptr<Batch> b;  // the batch this thread reads into next
     try {  // (what is thrown outside the handlers below: out of memory)
+      chat::ConversationReader reader(format);
+      chat::Conversation conv;
       for (;;) {
         {
           std::unique_lock<std::mutex> lock(mu);
