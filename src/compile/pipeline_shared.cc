@@ -150,9 +150,10 @@ uint64_t run_shared(chat::RecordStream& records, chat::InputFormat format, const
           else spent.push_back(std::move(h));
         }
         handing_on = false;
+        const bool over = stop;  // (the sink stopped or failed, or another thread failed)
         lock.unlock();
         lap(mine.sink_cpu);
-        if (stopped_early || error) break;
+        if (over) break;
       }
     } catch (...) {
       std::lock_guard<std::mutex> lock(mu);
