@@ -163,11 +163,7 @@ uint64_t run_pipeline(chat::RecordStream& records, chat::InputFormat format, con
     }
   };
 
-  // A mapped input's records go to the workers as views of the mapping, which the stream keeps
-  // until the sink has handed them on (the reader copied every record's bytes: 1.1 GB for the
-  // 665k mixture); other inputs' are copied into their batch.
-  const bool views = records.mapped();
-  if (views) records.hold_records();
+  const bool views = detail::hold_views(records);
   auto reader_thread = [&] {
     pthread_setname_np(pthread_self(), "tokalign-read");
     auto b = std::make_unique<Batch>();

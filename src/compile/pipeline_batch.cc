@@ -2,6 +2,11 @@
 
 namespace tokalign::compile::detail {
 
+bool hold_views(chat::RecordStream& records) {
+  if (records.mapped()) records.hold_records();
+  return records.mapped();
+}
+
 bool read_batch(chat::RecordStream& records, const PipelineOptions& options, bool views, size_t size, Batch& b,
                 uint64_t& total) {
   b.data.clear();

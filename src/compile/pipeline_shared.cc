@@ -31,9 +31,7 @@ uint64_t run_shared(chat::RecordStream& records, chat::InputFormat format, const
   // Read ahead of the batch to hand on next, at most: two per thread (on the VM at -j 2, 4 in
   // all was 2-5% faster than 8, and as fast as 3).
   const size_t max_in_flight = options.in_flight ? options.in_flight : 2 * threads;
-  // A mapped input's records stay views of the mapping until they are handed on (pipeline.cc).
-  const bool views = records.mapped();
-  if (views) records.hold_records();
+  const bool views = hold_views(records);
   const bool timed = options.stats != nullptr;
 
   std::mutex read_mu;  // the stream: one thread reads at a time (taken before mu, never inside it)
