@@ -2,7 +2,9 @@
 // against its bytewise scan (RecordStream::Options::scan: the widest vectors the CPU has, and SSE2), each reading the bytes in
 // chunks of a size taken from the input's first byte (1 to 256, then a megabyte), so that
 // read boundaries fall anywhere in a block.
-// The widest scan also runs over the input mapped (Options::map, from a memory file).
+// The widest scan also runs over the input mapped (Options::map, from a memory file), and
+// mapped with the element index's helpers (Options::index_threads: 2, in index chunks of the
+// same 1 to 256 bytes, so chunks start anywhere in strings and backslash runs).
 // Invariants: no crash, hang or sanitizer report; errors are tokalign::Error only; all scans
 // give the same records with the same lines, byte offsets and indexes, and the same error; the
 // block scan's hash tap (Options::hash, finished by read_to_end) sees the whole input.
@@ -73,13 +75,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data) + 1, size - 1);
   using Scan = chat::RecordStream::Scan;
   const std::string bytewise = scan(text, {chunk, Scan::bytewise}, false);
-  for (int k = 0; k < 3; ++k) {
+  for (int k = 0; k < 4; ++k) {
     const Scan how = k == 1 ? Scan::sse2 : Scan::widest;
-    const bool map = k == 2;
-    const std::string blocks = scan(text, {chunk, how, nullptr, map}, k != 1);
+    const bool map = k >= 2;
+    const size_t helpers = k == 3 ? 2 : 0;
+    const std::string blocks = scan(text, {chunk, how, nullptr, map, helpers, chunk}, k != 1);
     if (blocks != bytewise) {
-      std::fprintf(stderr, "block scan (%s%s):\n%s\nbytewise scan:\n%s\n", how == Scan::widest ? "widest" : "SSE2",
-                   map ? ", mapped" : "", blocks.c_str(), bytewise.c_str());
+      std::fprintf(stderr, "block scan (%s%s%s):\n%s\nbytewise scan:\n%s\n", how == Scan::widest ? "widest" : "SSE2",
+                   map ? ", mapped" : "", helpers ? ", element index" : "", blocks.c_str(), bytewise.c_str());
       std::abort();
     }
   }

@@ -17,6 +17,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "chat/json_masks.h"
 #include "util/error.h"
 #include "util/checksum.h"
 
@@ -125,6 +126,7 @@ RecordStream::RecordStream(FILE* f, std::string name, Options options)
 }
 
 RecordStream::~RecordStream() {
+  element_index_.reset();  // (its helpers read the mapping)
   if (!map_) return;
   MappedInput* m = g_mapped.exchange(nullptr, std::memory_order_acq_rel);
   ::munmap(const_cast<char*>(map_), cap_);
@@ -216,6 +218,7 @@ bool RecordStream::fill() {
 }
 
 uint64_t RecordStream::read_to_end() {
+  element_index_.reset();
   pos_ = size_;  // what is read from here on is only hashed and counted: it need not stay
   while (fill()) pos_ = size_;
   mode_ = Mode::done;
@@ -261,6 +264,14 @@ bool RecordStream::next(std::string_view& record, SourcePos& pos) {
     if (data_[pos_] == '[') {
       mode_ = Mode::array;
       advance_to(pos_ + 1);
+      if (map_ && options_.index_threads > 0 && options_.scan != Scan::bytewise) {
+        ElementIndex::Options io;
+        io.threads = options_.index_threads;
+        io.chunk = options_.index_chunk;
+        io.avx2 = options_.scan == Scan::widest;
+        element_index_ = std::make_unique<ElementIndex>(map_, cap_, pos_, io);
+        index_line_ = line_;
+      }
     } else {
       mode_ = Mode::lines;
     }
@@ -332,29 +343,6 @@ bool RecordStream::more(ScanState& st) {
   return got;
 }
 
-namespace {
-
-// Which of a block's bytes (bit k: byte k) the backslashes escape, each taken to be in a
-// string (the caller checks): each escapes the byte after it, and an escaped backslash
-// nothing. `carry`: the block's first byte is escaped (in), the next block's is (out).
-// Backslashes are rare: one at a time.
-inline uint64_t escaped_bytes(uint64_t backslashes, bool& carry) {
-  uint64_t escaped = carry ? 1 : 0;
-  carry = false;
-  for (uint64_t b = backslashes & ~escaped; b != 0;) {
-    const unsigned k = static_cast<unsigned>(__builtin_ctzll(b));
-    if (k == 63) {
-      carry = true;
-      break;
-    }
-    escaped |= uint64_t{2} << k;
-    b &= ~(uint64_t{3} << k);
-  }
-  return escaped;
-}
-
-}  // namespace
-
 // A block's masks known: st.i at the element's end (ended), st back at the element's start
 // when a backslash outside strings leaves the masks unable to decide (undecided), or st past
 // the block (go_on). `in`: which bytes are in strings.
@@ -395,7 +383,7 @@ bool RecordStream::scan_blocks(ScanState& st) {
   // AVX2 and a carry-less multiply where the CPU has them (x86-64's baseline is SSE2): the
   // masks from two 32-byte loads instead of four 16-byte ones, the prefix XOR in one
   // instruction instead of twelve (the 665k mixture's 1.08 GB: 0.16 s against 0.22 s on the VM).
-  static const bool wide = have_avx2();
+  static const bool wide = masks::have_avx2();
   const bool avx2 = wide && options_.scan == Scan::widest;
   for (;;) {
     const Block b = avx2 ? blocks_avx2(data_, size_, st) : blocks_sse2(data_, size_, st);
@@ -404,35 +392,23 @@ bool RecordStream::scan_blocks(ScanState& st) {
   }
 }
 
-RecordStream::Block RecordStream::blocks_sse2(const char* data, size_t size, ScanState& st) {
-#if defined(__SSE2__)
-  const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), comma = _mm_set1_epi8(',');
-  const __m128i open = _mm_set1_epi8('{'), close = _mm_set1_epi8('}'), lower = _mm_set1_epi8(0x20);
-  const __m128i newline = _mm_set1_epi8('\n');
+template <class M>
+RecordStream::Block RecordStream::blocks(const char* data, size_t size, ScanState& st) {
   while (st.i + 64 <= size) {
     const char* p = data + st.i;
-    uint64_t quotes = 0, backslashes = 0, structural = 0, nl = 0;
-    for (int k = 0; k < 4; ++k) {
-      const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * k));
-      const __m128i y = _mm_or_si128(x, lower);  // '[' and ']' become '{' and '}'
-      const __m128i s = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(y, open), _mm_cmpeq_epi8(y, close)), _mm_cmpeq_epi8(x, comma));
-      quotes |= static_cast<uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, quote)))) << (16 * k);
-      backslashes |= static_cast<uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, backslash)))) << (16 * k);
-      structural |= static_cast<uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(s))) << (16 * k);
-      nl |= static_cast<uint64_t>(static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, newline)))) << (16 * k);
-    }
-    uint64_t in = quotes & ~escaped_bytes(backslashes, st.escaped);
-    in ^= in << 1;
-    in ^= in << 2;
-    in ^= in << 4;
-    in ^= in << 8;
-    in ^= in << 16;
-    in ^= in << 32;
+    const masks::Block m = M::load(p);
+    uint64_t in = M::prefix_xor(m.quotes & ~masks::escaped_bytes(m.backslashes, st.escaped));
     if (st.in_string) in = ~in;
-    const Block b = st.block(p, in, structural, backslashes, nl);
+    const Block b = st.block(p, in, m.structural, m.backslashes, m.newlines);
     if (b != Block::go_on) return b;
   }
   return Block::go_on;
+}
+
+// (flatten: the masks' loads inline, in the instruction set the function is compiled for)
+[[gnu::flatten]] RecordStream::Block RecordStream::blocks_sse2(const char* data, size_t size, ScanState& st) {
+#if defined(__SSE2__)
+  return blocks<masks::Sse2>(data, size, st);
 #else
   (void)data, (void)size, (void)st;
   return Block::undecided;
@@ -440,44 +416,11 @@ RecordStream::Block RecordStream::blocks_sse2(const char* data, size_t size, Sca
 }
 
 #if defined(__x86_64__)
-namespace {
-// The 64 bits of two 32-byte compares (bit k: byte k).
-[[gnu::target("avx2"), gnu::always_inline]] inline uint64_t mask64(__m256i lo, __m256i hi) {
-  return static_cast<uint32_t>(_mm256_movemask_epi8(lo)) | static_cast<uint64_t>(static_cast<uint32_t>(_mm256_movemask_epi8(hi))) << 32;
-}
-}  // namespace
-
-bool RecordStream::have_avx2() {
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("popcnt");
-}
-
-[[gnu::target("avx2,pclmul,popcnt")]] RecordStream::Block RecordStream::blocks_avx2(const char* data, size_t size, ScanState& st) {
-  const __m256i quote = _mm256_set1_epi8('"'), backslash = _mm256_set1_epi8('\\'), comma = _mm256_set1_epi8(',');
-  const __m256i open = _mm256_set1_epi8('{'), close = _mm256_set1_epi8('}'), lower = _mm256_set1_epi8(0x20);
-  const __m256i newline = _mm256_set1_epi8('\n');
-  const __m128i ones = _mm_set1_epi8(static_cast<char>(0xFF));
-  while (st.i + 64 <= size) {
-    const char* p = data + st.i;
-    const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
-    const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32));
-    const __m256i ylo = _mm256_or_si256(lo, lower), yhi = _mm256_or_si256(hi, lower);  // '[' ']' as '{' '}'
-    const uint64_t quotes = mask64(_mm256_cmpeq_epi8(lo, quote), _mm256_cmpeq_epi8(hi, quote));
-    const uint64_t backslashes = mask64(_mm256_cmpeq_epi8(lo, backslash), _mm256_cmpeq_epi8(hi, backslash));
-    const uint64_t nl = mask64(_mm256_cmpeq_epi8(lo, newline), _mm256_cmpeq_epi8(hi, newline));
-    const uint64_t structural =
-        mask64(_mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(ylo, open), _mm256_cmpeq_epi8(ylo, close)), _mm256_cmpeq_epi8(lo, comma)),
-               _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(yhi, open), _mm256_cmpeq_epi8(yhi, close)), _mm256_cmpeq_epi8(hi, comma)));
-    const uint64_t q = quotes & ~escaped_bytes(backslashes, st.escaped);
-    // The prefix XOR: q times all ones, carry-less (bit k: the XOR of q's bits 0 to k).
-    uint64_t in = static_cast<uint64_t>(_mm_cvtsi128_si64(_mm_clmulepi64_si128(_mm_cvtsi64_si128(static_cast<long long>(q)), ones, 0)));
-    if (st.in_string) in = ~in;
-    const Block b = st.block(p, in, structural, backslashes, nl);
-    if (b != Block::go_on) return b;
-  }
-  return Block::go_on;
+[[gnu::target("avx2,pclmul,popcnt"), gnu::flatten]] RecordStream::Block RecordStream::blocks_avx2(const char* data, size_t size,
+                                                                                                 ScanState& st) {
+  return blocks<masks::Avx2>(data, size, st);
 }
 #else
-bool RecordStream::have_avx2() { return false; }
 RecordStream::Block RecordStream::blocks_avx2(const char* data, size_t size, ScanState& st) { return blocks_sse2(data, size, st); }
 #endif
 
@@ -544,23 +487,41 @@ bool RecordStream::next_array(std::string_view& record, SourcePos& pos) {
     mode_ = Mode::done;
     return false;
   }
-  // Scan one element: nesting depth outside strings; it ends at a ',' or ']' at depth 0.
-  ScanState st;
-  st.start = st.i = pos_;
-  const bool blocks = options_.scan != Scan::bytewise && scan_blocks(st);
-  if (!blocks) scan_bytes(st);
-  const size_t start = st.start, i = st.i;
+  // One element: nesting depth outside strings; it ends at a ',' or ']' at depth 0. The index
+  // knows where, or the element is scanned.
+  const size_t start = pos_;
+  size_t i = 0;
+  bool counted = false;  // line_at_end is the line at i
+  uint64_t line_at_end = 0;
+  ElementIndex::End end;
+  if (element_index_ && element_index_->next(start, end)) {
+    i = end.offset;
+    while (size_ <= i && fill()) {
+    }
+    line_at_end = index_line_ + end.newlines;
+    counted = true;
+    ++indexed_;
+  } else {
+    element_index_.reset();  // (it never answers again)
+    ScanState st;
+    st.start = st.i = pos_;
+    counted = options_.scan != Scan::bytewise && scan_blocks(st);
+    if (!counted) scan_bytes(st);
+    // (filling a read buffer can move the element: st is where it is now)
+    pos_ = st.start;
+    i = st.i;
+    line_at_end = line_ + st.newlines;
+  }
   size_t b = i;
-  while (b > start && is_space(data_[b - 1])) --b;
-  if (b == start) fail("empty element in the JSON array", start);
-  const uint64_t line = line_;
-  record = buf().substr(start, b - start);
-  set_pos(pos, line, abs(start));
-  // Consume the separator; the closing ']' is left for the next call. The block scan counted
-  // the newlines from the element's start (pos_) to it.
+  while (b > pos_ && is_space(data_[b - 1])) --b;
+  if (b == pos_) fail("empty element in the JSON array", pos_);
+  record = buf().substr(pos_, b - pos_);
+  set_pos(pos, line_, abs(pos_));
+  // Consume the separator; the closing ']' is left for the next call. The block scan and the
+  // index counted the newlines from the element's start (pos_) to it.
   const size_t next = data_[i] == ',' ? i + 1 : i;
-  if (blocks) {
-    line_ += st.newlines;
+  if (counted) {
+    line_ = line_at_end;
     pos_ = next;
   } else {
     advance_to(next);

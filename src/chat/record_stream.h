@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "chat/conversation.h"
+#include "chat/element_index.h"
 
 namespace tokalign {
 class Digest;  // util/checksum.h
@@ -42,6 +43,12 @@ class RecordStream {
     // the process with a message naming it (SIGBUS; record_stream.cc): for commands, not for
     // a library inside someone else's process (the Python module does not set it).
     bool map = false;
+    // Helper threads that find a mapped array's element boundaries ahead of next(), in chunks
+    // of `index_chunk` bytes (chat/element_index.h): next() then only looks the element's end
+    // up, where it scanned to it. 0: next() scans alone. Records, positions, errors and the
+    // hash are the same either way; the block scans only (not Scan::bytewise).
+    size_t index_threads = 0;
+    size_t index_chunk = size_t{4} << 20;
   };
   // Reads `f` (not owned); `name` names it in errors and source positions.
   RecordStream(FILE* f, std::string name) : RecordStream(f, std::move(name), Options{}) {}
@@ -64,6 +71,9 @@ class RecordStream {
   // lasts until the next call, as when reading.
   void hold_records() { hold_ = true; }
   void release(uint64_t offset) { released_.store(offset, std::memory_order_release); }
+
+  // Records whose end the index (Options::index_threads) found; the rest were scanned.
+  uint64_t indexed_records() const { return indexed_; }
 
   // Reads whatever of the file is left unread (through Options::hash) and returns how many
   // bytes the file held; no record follows.
@@ -88,7 +98,8 @@ class RecordStream {
   enum class Block { ended, undecided, go_on };
   static Block blocks_sse2(const char* data, size_t size, ScanState& st);
   static Block blocks_avx2(const char* data, size_t size, ScanState& st);
-  static bool have_avx2();  // the CPU runs blocks_avx2
+  template <class Masks>  // chat/json_masks.h: Sse2, Avx2
+  static Block blocks(const char* data, size_t size, ScanState& st);
   void scan_bytes(ScanState& st);
   bool next_line(std::string_view& record, SourcePos& pos);
 
@@ -109,6 +120,9 @@ class RecordStream {
   uint64_t index_ = 0;  // records returned so far
   bool eof_ = false;
   Mode mode_ = Mode::unknown;
+  std::unique_ptr<ElementIndex> element_index_;  // Options::index_threads, once the array's '[' is read
+  uint64_t index_line_ = 0;              // the line where the index starts
+  uint64_t indexed_ = 0;
 };
 
 }  // namespace tokalign::chat

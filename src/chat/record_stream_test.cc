@@ -23,6 +23,7 @@ namespace {
 struct Got {
   std::vector<std::string> records;
   std::vector<SourcePos> pos;
+  uint64_t indexed = 0;  // RecordStream::indexed_records()
 };
 
 // A file holding `text`: in memory, or with `real` a temporary file on disk (one that
@@ -52,6 +53,7 @@ Got read_all(const std::string& text, RecordStream::Options options = {}) {
     g.records.emplace_back(r);
     g.pos.push_back(p);
   }
+  g.indexed = rs.indexed_records();
   std::fclose(f);
   return g;
 }
@@ -235,44 +237,51 @@ TEST(RecordStream, UnclosedStringAtTheBackslashInAndOutOfBlocks) {
   }
 }
 
-// The 64-byte block scan against the bytewise one on random text built from what either can
-// get wrong, valid JSON or not (a backslash outside strings, stray brackets and quotes, an
-// unclosed string or array), read in chunks of every size around a block's: the same records,
-// positions and errors. A bug planted in the block scan's escapes, its string mask's carry
+// Random text built from what a scan can get wrong, valid JSON or not (a backslash outside
+// strings, stray brackets and quotes, an unclosed string or array); every fourth seed valid.
+bool clean_seed(unsigned seed) { return seed % 4 == 0; }
+std::string any_array(unsigned seed) {
+  static const std::vector<std::string> pieces = {"\"", "\\", "\\\"", "\\\\", "{", "}", "[", "]", ",", " ", "\n",
+                                                  "a", "12", "ü", "{\"k\": \"v\"}", "\"x,]}\"", std::string(70, 'w')};
+  std::mt19937 rng(seed);
+  // (a lone backslash, a bare quote or stray noise is not JSON)
+  const bool clean = clean_seed(seed);
+  std::string text = clean || rng() % 8 ? "[" : "";
+  const size_t n = rng() % 120;
+  const unsigned noise = 4 + seed % 200;  // one element in `noise` is noise instead
+  for (size_t k = 0; k < n; ++k) {
+    if (!clean && rng() % noise == 0) {
+      text += pieces[rng() % pieces.size()];
+      continue;
+    }
+    std::string v = "\"";
+    for (size_t m = rng() % 10; m > 0; --m) {
+      const std::string& p = pieces[rng() % pieces.size()];
+      if (!clean) {
+        v += p == "\"" ? "\\\"" : p;
+        continue;
+      }
+      for (char c : p) {  // escaped as JSON
+        if (c == '"' || c == '\\') v += '\\';
+        v += c;
+      }
+    }
+    text += "{\"id\": " + v + "\", \"c\": [" + v + "\", {}]}" + (clean || rng() % 5 ? "," : "");
+  }
+  if (clean || rng() % 4) text += "]";
+  if (text.size() > 1 && text[text.size() - 2] == ',') text.erase(text.size() - 2, 1);
+  return text;
+}
+
+// The 64-byte block scan against the bytewise one on random text (any_array), read in chunks
+// of every size around a block's: the same records, positions and errors. A bug planted in the block scan's escapes, its string mask's carry
 // from block to block or its fallback to the bytewise scan fails this.
 TEST(RecordStream, BlockScanEqualsBytewiseScanOnAnyText) {
   using Scan = RecordStream::Scan;
-  const std::vector<std::string> pieces = {"\"", "\\", "\\\"", "\\\\", "{", "}", "[", "]", ",", " ", "\n",
-                                           "a", "12", "ü", "{\"k\": \"v\"}", "\"x,]}\"", std::string(70, 'w')};
   size_t with_backslash = 0, errors = 0, records = 0;
   for (unsigned seed = 0; seed < 3000; ++seed) {
-    std::mt19937 rng(seed);
-    // A quarter of the inputs valid JSON (a lone backslash, a bare quote or stray noise is not).
-    const bool clean = seed % 4 == 0;
-    std::string text = clean || rng() % 8 ? "[" : "";
-    const size_t n = rng() % 120;
-    const unsigned noise = 4 + seed % 200;  // one element in `noise` is noise instead
-    for (size_t k = 0; k < n; ++k) {
-      if (!clean && rng() % noise == 0) {
-        text += pieces[rng() % pieces.size()];
-        continue;
-      }
-      std::string v = "\"";
-      for (size_t m = rng() % 10; m > 0; --m) {
-        const std::string& p = pieces[rng() % pieces.size()];
-        if (!clean) {
-          v += p == "\"" ? "\\\"" : p;
-          continue;
-        }
-        for (char c : p) {  // escaped as JSON
-          if (c == '"' || c == '\\') v += '\\';
-          v += c;
-        }
-      }
-      text += "{\"id\": " + v + "\", \"c\": [" + v + "\", {}]}" + (clean || rng() % 5 ? "," : "");
-    }
-    if (clean || rng() % 4) text += "]";
-    if (text.size() > 1 && text[text.size() - 2] == ',') text.erase(text.size() - 2, 1);
+    const bool clean = clean_seed(seed);
+    const std::string text = any_array(seed);
     const std::string bytewise = scan_log(text, {size_t{1} << 20, Scan::bytewise});
     for (size_t chunk : {size_t{1}, size_t{7}, size_t{63}, size_t{64}, size_t{65}, size_t{130}, size_t{1} << 20}) {
       ASSERT_EQ(scan_log(text, {chunk, Scan::widest}), bytewise) << "seed " << seed << " chunk " << chunk << "\n" << text;
@@ -293,6 +302,60 @@ TEST(RecordStream, BlockScanEqualsBytewiseScanOnAnyText) {
   EXPECT_GT(records, 40000u);
   EXPECT_GT(errors, 1000u);
   EXPECT_GT(with_backslash, 1000u);
+}
+
+// The element index (Options::index_threads) against the bytewise scan on the same random
+// text, mapped, in index chunks of every size around a block's (so chunks start inside
+// strings, inside backslash runs, between a backslash and its quote) and with one to three
+// helpers: the same records, positions and errors. On valid JSON the index found every
+// record's end itself: a fallback to the scan would pass the comparison unnoticed.
+TEST(RecordStream, ElementIndexEqualsBytewiseScanOnAnyText) {
+  using Scan = RecordStream::Scan;
+  struct Config {
+    size_t chunk, helpers;
+    Scan scan;
+  };
+  size_t indexed = 0;
+  for (unsigned seed = 0; seed < 500; ++seed) {
+    const std::string text = any_array(seed);
+    const std::string bytewise = scan_log(text, {size_t{1} << 20, Scan::bytewise});
+    // (chunks of a few bytes are slow, each a helper's hand-over: for some seeds only)
+    std::vector<Config> configs = {{64, 1, Scan::widest}, {65, 3, Scan::sse2}, {200, 2, Scan::widest}, {size_t{4} << 20, 1, Scan::widest}};
+    if (seed % 4 == 0) configs.insert(configs.end(), {{2, 2, Scan::widest}, {7, 1, Scan::widest}, {63, 3, Scan::widest}});
+    if (seed % 32 == 0) configs.push_back({1, 2, Scan::widest});
+    for (const Config& c : configs) {
+      const RecordStream::Options o{64, c.scan, nullptr, true, c.helpers, c.chunk};
+      ASSERT_EQ(scan_log(text, o), bytewise) << "seed " << seed << " index chunk " << c.chunk << ", " << c.helpers << " helpers\n" << text;
+    }
+    if (clean_seed(seed)) {
+      const Got g = read_all(text, {64, Scan::widest, nullptr, true, 2, 64});
+      ASSERT_EQ(g.indexed, g.records.size()) << "seed " << seed;
+      indexed += g.indexed;
+    }
+  }
+  EXPECT_GT(indexed, 6000u);
+}
+
+// Valid records, then a backslash outside strings (not JSON), then more: the index answers up
+// to the chunk whose true scan meets the backslash, and the scan takes over from the element
+// it is in, with the same records, positions and error as the bytewise scan.
+TEST(RecordStream, ElementIndexHandsOverAtTextThatIsNotJson) {
+  std::string text = "[\n";
+  for (int i = 0; i < 400; ++i) text += "  {\"id\": \"a\\\"b\\\\\", \"c\": [1, {\"x\": \"],}\"}]},\n";
+  const size_t bad = text.size();
+  text += "  {\"id\": 1 \\ \"x\"},\n";
+  for (int i = 0; i < 50; ++i) text += "  {\"id\": \"tail, \\\\\"},\n";
+  text += "  {}\n]\n";
+  const std::string bytewise = scan_log(text, {size_t{1} << 20, RecordStream::Scan::bytewise});
+  for (size_t index_chunk : {size_t{100}, size_t{1000}, size_t{4096}}) {
+    const RecordStream::Options o{1 << 20, RecordStream::Scan::widest, nullptr, true, 2, index_chunk};
+    EXPECT_EQ(scan_log(text, o), bytewise) << "index chunk " << index_chunk;
+    const Got g = read_all(text, o);
+    ASSERT_EQ(g.records.size(), 452u);
+    // The index found the ends of the records in the chunks before the one with the backslash.
+    EXPECT_GE(g.indexed, (bad / index_chunk) * index_chunk * 400 / bad - 1) << "index chunk " << index_chunk;
+    EXPECT_LT(g.indexed, 401u) << "index chunk " << index_chunk;
+  }
 }
 
 TEST(RecordStream, BrokenStructureNamesByteAndLine) {

@@ -1,5 +1,6 @@
 #include "cli/compile_setup.h"
 
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -9,6 +10,7 @@
 #include "chat/record_stream.h"
 #include "cli/io.h"
 #include "compile/pipeline.h"
+#include "util/cpus.h"
 #include "util/error.h"
 #include "util/json_write.h"
 #include "util/sha256.h"
@@ -158,6 +160,16 @@ uint64_t CompileSetup::for_each(const std::function<bool(const Record&)>& fn, co
   chat::RecordStream::Options ro;
   if (digest) ro.hash = &digest->sum;
   ro.map = true;
+  ro.index_threads = compile::index_helpers(threads, available_cpus());
+  // TOKALIGN_INDEX_THREADS=N: that many helpers find the records ahead of the reader, 0 none
+  // (for measuring; docs/HACKING.md).
+  if (const char* v = std::getenv("TOKALIGN_INDEX_THREADS"); v && *v) {
+    char* end = nullptr;
+    const unsigned long n = std::strtoul(v, &end, 10);
+    if (*end || n > 256 || !std::isdigit(static_cast<unsigned char>(*v)))
+      throw Error("TOKALIGN_INDEX_THREADS is '" + std::string(v) + "': a count of helper threads, 0 to 256, or unset");
+    ro.index_threads = n;
+  }
   chat::RecordStream records(in.file(), in.name(), ro);
   bool stopped = false;
   compile::PipelineOptions po;
