@@ -10,7 +10,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <ctime>
 #include <string>
 #include <vector>
 
@@ -19,14 +18,9 @@
 #include "chat/record_stream.h"
 #include "util/checksum.h"
 #include "util/error.h"
+#include "util/thread_cpu.h"
 
 namespace {
-
-double thread_cpu() {
-  timespec t{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
-}
 
 double process_cpu() {
   rusage u{};
@@ -50,7 +44,7 @@ Run read_file(const char* path, size_t helpers) {
   o.hash = &crc;
   o.index_threads = helpers;
   const auto t0 = std::chrono::steady_clock::now();
-  const double c0 = thread_cpu(), p0 = process_cpu();
+  const double c0 = tokalign::thread_cpu_seconds(), p0 = process_cpu();
   Run r{};
   {
     tokalign::chat::RecordStream rs(f, path, o);
@@ -60,7 +54,7 @@ Run read_file(const char* path, size_t helpers) {
     r.bytes = rs.read_to_end();
     r.indexed = rs.indexed_records();
   }
-  r.reader = thread_cpu() - c0;
+  r.reader = tokalign::thread_cpu_seconds() - c0;
   r.process = process_cpu() - p0;
   r.wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   r.crc = crc.hex();

@@ -17,6 +17,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "chat/element_index.h"
 #include "chat/json_masks.h"
 #include "util/error.h"
 #include "util/checksum.h"

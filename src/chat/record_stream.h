@@ -15,13 +15,14 @@
 #include <string_view>
 
 #include "chat/conversation.h"
-#include "chat/element_index.h"
 
 namespace tokalign {
 class Digest;  // util/checksum.h
 }
 
 namespace tokalign::chat {
+
+class ElementIndex;  // chat/element_index.h
 
 class RecordStream {
  public:

@@ -274,8 +274,9 @@ std::string any_array(unsigned seed) {
 }
 
 // The 64-byte block scan against the bytewise one on random text (any_array), read in chunks
-// of every size around a block's: the same records, positions and errors. A bug planted in the block scan's escapes, its string mask's carry
-// from block to block or its fallback to the bytewise scan fails this.
+// of every size around a block's: the same records, positions and errors. A bug planted in
+// the block scan's escapes, its string mask's carry from block to block or its fallback to
+// the bytewise scan fails this.
 TEST(RecordStream, BlockScanEqualsBytewiseScanOnAnyText) {
   using Scan = RecordStream::Scan;
   size_t with_backslash = 0, errors = 0, records = 0;

@@ -10,7 +10,6 @@
 #include "chat/record_stream.h"
 #include "cli/io.h"
 #include "compile/pipeline.h"
-#include "util/cpus.h"
 #include "util/error.h"
 #include "util/json_write.h"
 #include "util/sha256.h"
@@ -160,9 +159,12 @@ uint64_t CompileSetup::for_each(const std::function<bool(const Record&)>& fn, co
   chat::RecordStream::Options ro;
   if (digest) ro.hash = &digest->sum;
   ro.map = true;
-  ro.index_threads = compile::index_helpers(threads, available_cpus());
-  // TOKALIGN_INDEX_THREADS=N: that many helpers find the records ahead of the reader, 0 none
-  // (for measuring; docs/HACKING.md).
+  // The element index's helpers (RecordStream::Options::index_threads) are off unless
+  // TOKALIGN_INDEX_THREADS=N asks for N (docs/HACKING.md). On the 16-core device they took
+  // the reader's CPU from 0.54-0.64 to 0.27 s (665k mixture, -j 12) and the run did not move
+  // (it is CPU-bound there); on the VM's two cores -j 2 ran 0.67 against 0.64 s. Where the
+  // reader limits (32 cores) they are not yet measured (docs/BENCHMARKS.md, twenty-sixth
+  // session).
   if (const char* v = std::getenv("TOKALIGN_INDEX_THREADS"); v && *v) {
     char* end = nullptr;
     const unsigned long n = std::strtoul(v, &end, 10);

@@ -35,11 +35,6 @@ size_t auto_workers(size_t cores) {
 
 bool shared_roles(size_t threads, size_t cpus) { return threads >= cpus && threads <= kSharedRolesUpTo; }
 
-size_t index_helpers(size_t threads, size_t cpus) {
-  (void)threads, (void)cpus;
-  return 0;
-}
-
 size_t pipeline_workers(size_t threads) { return threads ? threads : auto_workers(resolve_threads(0)); }
 
 uint64_t run_pipeline(chat::RecordStream& records, chat::InputFormat format, const Compiler& compiler,

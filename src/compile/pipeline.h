@@ -79,13 +79,6 @@ size_t auto_workers(size_t cores);
 // all for one another (docs/BENCHMARKS.md, twenty-fifth session).
 inline constexpr size_t kSharedRolesUpTo = 16;
 bool shared_roles(size_t threads, size_t cpus);
-// Helper threads for the input's element index (chat::RecordStream::Options::index_threads)
-// that a pipeline of `threads` threads (0: auto_workers()) on `cpus` CPUs reads with: none
-// for now. On the 16-core device the helpers took the reader's CPU from 0.54-0.64 to 0.27 s
-// (665k mixture, -j 12) and the run did not move (it is CPU-bound there); on the VM's two
-// cores -j 2 ran 0.67 against 0.64 s. Where the reader limits (32 cores) it is not yet
-// measured (docs/BENCHMARKS.md, twenty-sixth session); TOKALIGN_INDEX_THREADS sets it.
-size_t index_helpers(size_t threads, size_t cpus);
 // The workers a pipeline asked for `threads` runs: `threads`, or for 0 auto_workers() of the
 // CPUs this process may use (util/cpus.h).
 size_t pipeline_workers(size_t threads);
