@@ -24,6 +24,9 @@ struct Log {
   std::map<uint64_t, int> sealed, finished;
   std::map<uint64_t, std::string> sources;  // the identity each part's manifest got
   std::atomic<int> sealing{0}, most_sealing{0};
+  // When set, a seal waits (up to 10 s) until this many parts have been sealing at once, so a
+  // test of the limit does not hang on the threads' timing.
+  int gather = 0;
 };
 
 class FakePart : public SampleWriter {
@@ -35,6 +38,8 @@ class FakePart : public SampleWriter {
   void seal() override {
     const int now = ++log_.sealing;
     for (int m = log_.most_sealing; now > m && !log_.most_sealing.compare_exchange_weak(m, now);) {}
+    const auto give_up = std::chrono::steady_clock::now() + 10s;
+    while (log_.most_sealing < log_.gather && std::chrono::steady_clock::now() < give_up) std::this_thread::sleep_for(1ms);
     std::this_thread::sleep_for(seal_time_);
     --log_.sealing;
     if (seal_fails_) throw Error("part-" + std::to_string(index_) + ": write error: No space left on device");
@@ -93,8 +98,12 @@ TEST(PartCommits, AtMostMaxSealingPartsSealAtOnce) {
   Log log;
   std::promise<RunInfo> hash;
   hash.set_value(RunInfo{});
+  // The first seals wait until three are sealing at once, so the slots fill whatever the
+  // threads' timing (fixed sleeps need not overlap on a loaded machine); a fourth at once
+  // would show as most_sealing 4.
+  log.gather = 3;
   PartCommits commits(hash.get_future().share(), finish_with_part_json(), 3);
-  for (uint64_t i = 0; i < 12; ++i) commits.add(i, std::make_unique<FakePart>(i, log, 20ms));
+  for (uint64_t i = 0; i < 12; ++i) commits.add(i, std::make_unique<FakePart>(i, log, 2ms));
   EXPECT_EQ(commits.wait().size(), 12u);
   EXPECT_EQ(log.most_sealing.load(), 3) << "slow seals should fill, and not pass, the three slots";
 }
@@ -104,8 +113,10 @@ TEST(PartCommits, AnIoErrorSurfacesAndTheFailedPartIsNotCommitted) {
   std::promise<RunInfo> hash;
   hash.set_value(RunInfo{});
   PartCommits commits(hash.get_future().share(), finish_with_part_json(), 8);
-  for (uint64_t i = 0; i < 4; ++i) commits.add(i, std::make_unique<FakePart>(i, log, 0ms, i == 2));
+  // The error surfaces from whichever call comes after part 2's seal failed: add(3) when the
+  // sealing thread was quick (add throws an earlier part's error, as the header says), else wait().
   try {
+    for (uint64_t i = 0; i < 4; ++i) commits.add(i, std::make_unique<FakePart>(i, log, 0ms, i == 2));
     commits.wait();
     FAIL() << "a part's write error was lost";
   } catch (const Error& e) {
@@ -113,6 +124,21 @@ TEST(PartCommits, AnIoErrorSurfacesAndTheFailedPartIsNotCommitted) {
   }
   std::lock_guard<std::mutex> lock(log.mu);
   EXPECT_EQ(log.finished.count(2), 0u) << "a part whose files failed to close got a manifest";
+}
+
+TEST(PartCommits, AddThrowsAnEarlierPartsError) {
+  Log log;
+  std::promise<RunInfo> hash;
+  hash.set_value(RunInfo{});
+  // One sealing slot: add(1) waits for part 0's seal, whose failure is recorded under the same
+  // lock that frees the slot, so add(1) must see it.
+  PartCommits commits(hash.get_future().share(), finish_with_part_json(), 1);
+  commits.add(0, std::make_unique<FakePart>(0, log, 5ms, true));
+  EXPECT_THROW(commits.add(1, std::make_unique<FakePart>(1, log)), Error);
+  EXPECT_THROW(commits.wait(), Error);
+  std::lock_guard<std::mutex> lock(log.mu);
+  EXPECT_TRUE(log.finished.empty());
+  EXPECT_EQ(log.sealed.count(1), 0u) << "a part handed over after an error was sealed";
 }
 
 TEST(PartCommits, TheIdentitysErrorSurfaces) {
