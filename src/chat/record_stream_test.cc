@@ -5,7 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <memory>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -27,25 +30,32 @@ struct Got {
 };
 
 // A file holding `text`: in memory, or with `real` a temporary file on disk (one that
-// Options::map can map).
-FILE* open_text(const std::string& text, bool real = false) {
+// Options::map can map). Closed when it goes out of scope, also when a read throws (a broken
+// input): else each error of the random-text tests left a temporary file open, and repeated
+// runs (--gtest_repeat) ran out of descriptors.
+struct CloseFile {
+  void operator()(FILE* f) const { std::fclose(f); }
+};
+using File = std::unique_ptr<FILE, CloseFile>;
+
+File open_text(const std::string& text, bool real = false) {
+  FILE* f = nullptr;
   if (text.empty() || real) {
-    FILE* f = std::tmpfile();
-    if (!text.empty()) std::fwrite(text.data(), 1, text.size(), f);
-    std::rewind(f);
-    return f;
+    f = std::tmpfile();
+    if (f && !text.empty()) std::fwrite(text.data(), 1, text.size(), f);
+    if (f) std::rewind(f);
+  } else {
+    f = fmemopen(const_cast<char*>(text.data()), text.size(), "rb");
   }
-  return fmemopen(const_cast<char*>(text.data()), text.size(), "rb");
+  if (!f) throw std::runtime_error(std::string("the test cannot open a file for its text: ") + std::strerror(errno));
+  return File(f);
 }
 
 Got read_all(const std::string& text, RecordStream::Options options = {}) {
-  FILE* f = open_text(text, options.map);
-  RecordStream rs(f, "data.json", options);
+  const File f = open_text(text, options.map);
+  RecordStream rs(f.get(), "data.json", options);
   // (Options::map must have mapped it: else these tests would compare reads with reads)
-  if (options.map && rs.mapped() != !text.empty()) {
-    std::fclose(f);
-    throw std::logic_error("Options::map did not map a regular file");
-  }
+  if (options.map && rs.mapped() != !text.empty()) throw std::logic_error("Options::map did not map a regular file");
   Got g;
   std::string_view r;
   SourcePos p;
@@ -54,7 +64,6 @@ Got read_all(const std::string& text, RecordStream::Options options = {}) {
     g.pos.push_back(p);
   }
   g.indexed = rs.indexed_records();
-  std::fclose(f);
   return g;
 }
 
@@ -388,19 +397,19 @@ TEST(RecordStream, HashTapSeesTheWholeFileOnce) {
     for (size_t chunk : {size_t{1}, size_t{7}, size_t{64}, size_t{1000}, size_t{1} << 20}) {
       for (size_t stop_after : {size_t{0}, size_t{3}, size_t{1000}}) {
         for (bool map : {false, true}) {
-          FILE* f = open_text(input, map);
+          File f = open_text(input, map);
           Digest h(Checksum::sha256);
           RecordStream::Options o;
           o.chunk = chunk;
           o.hash = &h;
           o.map = map;
-          RecordStream rs(f, "data.json", o);
+          RecordStream rs(f.get(), "data.json", o);
           std::string_view r;
           SourcePos p;
           size_t n = 0;
           while (n < stop_after && rs.next(r, p)) ++n;
           const uint64_t bytes = rs.read_to_end();
-          std::fclose(f);
+          f.reset();
           EXPECT_EQ(bytes, input.size()) << "chunk " << chunk << ", stopped after " << stop_after << (map ? ", mapped" : "");
           EXPECT_EQ(h.hex(), want) << "chunk " << chunk << ", stopped after " << stop_after << (map ? ", mapped" : "");
           EXPECT_FALSE(rs.next(r, p));
@@ -422,11 +431,11 @@ TEST(RecordStream, MappedFileLargerThanItsLetGoUnit) {
   ASSERT_GT(read.records.size(), 5000u);
   RecordStream::Options o;
   o.map = true;
-  FILE* f = open_text(text, true);
-  RecordStream rs(f, "data.json", o);
+  const File f = open_text(text, true);
+  RecordStream rs(f.get(), "data.json", o);
   ASSERT_TRUE(rs.mapped());
-  FILE* g = open_text(text, true);
-  RecordStream second(g, "data.json", o);
+  const File g = open_text(text, true);
+  RecordStream second(g.get(), "data.json", o);
   EXPECT_FALSE(second.mapped());
   std::string_view r, r2;
   SourcePos p, p2;
@@ -440,8 +449,6 @@ TEST(RecordStream, MappedFileLargerThanItsLetGoUnit) {
   }
   EXPECT_FALSE(rs.next(r, p));
   EXPECT_FALSE(second.next(r2, p2));
-  std::fclose(f);
-  std::fclose(g);
 }
 
 // A mapped file that ends exactly at a page's end (nothing readable past it): the scans stop
@@ -477,7 +484,8 @@ TEST(RecordStreamDeathTest, MappedFileTruncatedUnderTheMapping) {
   text += "]";
   EXPECT_EXIT(
       {
-        FILE* f = open_text(text, true);
+        const File file = open_text(text, true);
+        FILE* f = file.get();
         RecordStream::Options o;
         o.map = true;
         o.chunk = 4096;

@@ -17,27 +17,35 @@ void burn(double seconds) {
   while (thread_cpu_seconds() - start < seconds) x = x + 1;
 }
 
+// The registry is the process's: a name of this run's own, so a repeated test
+// (--gtest_repeat) does not find what its earlier runs noted.
+std::string fresh(const std::string& name) {
+  static int runs = 0;
+  return name + " " + std::to_string(++runs);
+}
+
 const ThreadCpu* find(const std::vector<ThreadCpu>& all, const std::string& role) {
   auto it = std::find_if(all.begin(), all.end(), [&](const ThreadCpu& t) { return t.role == role; });
   return it == all.end() ? nullptr : &*it;
 }
 
 TEST(ThreadCpu, EachThreadsTimeAddsUpUnderItsRole) {
-  std::thread a([] {
+  const std::string burners_role = fresh("test burners"), idler_role = fresh("test idler");
+  std::thread a([&] {
     burn(0.03);
-    note_thread_cpu("test burners");
+    note_thread_cpu(burners_role.c_str());
   });
-  std::thread b([] {
+  std::thread b([&] {
     burn(0.05);
-    note_thread_cpu("test burners");
+    note_thread_cpu(burners_role.c_str());
   });
   a.join();
   b.join();
-  std::thread c([] { note_thread_cpu("test idler"); });
+  std::thread c([&] { note_thread_cpu(idler_role.c_str()); });
   c.join();
   const std::vector<ThreadCpu> all = noted_thread_cpu();
-  const ThreadCpu* burners = find(all, "test burners");
-  const ThreadCpu* idler = find(all, "test idler");
+  const ThreadCpu* burners = find(all, burners_role);
+  const ThreadCpu* idler = find(all, idler_role);
   ASSERT_NE(burners, nullptr);
   ASSERT_NE(idler, nullptr);
   EXPECT_EQ(burners->threads, 2u);
@@ -49,19 +57,20 @@ TEST(ThreadCpu, EachThreadsTimeAddsUpUnderItsRole) {
 }
 
 TEST(ThreadCpu, WaitsAddUpByWhatWasWaitedFor) {
-  std::thread a([] { note_wait("test wait one", 0.25); });
+  const std::string one = fresh("test wait one"), two = fresh("test wait two");
+  std::thread a([&] { note_wait(one.c_str(), 0.25); });
   a.join();
-  note_wait("test wait two", 0.5);
-  note_wait("test wait one", 0.125);
+  note_wait(two.c_str(), 0.5);
+  note_wait(one.c_str(), 0.125);
   const auto all = noted_waits();
   auto at = [&](const std::string& what) {
     return std::find_if(all.begin(), all.end(), [&](const auto& w) { return w.first == what; });
   };
-  ASSERT_NE(at("test wait one"), all.end());
-  ASSERT_NE(at("test wait two"), all.end());
-  EXPECT_DOUBLE_EQ(at("test wait one")->second, 0.375);
-  EXPECT_DOUBLE_EQ(at("test wait two")->second, 0.5);
-  EXPECT_LT(at("test wait one"), at("test wait two")) << "in the order first noted";
+  ASSERT_NE(at(one), all.end());
+  ASSERT_NE(at(two), all.end());
+  EXPECT_DOUBLE_EQ(at(one)->second, 0.375);
+  EXPECT_DOUBLE_EQ(at(two)->second, 0.5);
+  EXPECT_LT(at(one), at(two)) << "in the order first noted";
 }
 
 }  // namespace
