@@ -25,7 +25,7 @@ struct Log {
   std::map<uint64_t, std::string> sources;  // the identity each part's manifest got
   std::atomic<int> sealing{0}, most_sealing{0};
   // When set, a seal waits (up to 10 s) until this many parts have been sealing at once, so a
-  // test of the limit does not hang on the threads' timing.
+  // test of the limit does not depend on the threads' timing.
   int gather = 0;
 };
 
