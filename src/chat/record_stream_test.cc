@@ -5,10 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
-#include <memory>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -19,9 +16,13 @@
 #include "util/error.h"
 #include "util/checksum.h"
 #include "util/sha256.h"
+#include "util/test_support.h"
 
 namespace tokalign::chat {
 namespace {
+
+using testing_util::File;
+using testing_util::text_file;
 
 struct Got {
   std::vector<std::string> records;
@@ -29,30 +30,8 @@ struct Got {
   uint64_t indexed = 0;  // RecordStream::indexed_records()
 };
 
-// A file holding `text`: in memory, or with `real` a temporary file on disk (one that
-// Options::map can map). Closed when it goes out of scope, also when a read throws (a broken
-// input): else each error of the random-text tests left a temporary file open, and repeated
-// runs (--gtest_repeat) ran out of descriptors.
-struct CloseFile {
-  void operator()(FILE* f) const { std::fclose(f); }
-};
-using File = std::unique_ptr<FILE, CloseFile>;
-
-File open_text(const std::string& text, bool real = false) {
-  FILE* f = nullptr;
-  if (text.empty() || real) {
-    f = std::tmpfile();
-    if (f && !text.empty()) std::fwrite(text.data(), 1, text.size(), f);
-    if (f) std::rewind(f);
-  } else {
-    f = fmemopen(const_cast<char*>(text.data()), text.size(), "rb");
-  }
-  if (!f) throw std::runtime_error(std::string("the test cannot open a file for its text: ") + std::strerror(errno));
-  return File(f);
-}
-
 Got read_all(const std::string& text, RecordStream::Options options = {}) {
-  const File f = open_text(text, options.map);
+  const File f = text_file(text, options.map);
   RecordStream rs(f.get(), "data.json", options);
   // (Options::map must have mapped it: else these tests would compare reads with reads)
   if (options.map && rs.mapped() != !text.empty()) throw std::logic_error("Options::map did not map a regular file");
@@ -397,7 +376,7 @@ TEST(RecordStream, HashTapSeesTheWholeFileOnce) {
     for (size_t chunk : {size_t{1}, size_t{7}, size_t{64}, size_t{1000}, size_t{1} << 20}) {
       for (size_t stop_after : {size_t{0}, size_t{3}, size_t{1000}}) {
         for (bool map : {false, true}) {
-          File f = open_text(input, map);
+          File f = text_file(input, map);
           Digest h(Checksum::sha256);
           RecordStream::Options o;
           o.chunk = chunk;
@@ -431,10 +410,10 @@ TEST(RecordStream, MappedFileLargerThanItsLetGoUnit) {
   ASSERT_GT(read.records.size(), 5000u);
   RecordStream::Options o;
   o.map = true;
-  const File f = open_text(text, true);
+  const File f = text_file(text, true);
   RecordStream rs(f.get(), "data.json", o);
   ASSERT_TRUE(rs.mapped());
-  const File g = open_text(text, true);
+  const File g = text_file(text, true);
   RecordStream second(g.get(), "data.json", o);
   EXPECT_FALSE(second.mapped());
   std::string_view r, r2;
@@ -484,7 +463,7 @@ TEST(RecordStreamDeathTest, MappedFileTruncatedUnderTheMapping) {
   text += "]";
   EXPECT_EXIT(
       {
-        const File file = open_text(text, true);
+        const File file = text_file(text, true);
         FILE* f = file.get();
         RecordStream::Options o;
         o.map = true;

@@ -20,6 +20,7 @@
 #include "tokenizer/tokenizer.h"
 #include "util/cpus.h"
 #include "util/error.h"
+#include "util/test_support.h"
 
 namespace tokalign::compile {
 namespace {
@@ -64,12 +65,7 @@ struct Seen {
 // with threads, the batches hold views of the mapping instead of copies).
 std::vector<Seen> run(const std::string& text, const Compiler& c, PipelineOptions o, size_t stop_after = SIZE_MAX,
                       bool mapped = false) {
-  std::unique_ptr<FILE, int (*)(FILE*)> f(mapped ? std::tmpfile() : fmemopen(const_cast<char*>(text.data()), text.size(), "r"),
-                                          &fclose);
-  if (mapped) {
-    std::fwrite(text.data(), 1, text.size(), f.get());
-    std::rewind(f.get());
-  }
+  const testing_util::File f = testing_util::text_file(text, mapped);
   chat::RecordStream::Options ro;
   ro.map = mapped;
   chat::RecordStream records(f.get(), "mem.jsonl", ro);
@@ -206,7 +202,7 @@ TEST(Pipeline, RecordsBeforeABrokenFileReachTheSinkOnAnyThreadCount) {
     o.roles = roles;
     o.batch = 7;  // 14 full batches, then 2 records
     std::vector<uint64_t> seen;
-    std::unique_ptr<FILE, int (*)(FILE*)> f(fmemopen(text.data(), text.size(), "r"), &fclose);
+    const testing_util::File f = testing_util::text_file(text);
     chat::RecordStream records(f.get(), "mem.json");
     EXPECT_THROW(run_pipeline(records, chat::InputFormat::llava, c, o,
                               [&](PipelineItem& it) {
@@ -236,7 +232,7 @@ TEST(Pipeline, TheSinkIsCalledOneAtATimeAndWhatItThrowsReachesTheCaller) {
       std::atomic<int> inside{0};
       std::atomic<bool> overlapped{false};
       std::vector<uint64_t> seen;
-      std::unique_ptr<FILE, int (*)(FILE*)> f(fmemopen(const_cast<char*>(text.data()), text.size(), "r"), &fclose);
+      const testing_util::File f = testing_util::text_file(text);
       chat::RecordStream records(f.get(), "mem.jsonl");
       EXPECT_THROW(run_pipeline(records, chat::InputFormat::llava, c, o,
                                 [&](PipelineItem& it) {

@@ -153,7 +153,9 @@ TEST_P(ShardWriter, TakingTheVectorsWritesWhatCopyingWrites) {
     w->finish(RunInfo{"{}", "{}", "{}", "[]", ""});
   }
   EXPECT_EQ(expect_same_files(copied, taken), 8u);
-  if (!paired) EXPECT_GT(storage_back, n / 2) << "taken vectors did not come back";
+  if (!paired) {
+    EXPECT_GT(storage_back, n / 2) << "taken vectors did not come back";
+  }
   ShardReader r(taken.string());
   ASSERT_EQ(r.size(), n);
   EXPECT_EQ(r.get(n - 1).input_ids, each(n - 1).input_ids);
